@@ -1,0 +1,152 @@
+"""The role matrix (D13): who may do what.
+
+Each role is a Django group; its permissions are listed here and nowhere else.
+A migration creates the groups and `sync_roles()` (run after every `migrate`) makes the
+database match this table exactly, so adding a permission to a role is a one-line
+change here. Staff roles also need `User.is_staff` to enter the back office.
+
+监管 (supervisor) gets every `view_*` permission of the project's models and nothing else:
+read-only everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    name: str  # the group name, as staff know it
+    staff: bool
+    permissions: tuple[str, ...] = field(default_factory=tuple)  # "app_label.codename"
+    description: Any = ""
+
+
+# Apps whose models the supervisor may see (every model of these apps).
+SUPERVISED_APPS = ("auth", "accounts", "core", "portal", "auditlog", "django_tasks_db", "axes")
+
+_CONTENT = ("portal.view_article", "portal.add_article", "portal.change_article")
+
+ROLES: tuple[Role, ...] = (
+    # --- members -----------------------------------------------------------------------
+    Role("seller", "转让方", staff=False, description=_("挂牌转让项目的会员")),
+    Role("bidder", "意向受让方", staff=False, description=_("报名受让、参与竞价的会员")),
+    Role("partner", "合作商户", staff=False, description=_("经纪会员、服务会员等合作机构")),
+    # --- exchange staff ------------------------------------------------------------------
+    Role(
+        "reviewer",
+        "业务审核",
+        staff=True,
+        permissions=(
+            "accounts.view_user",
+            "accounts.view_verification",
+            "accounts.review_verification",
+            "core.view_region",
+            "core.view_holidayoverride",
+        ),
+        description=_("项目经理：审核会员实名认证、挂牌申请与受让资格"),
+    ),
+    Role(
+        "finance",
+        "结算",
+        staff=True,
+        permissions=("accounts.view_user", "core.view_holidayoverride"),
+        description=_("结算部：保证金、价款、佣金与退款"),
+    ),
+    Role(
+        "manager",
+        "部门经理",
+        staff=True,
+        permissions=(
+            "accounts.view_user",
+            "accounts.view_verification",
+            "accounts.review_verification",
+            "core.view_region",
+            "core.view_holidayoverride",
+            "core.add_holidayoverride",
+            "core.change_holidayoverride",
+            "core.delete_holidayoverride",
+            "core.view_heartbeat",
+            "portal.view_article",
+            "portal.change_article",
+            "auditlog.view_logentry",
+        ),
+        description=_("复核与审批，维护工作日历"),
+    ),
+    Role(
+        "operations",
+        "运营",
+        staff=True,
+        permissions=(
+            "accounts.view_user",
+            "core.view_holidayoverride",
+            "core.add_holidayoverride",
+            "core.change_holidayoverride",
+            *_CONTENT,
+            "portal.delete_article",
+        ),
+        description=_("平台运营：内容、活动、工作日历"),
+    ),
+    Role("promotion", "推广", staff=True, permissions=("portal.view_article",), description=_("渠道与广告推广")),
+    Role("tech", "技术/美工", staff=True, permissions=(*_CONTENT, "core.view_heartbeat"), description=_("网站技术与页面设计")),
+    Role(
+        "service",
+        "客服",
+        staff=True,
+        permissions=("accounts.view_user", "accounts.view_verification", "portal.view_article"),
+        description=_("解答会员咨询，协助认证"),
+    ),
+    Role("copywriter", "文案", staff=True, permissions=_CONTENT, description=_("新闻资讯与公告文案")),
+    Role("supervisor", "监管", staff=True, description=_("网上监管：只读查看全部数据")),
+)
+
+ROLE_BY_KEY = {role.key: role for role in ROLES}
+MEMBER_ROLE_KEYS = tuple(r.key for r in ROLES if not r.staff)
+STAFF_ROLE_KEYS = tuple(r.key for r in ROLES if r.staff)
+
+
+def role_permissions(role: Role) -> set[str]:
+    """The full permission set of a role as 'app_label.codename' strings."""
+    if role.key == "supervisor":
+        from django.contrib.auth.models import Permission
+
+        return {
+            f"{app}.{codename}"
+            for app, codename in Permission.objects.filter(
+                content_type__app_label__in=SUPERVISED_APPS, codename__startswith="view_"
+            ).values_list("content_type__app_label", "codename")
+        }
+    return set(role.permissions)
+
+
+def sync_roles(using: str = "default") -> None:
+    """Create every role group and give it exactly the permissions of the matrix."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role in ROLES:
+        group, _created = Group.objects.using(using).get_or_create(name=role.name)
+        wanted = role_permissions(role)
+        perms = []
+        for dotted in sorted(wanted):
+            app_label, codename = dotted.split(".", 1)
+            perm = Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is None:
+                raise LookupError(f"role {role.key}: unknown permission {dotted}")
+            perms.append(perm)
+        group.permissions.set(perms)
+
+
+def sync_after_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
+    """post_migrate hook: permissions of new models exist only after migrate, so sync then."""
+    if sender.label != "accounts":
+        return
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():  # make sure every permission exists first
+        create_permissions(app_config, verbosity=0, using=using)
+    sync_roles(using=using)

@@ -1,0 +1,203 @@
+"""Commands that change accounts. Each is one transaction; e-mails leave after commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from exchange.accounts import roles
+from exchange.accounts.models import ApiToken, MemberType, User, Verification, phone_validator
+from exchange.core import audit, clock
+from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from exchange.accounts.validators import clean_document_image, clean_resident_id, clean_uscc
+
+
+def member_register(
+    *, phone: str, email: str, password: str, name: str, member_type: str, role_keys: list[str]
+) -> User:
+    """Create a member account with the chosen member roles (seller / bidder / partner).
+
+    Raises InvalidInput (bad phone, weak password, unknown role) or Conflict (phone or
+    e-mail already registered); nothing is written then.
+    """
+    phone, email, name = phone.strip(), email.strip().lower(), name.strip()
+    try:
+        phone_validator(phone)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0], field="phone") from exc
+    if member_type not in MemberType.values:
+        raise InvalidInput(_("请选择会员类型。"), field="member_type")
+    if not name:
+        raise InvalidInput(_("请填写姓名或单位名称。"), field="name")
+    if not role_keys or any(k not in roles.MEMBER_ROLE_KEYS for k in role_keys):
+        raise InvalidInput(_("请选择至少一种会员身份。"), field="roles")
+    try:
+        validate_password(password, User(phone=phone, email=email, name=name))
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="password") from exc
+    if User.objects.filter(phone=phone).exists():
+        raise Conflict(_("该手机号码已注册。"), field="phone")
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(_("该电子邮箱已注册。"), field="email")
+    with transaction.atomic(), audit.action(None, "member.register", roles=role_keys):
+        try:
+            user = User.objects.create_user(phone=phone, email=email, password=password, name=name, member_type=member_type)
+        except IntegrityError as exc:  # a concurrent registration won the race
+            raise Conflict(_("该手机号码或电子邮箱已注册。")) from exc
+        user.groups.set(Group.objects.filter(name__in=[roles.ROLE_BY_KEY[k].name for k in role_keys]))
+    return user
+
+
+def verification_submit(
+    *,
+    user: User,
+    name: str,
+    id_number: str,
+    document_front: UploadedFile,
+    document_back: UploadedFile | None = None,
+    legal_representative: str = "",
+) -> Verification:
+    """File a real-name verification request (实名认证) for staff review.
+
+    The number is checked with its check digit (身份证 for persons, 统一社会信用代码 for
+    entities). Refused when the member is already verified, has a request pending, or the
+    number is already verified for another account.
+    """
+    name = name.strip()
+    if user.is_staff:
+        raise PermissionDenied(_("员工账户无需实名认证。"))
+    if user.is_verified:
+        raise IllegalTransition(_("您已通过实名认证。"))
+    if not name:
+        raise InvalidInput(_("请填写姓名或单位名称。"), field="name")
+    if user.member_type == MemberType.PERSON:
+        id_number = clean_resident_id(id_number)
+        if document_back is None:
+            raise InvalidInput(_("请上传身份证反面照片。"), field="document_back")
+    else:
+        id_number = clean_uscc(id_number)
+        if not legal_representative.strip():
+            raise InvalidInput(_("请填写法定代表人。"), field="legal_representative")
+    clean_document_image(document_front, field="document_front")
+    if document_back is not None:
+        clean_document_image(document_back, field="document_back")
+    if User.objects.filter(id_number=id_number).exclude(pk=user.pk).exists():
+        raise Conflict(_("该证件号码已被其他账户认证，如有疑问请联系客服。"), field="id_number")
+    with transaction.atomic(), audit.action(user, "verification.submit"):
+        if Verification.objects.filter(user=user, status=Verification.Status.PENDING).exists():
+            raise Conflict(_("您已有待审核的认证申请，请耐心等待。"))
+        try:
+            verification = Verification.objects.create(
+                user=user,
+                member_type=user.member_type,
+                name=name,
+                id_number=id_number,
+                legal_representative=legal_representative.strip(),
+                document_front=document_front,
+                document_back=document_back or "",
+                submitted_at=clock.now(),
+            )
+        except IntegrityError as exc:
+            raise Conflict(_("您已有待审核的认证申请，请耐心等待。")) from exc
+    return verification
+
+
+def verification_approve(*, verification_id: int, reviewer: User) -> Verification:
+    """Accept a pending request: the member becomes verified with the submitted identity."""
+    _require_reviewer(reviewer)
+    with transaction.atomic(), audit.action(reviewer, "verification.approve"):
+        verification = _pending_for_update(verification_id)
+        if User.objects.filter(id_number=verification.id_number).exclude(pk=verification.user_id).exists():
+            raise Conflict(_("该证件号码已被其他账户认证，不能通过。"))
+        now = clock.now()
+        verification.status = Verification.Status.APPROVED
+        verification.reviewed_by = reviewer
+        verification.reviewed_at = now
+        verification.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+        member = User.objects.select_for_update().get(pk=verification.user_id)
+        member.real_name = verification.name
+        member.id_number = verification.id_number
+        member.verified_at = now
+        member.save(update_fields=["real_name", "id_number", "verified_at"])
+        _notify_on_commit(verification)
+    return verification
+
+
+def verification_reject(*, verification_id: int, reviewer: User, reason: str) -> Verification:
+    """Refuse a pending request with a reason the member will see."""
+    _require_reviewer(reviewer)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("驳回时必须填写原因。"), field="reason")
+    if len(reason) > 200:
+        raise InvalidInput(_("驳回原因不能超过200字。"), field="reason")
+    with transaction.atomic(), audit.action(reviewer, "verification.reject", reason=reason):
+        verification = _pending_for_update(verification_id)
+        verification.status = Verification.Status.REJECTED
+        verification.reject_reason = reason
+        verification.reviewed_by = reviewer
+        verification.reviewed_at = clock.now()
+        verification.save(update_fields=["status", "reject_reason", "reviewed_by", "reviewed_at"])
+        _notify_on_commit(verification)
+    return verification
+
+
+def api_token_issue(*, user: User) -> str:
+    """Create a bearer token for an API client; returns the raw token (stored only as a digest)."""
+    raw = secrets.token_urlsafe(32)
+    now = clock.now()
+    ApiToken.objects.create(
+        user=user,
+        digest=_digest(raw),
+        prefix=raw[:8],
+        created_at=now,
+        expires_at=now + timedelta(days=settings.API_TOKEN_TTL_DAYS),
+    )
+    return raw
+
+
+def api_token_authenticate(*, raw: str) -> User | None:
+    """The active user behind a bearer token, or None when unknown or expired."""
+    token = ApiToken.objects.select_related("user").filter(digest=_digest(raw), expires_at__gt=clock.now()).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):  # avoid a write per request
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _require_reviewer(user: User) -> None:
+    if not (user.is_active and user.is_staff and user.has_perm("accounts.review_verification")):
+        raise PermissionDenied(_("只有业务审核人员可以审核实名认证。"))
+
+
+def _pending_for_update(verification_id: int) -> Verification:
+    verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
+    if verification is None:
+        raise InvalidInput(_("认证申请不存在。"))
+    if verification.status != Verification.Status.PENDING:
+        raise IllegalTransition(
+            _("该申请已处理（%(status)s），不能重复审核。") % {"status": verification.get_status_display()}
+        )
+    return verification
+
+
+def _notify_on_commit(verification: Verification) -> None:
+    from exchange.accounts.tasks import notify_verification_decided
+
+    verification_id = verification.pk
+    transaction.on_commit(lambda: notify_verification_decided.enqueue(verification_id=verification_id))

@@ -1,0 +1,244 @@
+"""The JSON API under /api/v1 (django-ninja); OpenAPI schema at /api/openapi.json.
+
+Clients authenticate with a bearer token from `POST /api/v1/auth/token`; pages of the
+site may call the API with their session (CSRF-checked). Every rejection is a 4xx with
+`{"code", "message", ...}`; codes are stable (see docs/api.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import File, Form, NinjaAPI, Router, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
+from ninja.security import HttpBearer, django_auth
+
+from exchange.accounts import selectors as account_selectors
+from exchange.accounts import services as account_services
+from exchange.accounts.models import User, Verification
+from exchange.core.errors import DomainError, PermissionDenied
+from exchange.core.models import Region
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = account_services.api_token_authenticate(raw=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="产权交易平台 API",
+    version="1",
+    description="产权交易电子商务平台的公开接口。所有错误返回 `{code, message}`。",
+    urls_namespace="api",
+    auth=[BearerToken(), django_auth],
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors = [{"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")} for e in exc.errors]
+    return api.create_response(request, {"code": "invalid", "message": _("请求参数有误。"), "errors": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"code": "unauthenticated", "message": _("请先登录或提供有效的令牌。")}, status=401)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+def require_perm(request: HttpRequest, perm: str) -> User:
+    user: User = request.auth  # type: ignore[attr-defined]
+    if not (user.is_active and user.has_perm(perm)):
+        raise PermissionDenied()
+    return user
+
+
+# --- auth --------------------------------------------------------------------------------
+auth_router = Router(tags=["auth"])
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+
+
+@auth_router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
+def token_create(request: HttpRequest, payload: TokenIn) -> Any:
+    """Exchange phone/e-mail and password for a bearer token (`Authorization: Bearer <token>`)."""
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if getattr(request, "axes_locked_out", False):
+        return 429, {"code": "locked", "message": _("登录失败次数过多，账户已临时锁定，请稍后再试。")}
+    if user is None:
+        return 401, {"code": "bad_credentials", "message": _("手机号码/电子邮箱或密码不正确。")}
+    return 200, {"token": account_services.api_token_issue(user=user)}  # type: ignore[arg-type]
+
+
+# --- me ----------------------------------------------------------------------------------
+me_router = Router(tags=["me"])
+
+
+class VerificationOut(Schema):
+    id: int
+    status: str
+    status_label: str
+    name: str
+    id_number_masked: str
+    reject_reason: str
+    submitted_at: datetime
+    reviewed_at: datetime | None
+
+
+class MeOut(Schema):
+    member_no: str
+    name: str
+    member_type: str
+    phone: str
+    email: str
+    is_staff: bool
+    roles: list[str]
+    verified: bool
+    verification: VerificationOut | None
+
+
+def _verification_out(v: Verification) -> dict[str, Any]:
+    return {
+        "id": v.pk,
+        "status": v.status,
+        "status_label": v.get_status_display(),
+        "name": v.name,
+        "id_number_masked": v.masked_id_number,
+        "reject_reason": v.reject_reason,
+        "submitted_at": v.submitted_at,
+        "reviewed_at": v.reviewed_at,
+    }
+
+
+@me_router.get("", response=MeOut)
+def me(request: HttpRequest) -> dict[str, Any]:
+    """The caller's profile and real-name verification status."""
+    user: User = request.auth  # type: ignore[attr-defined]
+    latest = account_selectors.latest_verification(user=user)
+    return {
+        "member_no": user.member_no,
+        "name": user.name,
+        "member_type": user.member_type,
+        "phone": user.phone,
+        "email": user.email,
+        "is_staff": user.is_staff,
+        "roles": list(user.groups.values_list("name", flat=True)),
+        "verified": user.is_verified,
+        "verification": _verification_out(latest) if latest else None,
+    }
+
+
+@me_router.post("/verification", response={201: VerificationOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+def verification_submit(
+    request: HttpRequest,
+    name: Form[str],
+    id_number: Form[str],
+    document_front: File[UploadedFile],
+    legal_representative: Form[str] = "",
+    document_back: File[UploadedFile] | None = None,
+) -> Any:
+    """Submit real-name verification (multipart form: fields and JPG/PNG images)."""
+    v = account_services.verification_submit(
+        user=request.auth,  # type: ignore[attr-defined]
+        name=name,
+        id_number=id_number,
+        legal_representative=legal_representative,
+        document_front=document_front,
+        document_back=document_back,
+    )
+    return 201, _verification_out(v)
+
+
+# --- staff: verification review -----------------------------------------------------------
+review_router = Router(tags=["staff"])
+
+
+class ReviewQueueItem(VerificationOut):
+    member_no: str
+    member_type: str
+
+
+class RejectIn(Schema):
+    reason: str
+
+
+@review_router.get("", response=list[ReviewQueueItem])
+def verification_queue(request: HttpRequest, status: str = "pending") -> list[dict[str, Any]]:
+    """Staff: verification requests by status (default: pending, oldest first)."""
+    require_perm(request, "accounts.view_verification")
+    qs = Verification.objects.select_related("user").filter(status=status).order_by("submitted_at")[:200]
+    return [{**_verification_out(v), "member_no": v.user.member_no, "member_type": v.member_type} for v in qs]
+
+
+@review_router.post("/{verification_id}/approve", response={200: VerificationOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+def verification_approve(request: HttpRequest, verification_id: int) -> Any:
+    reviewer = require_perm(request, "accounts.review_verification")
+    return 200, _verification_out(account_services.verification_approve(verification_id=verification_id, reviewer=reviewer))
+
+
+@review_router.post("/{verification_id}/reject", response={200: VerificationOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+def verification_reject(request: HttpRequest, verification_id: int, payload: RejectIn) -> Any:
+    reviewer = require_perm(request, "accounts.review_verification")
+    v = account_services.verification_reject(verification_id=verification_id, reviewer=reviewer, reason=payload.reason)
+    return 200, _verification_out(v)
+
+
+# --- reference data ----------------------------------------------------------------------
+ref_router = Router(tags=["reference"])
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    level: int
+    full_name: str
+
+
+@ref_router.get("/regions", auth=None, response=list[RegionOut])
+def regions(request: HttpRequest, parent: str | None = None) -> Any:
+    """Provinces, or the children of the region with code `parent`."""
+    qs = Region.objects.filter(parent__code=parent) if parent else Region.objects.filter(level=Region.Level.PROVINCE)
+    return qs.only("code", "name", "level", "full_name")
+
+
+api.add_router("/auth", auth_router)
+api.add_router("/me", me_router)
+api.add_router("/verifications", review_router)
+api.add_router("/ref", ref_router)
+
+
+def openapi_json(request: HttpRequest) -> JsonResponse:
+    """The schema also at the stable address /api/openapi.json."""
+    return JsonResponse(api.get_openapi_schema(path_prefix="/api/v1"), json_dumps_params={"ensure_ascii": False})

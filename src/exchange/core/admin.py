@@ -1,0 +1,61 @@
+"""Back office for reference data, plus the unfold look and Excel export for the
+third-party models that ship their own admin (audit log, lockouts, tasks, groups)."""
+
+from __future__ import annotations
+
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
+from unfold.contrib.filters.admin import RangeDateFilter
+
+from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin
+from exchange.core.models import Heartbeat, HolidayOverride, Region
+
+
+@admin.register(Region)
+class RegionAdmin(ExchangeModelAdmin):
+    list_display = ["code", "name", "level", "full_name"]
+    list_filter = ["level"]
+    search_fields = ["code", "name", "full_name"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["parent"]
+
+
+@admin.register(HolidayOverride)
+class HolidayOverrideAdmin(ExchangeModelAdmin):
+    list_display = ["date", "kind", "note"]
+    list_filter = ["kind", ("date", RangeDateFilter)]
+    list_filter_submit = True
+    search_fields = ["note"]
+    date_hierarchy = "date"
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
+    list_display = ["process", "beat_at", "detail"]
+    list_filter = ["process"]
+    search_fields = ["process", "detail"]
+
+
+def _rebase(model: type, original: type, **attrs: object) -> None:
+    """Re-register a third-party admin with our base (unfold look, export, audit history)."""
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+    admin.site.register(model, type(original.__name__, (ExchangeModelAdmin, original), dict(attrs)))
+
+
+_rebase(LogEntry, LogEntryAdmin)
+_rebase(AccessAttempt, AccessAttemptAdmin)
+_rebase(AccessLog, AccessLogAdmin)
+_rebase(AccessFailureLog, AccessFailureLogAdmin)
+_rebase(DBTaskResult, DBTaskResultAdmin)
+_rebase(Group, GroupAdmin, list_display=["name"], list_filter=[("permissions__content_type__app_label", admin.AllValuesFieldListFilter)])
+LogEntry._meta.verbose_name = _("审计日志")
+LogEntry._meta.verbose_name_plural = _("审计日志")

@@ -1,0 +1,89 @@
+"""Public pages of the portal shell. Thin: query through selectors, render."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from exchange.core.models import Heartbeat
+from exchange.portal import selectors
+from exchange.portal.models import Article
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    context = {
+        "news": selectors.articles_published(kind=Article.Kind.NEWS)[:8],
+        "policies": selectors.articles_published(kind=Article.Kind.POLICY)[:5],
+        "help_articles": selectors.articles_published(kind=Article.Kind.HELP).order_by("sort_order")[:6],
+    }
+    return render(request, "portal/home.html", context)
+
+
+@require_GET
+def project_hall(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/project_hall.html")
+
+
+@require_GET
+def bidding_hall(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/bidding_hall.html")
+
+
+@require_GET
+def deal_notices(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/deal_notices.html")
+
+
+@require_GET
+def article_list(request: HttpRequest, kind: str) -> HttpResponse:
+    if kind not in Article.Kind.values:
+        kind = Article.Kind.NEWS
+    qs = selectors.articles_published(kind=kind)
+    if kind == Article.Kind.HELP:
+        qs = qs.order_by("sort_order", "-published_at")
+    page = Paginator(qs, 15).get_page(request.GET.get("page"))
+    return render(request, "portal/article_list.html", {"page": page, "kind": kind, "kind_label": Article.Kind(kind).label})
+
+
+@require_GET
+def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    article = get_object_or_404(selectors.articles_published(), pk=pk)
+    return render(request, "portal/article_detail.html", {"article": article})
+
+
+@require_GET
+def help_center(request: HttpRequest) -> HttpResponse:
+    articles = selectors.articles_published(kind=Article.Kind.HELP).order_by("sort_order", "-published_at")
+    return render(request, "portal/help_center.html", {"articles": articles})
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /accounts/",
+        "Disallow: /api/",
+        "Allow: /",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers and the newcomer check: database reachable, and when the
+    worker and clock last showed a sign of life."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        db_ok = True
+    except Exception:  # any database failure makes the node unhealthy
+        db_ok = False
+    beats = {b.process: b.beat_at.isoformat() for b in Heartbeat.objects.all()} if db_ok else {}
+    return JsonResponse({"status": "ok" if db_ok else "error", "database": db_ok, "heartbeats": beats}, status=200 if db_ok else 503)
