@@ -152,6 +152,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_FORM_FIELD = "username"  # the login field takes phone or e-mail
+AXES_USERNAME_CALLABLE = "exchange.accounts.backends.axes_username"
 AXES_LOCKOUT_CALLABLE = "exchange.accounts.views.lockout_response"
 AXES_VERBOSE = False
 # axes.W006 warns that locking by username alone lets an attacker rotate IPs; that is the

@@ -7,10 +7,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateTimeFilter
@@ -75,7 +75,7 @@ class VerificationAdmin(ExchangeModelAdmin):
     search_fields = ["name", "id_number", "user__member_no", "user__phone"]
     list_select_related = ["user", "reviewed_by"]
     ordering = ["status", "submitted_at"]
-    actions_detail = ["review_action"]
+    actions_detail = ["review"]
     readonly_fields = [
         "user", "member_type", "name", "id_number", "legal_representative", "documents",
         "status", "reject_reason", "submitted_at", "reviewed_by", "reviewed_at",
@@ -117,12 +117,11 @@ class VerificationAdmin(ExchangeModelAdmin):
         return _document_images(obj)
 
     @action(description=_("审核"), url_path="review", permissions=["review"])
-    def review_action(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return HttpResponseRedirect(reverse("admin:accounts_verification_review", args=[object_id]))
-
-    def get_urls(self) -> list[Any]:
-        review = path("<int:pk>/review/", self.admin_site.admin_view(self.review_view), name="accounts_verification_review")
-        return [review, *super().get_urls()]
+    def review(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The decision page (a detail action: URL name admin:accounts_verification_review)."""
+        if not object_id.isdigit():
+            raise Http404
+        return self.review_view(request, int(object_id))
 
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Approve or reject one request. Calls the services; they enforce the rules."""

@@ -25,3 +25,17 @@ class PhoneOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
+    """The account a login attempt targets, for lockout counting (AXES_USERNAME_CALLABLE).
+
+    Phone and e-mail of one account count as the same username, so alternating between
+    them does not double the number of guesses.
+    """
+    source: Any = credentials if credentials else request.POST
+    login = (source.get("username") or "").strip().lower()
+    if "@" in login:
+        phone = User.objects.filter(email__iexact=login).values_list("phone", flat=True).first()
+        return phone or login
+    return login or None

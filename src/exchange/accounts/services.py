@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from exchange.accounts import roles
 from exchange.accounts.models import ApiToken, MemberType, User, Verification, phone_validator
 from exchange.core import audit, clock
-from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.accounts.validators import clean_document_image, clean_resident_id, clean_uscc
 
 
@@ -188,7 +188,7 @@ def _require_reviewer(user: User) -> None:
 def _pending_for_update(verification_id: int) -> Verification:
     verification = Verification.objects.select_for_update().filter(pk=verification_id).first()
     if verification is None:
-        raise InvalidInput(_("认证申请不存在。"))
+        raise NotFound(_("认证申请不存在。"))
     if verification.status != Verification.Status.PENDING:
         raise IllegalTransition(
             _("该申请已处理（%(status)s），不能重复审核。") % {"status": verification.get_status_display()}

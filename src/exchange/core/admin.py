@@ -44,14 +44,14 @@ class HeartbeatAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
     search_fields = ["process", "detail"]
 
 
-def _rebase(model: type, original: type, **attrs: object) -> None:
+def _rebase(model: type, original: type, *mixins: type, **attrs: object) -> None:
     """Re-register a third-party admin with our base (unfold look, export, audit history)."""
     if admin.site.is_registered(model):
         admin.site.unregister(model)
-    admin.site.register(model, type(original.__name__, (ExchangeModelAdmin, original), dict(attrs)))
+    admin.site.register(model, type(original.__name__, (*mixins, ExchangeModelAdmin, original), dict(attrs)))
 
 
-_rebase(LogEntry, LogEntryAdmin)
+_rebase(LogEntry, LogEntryAdmin, ReadOnlyAdminMixin)  # the audit trail is never edited or deleted
 _rebase(AccessAttempt, AccessAttemptAdmin)
 _rebase(AccessLog, AccessLogAdmin)
 _rebase(AccessFailureLog, AccessFailureLogAdmin)

@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import pytest
+from auditlog.models import LogEntry
+from django.core import mail
+
+from exchange.accounts import services
+from exchange.accounts.models import User, Verification
+from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from tests.factories import EntityFactory, UserFactory, image_upload, valid_resident_id, valid_uscc
+
+pytestmark = pytest.mark.django_db
+
+
+def _submit(user, **overrides):
+    kwargs = {
+        "user": user,
+        "name": "陈明",
+        "id_number": valid_resident_id(7),
+        "document_front": image_upload("front.png"),
+        "document_back": image_upload("back.jpg", fmt="JPEG"),
+    }
+    kwargs.update(overrides)
+    return services.verification_submit(**kwargs)
+
+
+# --- registration ----------------------------------------------------------------------
+
+
+def test_register_creates_member_with_role_and_member_number():
+    user = services.member_register(
+        phone="13912345678", email="Chen@Example.com", password="Sx-exchange-88", name="陈明", member_type="person", role_keys=["bidder"]
+    )
+    assert user.member_no == f"M{user.pk:08d}"
+    assert user.email == "chen@example.com"
+    assert list(user.groups.values_list("name", flat=True)) == ["意向受让方"]
+    assert not user.is_staff
+    assert user.check_password("Sx-exchange-88")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"phone": "12345"}, "phone"),
+        ({"password": "12345678"}, "password"),
+        ({"role_keys": ["reviewer"]}, "roles"),  # a member cannot give themselves a staff role
+        ({"role_keys": []}, "roles"),
+        ({"name": "  "}, "name"),
+        ({"member_type": "robot"}, "member_type"),
+    ],
+)
+def test_register_rejects_bad_input_and_writes_nothing(overrides, field):
+    kwargs = {"phone": "13912345678", "email": "a@example.com", "password": "Sx-exchange-88", "name": "陈明", "member_type": "person", "role_keys": ["bidder"]}
+    kwargs.update(overrides)
+    with pytest.raises(InvalidInput) as err:
+        services.member_register(**kwargs)
+    assert err.value.data["field"] == field
+    assert not User.objects.exists()
+
+
+def test_register_refuses_taken_phone_or_email():
+    UserFactory(phone="13912345678", email="taken@example.com")
+    with pytest.raises(Conflict):
+        services.member_register(phone="13912345678", email="new@example.com", password="Sx-exchange-88", name="x", member_type="person", role_keys=["bidder"])
+    with pytest.raises(Conflict):
+        services.member_register(phone="13912345679", email="TAKEN@example.com", password="Sx-exchange-88", name="x", member_type="person", role_keys=["bidder"])
+    assert User.objects.count() == 1
+
+
+# --- verification submit ---------------------------------------------------------------------
+
+
+def test_person_submits_verification():
+    user = UserFactory()
+    v = _submit(user)
+    assert v.status == Verification.Status.PENDING
+    assert v.id_number == valid_resident_id(7)
+    assert v.document_front.name.startswith(f"verification/{user.pk}/")
+
+
+def test_entity_submits_with_uscc_and_legal_representative():
+    user = EntityFactory()
+    v = _submit(user, name="测试实业有限公司", id_number=valid_uscc(42), document_back=None, legal_representative="张三")
+    assert v.member_type == "entity"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"id_number": valid_resident_id(7)[:-1] + ("0" if valid_resident_id(7)[-1] != "0" else "1")},  # wrong check digit
+        {"id_number": "14010519981301001X"},  # month 13
+        {"id_number": "1234"},
+        {"document_back": None},  # persons need both sides
+        {"document_front": image_upload("x.gif", fmt="GIF")},
+        {"name": ""},
+    ],
+)
+def test_submit_rejects_bad_input_and_writes_nothing(overrides):
+    user = UserFactory()
+    with pytest.raises(InvalidInput):
+        _submit(user, **overrides)
+    assert not Verification.objects.exists()
+
+
+def test_submit_refuses_text_renamed_as_image(settings):
+    user = UserFactory()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile("id.png", b"not an image at all", content_type="image/png")
+    with pytest.raises(InvalidInput):
+        _submit(user, document_front=fake)
+    assert not Verification.objects.exists()
+
+
+def test_submit_refuses_oversize_image(settings):
+    settings.UPLOAD_MAX_IMAGE_BYTES = 100
+    with pytest.raises(InvalidInput, match="不能超过"):
+        _submit(UserFactory())
+    assert not Verification.objects.exists()
+
+
+def test_entity_needs_uscc_not_resident_id():
+    with pytest.raises(InvalidInput):
+        _submit(EntityFactory(), id_number=valid_resident_id(1), legal_representative="张三")
+
+
+def test_second_submission_while_pending_is_refused():
+    user = UserFactory()
+    _submit(user)
+    with pytest.raises(Conflict):
+        _submit(user)
+    assert Verification.objects.count() == 1
+
+
+def test_staff_need_no_verification(reviewer):
+    with pytest.raises(PermissionDenied):
+        _submit(reviewer)
+
+
+# --- review --------------------------------------------------------------------------------------
+
+
+def test_approve_verifies_member_and_audits(reviewer, django_capture_on_commit_callbacks):
+    v = _submit(UserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.verification_approve(verification_id=v.pk, reviewer=reviewer)
+    v.refresh_from_db()
+    member = User.objects.get(pk=v.user_id)
+    assert v.status == "approved" and v.reviewed_by == reviewer
+    assert member.is_verified and member.real_name == "陈明" and member.id_number == valid_resident_id(7)
+    entry = LogEntry.objects.get_for_object(v).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.actor == reviewer
+    assert entry.additional_data["action"] == "verification.approve"
+    assert entry.changes_dict["status"] == ["pending", "approved"]
+    assert len(mail.outbox) == 1 and "已通过" in mail.outbox[0].subject
+
+
+def test_reject_keeps_member_unverified_and_records_reason(reviewer, django_capture_on_commit_callbacks):
+    v = _submit(UserFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.verification_reject(verification_id=v.pk, reviewer=reviewer, reason="照片模糊")
+    v.refresh_from_db()
+    assert v.status == "rejected" and v.reject_reason == "照片模糊"
+    assert not User.objects.get(pk=v.user_id).is_verified
+    assert "照片模糊" in mail.outbox[0].body
+    entry = LogEntry.objects.get_for_object(v).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.additional_data == {"action": "verification.reject", "reason": "照片模糊"}
+
+
+def test_reject_needs_a_reason(reviewer):
+    v = _submit(UserFactory())
+    with pytest.raises(InvalidInput):
+        services.verification_reject(verification_id=v.pk, reviewer=reviewer, reason="  ")
+    v.refresh_from_db()
+    assert v.status == "pending"
+
+
+def test_decided_request_cannot_be_decided_again(reviewer):
+    v = _submit(UserFactory())
+    services.verification_reject(verification_id=v.pk, reviewer=reviewer, reason="照片模糊")
+    with pytest.raises(IllegalTransition):
+        services.verification_approve(verification_id=v.pk, reviewer=reviewer)
+    v.refresh_from_db()
+    assert v.status == "rejected"
+    assert not User.objects.get(pk=v.user_id).is_verified
+
+
+@pytest.mark.parametrize("role", ["finance", "service", "supervisor", "operations"])
+def test_only_reviewing_roles_may_decide(staff_with_role, role):
+    v = _submit(UserFactory())
+    with pytest.raises(PermissionDenied):
+        services.verification_approve(verification_id=v.pk, reviewer=staff_with_role(role))
+    v.refresh_from_db()
+    assert v.status == "pending"
+
+
+def test_members_cannot_review_even_with_the_permission_string(member):
+    v = _submit(UserFactory())
+    with pytest.raises(PermissionDenied):
+        services.verification_approve(verification_id=v.pk, reviewer=member)
+
+
+def test_the_same_id_number_cannot_be_verified_for_two_accounts(reviewer):
+    first = _submit(UserFactory())
+    second = _submit(UserFactory())  # submitted before the first was approved
+    services.verification_approve(verification_id=first.pk, reviewer=reviewer)
+    with pytest.raises(Conflict):
+        services.verification_approve(verification_id=second.pk, reviewer=reviewer)
+    second.refresh_from_db()
+    assert second.status == "pending"
+    with pytest.raises(Conflict):
+        _submit(UserFactory())
+
+
+def test_rejected_member_may_submit_again(reviewer):
+    user = UserFactory()
+    v = _submit(user)
+    services.verification_reject(verification_id=v.pk, reviewer=reviewer, reason="照片模糊")
+    again = _submit(user)
+    assert again.status == "pending"
+
+
+# --- tokens ------------------------------------------------------------------------------------------
+
+
+def test_token_authenticates_until_expiry(member):
+    from datetime import timedelta
+
+    from exchange.core import clock
+
+    raw = services.api_token_issue(user=member)
+    assert services.api_token_authenticate(raw=raw) == member
+    assert services.api_token_authenticate(raw=raw + "x") is None
+    with clock.frozen(clock.now() + timedelta(days=31)):
+        assert services.api_token_authenticate(raw=raw) is None
