@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("FAST_PASSWORD_HASHER", "1")
 
-from tests.factories import UserFactory  # noqa: E402
+from tests.factories import UserFactory
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -22,7 +22,10 @@ def _media_root(settings, tmp_path):  # uploads of a test never land in var/medi
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     """No collectstatic in tests: serve assets from the finders without the manifest."""
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -70,7 +70,11 @@ def world(db, settings) -> World:
         users[role.key] = UserFactory(role=role.key)
     owner = UserFactory()
     verification = services.verification_submit(
-        user=owner, name="陈明", id_number=valid_resident_id(11), document_front=image_upload(), document_back=image_upload()
+        user=owner,
+        name="陈明",
+        id_number=valid_resident_id(11),
+        document_front=image_upload(),
+        document_back=image_upload(),
     )
     token_raw = services.api_token_issue(user=owner)
     assert token_raw
@@ -86,17 +90,30 @@ def world(db, settings) -> World:
         "portal.article": article.pk,
         "auth.group": Group.objects.get(name="业务审核").pk,
         "auditlog.logentry": LogEntry.objects.order_by("pk").first().pk,
-        "axes.accessattempt": AccessAttempt.objects.create(username="u", ip_address="127.0.0.1", user_agent="x",
-                                                           get_data="", post_data="", http_accept="", path_info="/",
-                                                           failures_since_start=1, attempt_time=now).pk,  # fmt: skip
-        "axes.accesslog": AccessLog.objects.create(username="u", ip_address="127.0.0.1", user_agent="x",
-                                                   http_accept="", path_info="/", attempt_time=now).pk,  # fmt: skip
-        "axes.accessfailurelog": AccessFailureLog.objects.create(username="u", ip_address="127.0.0.1", user_agent="x",
-                                                                 http_accept="", path_info="/", attempt_time=now).pk,  # fmt: skip
+        "axes.accessattempt": AccessAttempt.objects.create(
+            username="u",
+            ip_address="127.0.0.1",
+            user_agent="x",
+            get_data="",
+            post_data="",
+            http_accept="",
+            path_info="/",
+            failures_since_start=1,
+            attempt_time=now,
+        ).pk,
+        "axes.accesslog": AccessLog.objects.create(
+            username="u", ip_address="127.0.0.1", user_agent="x", http_accept="", path_info="/", attempt_time=now
+        ).pk,
+        "axes.accessfailurelog": AccessFailureLog.objects.create(
+            username="u", ip_address="127.0.0.1", user_agent="x", http_accept="", path_info="/", attempt_time=now
+        ).pk,
         "django_tasks_database.dbtaskresult": DBTaskResult.objects.create(
-            task_path="exchange.core.tasks.worker_heartbeat", args_kwargs={"args": [], "kwargs": {}},
-            backend_name="default", run_after=now, queue_name="default",
-        ).pk,  # fmt: skip
+            task_path="exchange.core.tasks.worker_heartbeat",
+            args_kwargs={"args": [], "kwargs": {}},
+            backend_name="default",
+            run_after=now,
+            queue_name="default",
+        ).pk,
     }
     return World(users=users, objects={k: str(v) for k, v in objects.items()}, verification=verification)
 
@@ -127,6 +144,7 @@ class Check:
     method: str
     url: str
     expected: Callable[[str], int | set[int]]
+    json: str | None = None  # request body, so that validation passes and permissions decide
 
 
 def _public(url: str) -> Check:
@@ -141,7 +159,9 @@ def _anonymous_only(url: str) -> Check:
     return Check("GET", url, lambda a: 200 if a == ANON else 302)  # logged-in users are sent on
 
 
-def _api(method: str, url: str, perm: str | None = None, ok: int = 200, denied: int = 403) -> Check:
+def _api(
+    method: str, url: str, perm: str | None = None, ok: int = 200, denied: int = 403, json: str | None = None
+) -> Check:
     def expected(actor: str) -> int:
         if actor == ANON:
             return 401
@@ -149,7 +169,7 @@ def _api(method: str, url: str, perm: str | None = None, ok: int = 200, denied: 
             return ok
         return denied
 
-    return Check(method, url, expected)
+    return Check(method, url, expected, json)
 
 
 def site_checks(w: World) -> dict[str, Check]:
@@ -166,7 +186,7 @@ def site_checks(w: World) -> dict[str, Check]:
         "healthz": _public("/healthz"),
         "robots": _public("/robots.txt"),
         "openapi": _public("/api/openapi.json"),
-        "set_language": Check("GET", "/i18n/setlang/", lambda a: 405),  # POST only
+        "set_language": Check("GET", "/i18n/setlang/", lambda a: 302),  # changes only on POST; GET goes back
         "accounts:login": _anonymous_only("/accounts/login/"),
         "accounts:logout": Check("GET", "/accounts/logout/", lambda a: 405),  # POST only (CSRF-safe)
         "accounts:register": _anonymous_only("/accounts/register/"),
@@ -189,20 +209,28 @@ def site_checks(w: World) -> dict[str, Check]:
         "api:me": _api("GET", "/api/v1/me"),
         "api:verification_submit": _api("POST", "/api/v1/me/verification", ok=422),  # reached: body missing
         "api:verification_queue": _api("GET", "/api/v1/verifications", "accounts.view_verification"),
-        "api:verification_approve": _api("POST", "/api/v1/verifications/999999/approve", "accounts.review_verification", ok=404),
-        "api:verification_reject": _api("POST", "/api/v1/verifications/999999/reject", "accounts.review_verification", ok=422),
+        "api:verification_approve": _api(
+            "POST", "/api/v1/verifications/999999/approve", "accounts.review_verification", ok=404
+        ),
+        "api:verification_reject": _api(
+            "POST",
+            "/api/v1/verifications/999999/reject",
+            "accounts.review_verification",
+            ok=404,
+            json='{"reason": "x"}',
+        ),
         "api:regions": _public("/api/v1/ref/regions"),
     }
 
 
 def admin_check(route: str, name: str, w: World) -> Check | None:
     """Expected answers of the back office, derived from the model permissions of each role."""
-    staff_only = lambda ok: (lambda a: ok if _is_staff(a) else 302)  # noqa: E731 — members and anonymous go to the admin login
+    staff_only = lambda ok: lambda a: ok if _is_staff(a) else 302  # noqa: E731 — members and anonymous go to the admin login
     fixed = {
         "admin:index": Check("GET", "/admin/", staff_only(200)),
         "admin:search": Check("GET", "/admin/search/?s=abc", staff_only(200)),
         "admin:login": Check("GET", "/admin/login/", lambda a: 302 if _is_staff(a) else 200),
-        "admin:logout": Check("GET", "/admin/logout/", lambda a: 405),
+        "admin:logout": Check("GET", "/admin/logout/", staff_only(405)),  # POST only
         "admin:password_change": Check("GET", "/admin/password_change/", staff_only(200)),
         "admin:password_change_done": Check("GET", "/admin/password_change/done/", staff_only(200)),
         "admin:autocomplete": Check("GET", "/admin/autocomplete/", staff_only(403)),  # needs app/model/field params
@@ -241,15 +269,23 @@ def admin_check(route: str, name: str, w: World) -> Check | None:
     table: dict[str, Check] = {
         "": Check("GET", f"/admin/{app}/{model}/", guard(view)),
         "export/": Check("GET", f"/admin/{app}/{model}/export/", guard(view)),
-        "add/": Check("GET", f"/admin/{app}/{model}/add/", guard(lambda a: key not in NO_ADD and _has(a, f"{perm_app}.add_{model}"))),
-        "<path:object_id>/change/": Check("GET", f"/admin/{app}/{model}/{pk}/change/", guard(lambda a: view(a) or change(a))),
+        "add/": Check(
+            "GET",
+            f"/admin/{app}/{model}/add/",
+            guard(lambda a: key not in NO_ADD and _has(a, f"{perm_app}.add_{model}")),
+        ),
+        "<path:object_id>/change/": Check(
+            "GET", f"/admin/{app}/{model}/{pk}/change/", guard(lambda a: view(a) or change(a))
+        ),
         "<path:object_id>/delete/": Check(
             "GET",
             f"/admin/{app}/{model}/{pk}/delete/",
             guard(
-                lambda a: key not in NO_DELETE
-                and _has(a, f"{perm_app}.delete_{model}")
-                and (key not in SUPERUSER_ONLY_DELETE or a == SUPERUSER)
+                lambda a: (
+                    key not in NO_DELETE
+                    and _has(a, f"{perm_app}.delete_{model}")
+                    and (key not in SUPERUSER_ONLY_DELETE or a == SUPERUSER)
+                )
             ),
         ),
         "<path:object_id>/history/": Check("GET", f"/admin/{app}/{model}/{pk}/history/", guard(view)),
@@ -258,7 +294,9 @@ def admin_check(route: str, name: str, w: World) -> Check | None:
         "<path:object_id>/review/": Check(
             "GET", f"/admin/{app}/{model}/{pk}/review/", guard(lambda a: _has(a, "accounts.review_verification"))
         ),
-        "<id>/password/": Check("GET", f"/admin/{app}/{model}/{pk}/password/", guard(lambda a: _has(a, "accounts.change_user"))),
+        "<id>/password/": Check(
+            "GET", f"/admin/{app}/{model}/{pk}/password/", guard(lambda a: _has(a, "accounts.change_user"))
+        ),
     }
     return table.get(suffix)
 
@@ -286,7 +324,10 @@ def test_access_matrix(client, world, actor):
     wrong = []
     for route, name in ALL_PATTERNS:
         check = _resolve(route, name, world)
-        response = client.generic(check.method, check.url)
+        if check.json is not None:
+            response = client.generic(check.method, check.url, check.json, content_type="application/json")
+        else:
+            response = client.generic(check.method, check.url)
         expected = check.expected(actor)
         allowed = expected if isinstance(expected, set) else {expected}
         if response.status_code not in allowed:

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _token(client, user) -> str:
-    response = client.post("/api/v1/auth/token", {"username": user.phone, "password": PASSWORD}, content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token", {"username": user.phone, "password": PASSWORD}, content_type="application/json"
+    )
     assert response.status_code == 200
     return response.json()["token"]
 
@@ -27,7 +29,9 @@ def test_token_then_me(client):
 
 def test_bad_credentials_are_401_with_code(client):
     user = UserFactory()
-    response = client.post("/api/v1/auth/token", {"username": user.phone, "password": "nope"}, content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token", {"username": user.phone, "password": "nope"}, content_type="application/json"
+    )
     assert response.status_code == 401
     assert response.json()["code"] == "bad_credentials"
 
@@ -36,7 +40,9 @@ def test_token_endpoint_locks_out_too(client, settings):
     user = UserFactory()
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post("/api/v1/auth/token", {"username": user.phone, "password": "nope"}, content_type="application/json")
-    response = client.post("/api/v1/auth/token", {"username": user.phone, "password": PASSWORD}, content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token", {"username": user.phone, "password": PASSWORD}, content_type="application/json"
+    )
     assert response.status_code == 429
     assert response.json()["code"] == "locked"
 
@@ -59,7 +65,12 @@ def test_submit_verification_over_api_and_review_it(client, reviewer):
     auth = {"Authorization": f"Bearer {token}"}
     response = client.post(
         "/api/v1/me/verification",
-        {"name": "陈明", "id_number": valid_resident_id(9), "document_front": image_upload(), "document_back": image_upload()},
+        {
+            "name": "陈明",
+            "id_number": valid_resident_id(9),
+            "document_front": image_upload(),
+            "document_back": image_upload(),
+        },
         headers=auth,
     )
     assert response.status_code == 201, response.content
@@ -72,7 +83,12 @@ def test_submit_verification_over_api_and_review_it(client, reviewer):
     staff_auth = {"Authorization": f"Bearer {_token(client, reviewer)}"}
     queue = client.get("/api/v1/verifications", headers=staff_auth).json()
     assert [item["id"] for item in queue] == [vid]
-    response = client.post(f"/api/v1/verifications/{vid}/reject", {"reason": "照片模糊"}, content_type="application/json", headers=staff_auth)
+    response = client.post(
+        f"/api/v1/verifications/{vid}/reject",
+        {"reason": "照片模糊"},
+        content_type="application/json",
+        headers=staff_auth,
+    )
     assert response.status_code == 200 and response.json()["status"] == "rejected"
     # and a second decision is a conflict with a stable code
     response = client.post(f"/api/v1/verifications/{vid}/approve", headers=staff_auth)
@@ -84,7 +100,12 @@ def test_invalid_id_number_over_api(client):
     token = _token(client, UserFactory())
     response = client.post(
         "/api/v1/me/verification",
-        {"name": "陈明", "id_number": "110101199003074478", "document_front": image_upload(), "document_back": image_upload()},
+        {
+            "name": "陈明",
+            "id_number": "110101199003074478",
+            "document_front": image_upload(),
+            "document_back": image_upload(),
+        },
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 422

@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, NinjaAPI, Router, Schema
+from ninja import File, Form, NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
@@ -53,12 +53,16 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [{"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")} for e in exc.errors]
-    return api.create_response(request, {"code": "invalid", "message": _("请求参数有误。"), "errors": errors}, status=422)
+    return api.create_response(
+        request, {"code": "invalid", "message": _("请求参数有误。"), "errors": errors}, status=422
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(request, {"code": "unauthenticated", "message": _("请先登录或提供有效的令牌。")}, status=401)
+    return api.create_response(
+        request, {"code": "unauthenticated", "message": _("请先登录或提供有效的令牌。")}, status=401
+    )
 
 
 @api.exception_handler(HttpError)
@@ -96,10 +100,10 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     """Exchange phone/e-mail and password for a bearer token (`Authorization: Bearer <token>`)."""
     user = authenticate(request, username=payload.username, password=payload.password)
     if getattr(request, "axes_locked_out", False):
-        return 429, {"code": "locked", "message": _("登录失败次数过多，账户已临时锁定，请稍后再试。")}
+        return Status(429, {"code": "locked", "message": _("登录失败次数过多，账户已临时锁定，请稍后再试。")})
     if user is None:
-        return 401, {"code": "bad_credentials", "message": _("手机号码/电子邮箱或密码不正确。")}
-    return 200, {"token": account_services.api_token_issue(user=user)}  # type: ignore[arg-type]
+        return Status(401, {"code": "bad_credentials", "message": _("手机号码/电子邮箱或密码不正确。")})
+    return Status(200, {"token": account_services.api_token_issue(user=user)})
 
 
 # --- me ----------------------------------------------------------------------------------
@@ -167,7 +171,7 @@ def verification_submit(
     id_number: Form[str],
     document_front: File[UploadedFile],
     legal_representative: Form[str] = "",
-    document_back: File[UploadedFile] | None = None,
+    document_back: File[UploadedFile] = None,  # type: ignore[assignment]  # ninja binds optional files this way
 ) -> Any:
     """Submit real-name verification (multipart form: fields and JPG/PNG images)."""
     v = account_services.verification_submit(
@@ -178,7 +182,7 @@ def verification_submit(
         document_front=document_front,
         document_back=document_back,
     )
-    return 201, _verification_out(v)
+    return Status(201, _verification_out(v))
 
 
 # --- staff: verification review -----------------------------------------------------------
@@ -202,17 +206,24 @@ def verification_queue(request: HttpRequest, status: str = "pending") -> list[di
     return [{**_verification_out(v), "member_no": v.user.member_no, "member_type": v.member_type} for v in qs]
 
 
-@review_router.post("/{verification_id}/approve", response={200: VerificationOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@review_router.post(
+    "/{verification_id}/approve", response={200: VerificationOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+)
 def verification_approve(request: HttpRequest, verification_id: int) -> Any:
     reviewer = require_perm(request, "accounts.review_verification")
-    return 200, _verification_out(account_services.verification_approve(verification_id=verification_id, reviewer=reviewer))
+    return Status(
+        200,
+        _verification_out(account_services.verification_approve(verification_id=verification_id, reviewer=reviewer)),
+    )
 
 
-@review_router.post("/{verification_id}/reject", response={200: VerificationOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@review_router.post(
+    "/{verification_id}/reject", response={200: VerificationOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+)
 def verification_reject(request: HttpRequest, verification_id: int, payload: RejectIn) -> Any:
     reviewer = require_perm(request, "accounts.review_verification")
     v = account_services.verification_reject(verification_id=verification_id, reviewer=reviewer, reason=payload.reason)
-    return 200, _verification_out(v)
+    return Status(200, _verification_out(v))
 
 
 # --- reference data ----------------------------------------------------------------------

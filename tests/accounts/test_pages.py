@@ -96,7 +96,12 @@ def test_bad_id_number_is_shown_next_to_the_field(client):
     client.force_login(UserFactory())
     response = client.post(
         reverse("accounts:verification"),
-        {"name": "陈明", "id_number": "140105199801010010", "document_front": image_upload(), "document_back": image_upload()},
+        {
+            "name": "陈明",
+            "id_number": "140105199801010010",
+            "document_front": image_upload(),
+            "document_back": image_upload(),
+        },
     )
     assert response.status_code == 200
     assert "身份证号码无效" in response.content.decode()
@@ -108,7 +113,12 @@ def test_identity_documents_are_private(client, reviewer):
     client.force_login(owner)
     client.post(
         reverse("accounts:verification"),
-        {"name": "陈明", "id_number": valid_resident_id(3), "document_front": image_upload(), "document_back": image_upload()},
+        {
+            "name": "陈明",
+            "id_number": valid_resident_id(3),
+            "document_front": image_upload(),
+            "document_back": image_upload(),
+        },
     )
     v = Verification.objects.get()
     url = reverse("accounts:verification_document", args=[v.pk, "front"])
@@ -126,7 +136,11 @@ def test_staff_approves_in_back_office(client, reviewer):
     from exchange.accounts import services
 
     v = services.verification_submit(
-        user=member, name="陈明", id_number=valid_resident_id(5), document_front=image_upload(), document_back=image_upload()
+        user=member,
+        name="陈明",
+        id_number=valid_resident_id(5),
+        document_front=image_upload(),
+        document_back=image_upload(),
     )
     client.force_login(reviewer)
     url = reverse("admin:accounts_verification_review", args=[v.pk])
@@ -141,10 +155,16 @@ def test_staff_reject_without_reason_changes_nothing(client, reviewer):
     from exchange.accounts import services
 
     v = services.verification_submit(
-        user=UserFactory(), name="陈明", id_number=valid_resident_id(5), document_front=image_upload(), document_back=image_upload()
+        user=UserFactory(),
+        name="陈明",
+        id_number=valid_resident_id(5),
+        document_front=image_upload(),
+        document_back=image_upload(),
     )
     client.force_login(reviewer)
-    response = client.post(reverse("admin:accounts_verification_review", args=[v.pk]), {"decision": "reject", "reason": ""})
+    response = client.post(
+        reverse("admin:accounts_verification_review", args=[v.pk]), {"decision": "reject", "reason": ""}
+    )
     assert response.status_code == 200
     v.refresh_from_db()
     assert v.status == "pending"
@@ -153,6 +173,8 @@ def test_staff_reject_without_reason_changes_nothing(client, reviewer):
 def test_alternating_phone_and_email_counts_against_one_account(client, settings):
     user = UserFactory()
     for i in range(settings.AXES_FAILURE_LIMIT):
-        client.post(reverse("accounts:login"), {"username": user.phone if i % 2 else user.email.upper(), "password": "wrong"})
+        client.post(
+            reverse("accounts:login"), {"username": user.phone if i % 2 else user.email.upper(), "password": "wrong"}
+        )
     response = client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD})
     assert response.status_code == 429

@@ -29,7 +29,12 @@ def _submit(user, **overrides):
 
 def test_register_creates_member_with_role_and_member_number():
     user = services.member_register(
-        phone="13912345678", email="Chen@Example.com", password="Sx-exchange-88", name="陈明", member_type="person", role_keys=["bidder"]
+        phone="13912345678",
+        email="Chen@Example.com",
+        password="Sx-exchange-88",
+        name="陈明",
+        member_type="person",
+        role_keys=["bidder"],
     )
     assert user.member_no == f"M{user.pk:08d}"
     assert user.email == "chen@example.com"
@@ -50,7 +55,14 @@ def test_register_creates_member_with_role_and_member_number():
     ],
 )
 def test_register_rejects_bad_input_and_writes_nothing(overrides, field):
-    kwargs = {"phone": "13912345678", "email": "a@example.com", "password": "Sx-exchange-88", "name": "陈明", "member_type": "person", "role_keys": ["bidder"]}
+    kwargs = {
+        "phone": "13912345678",
+        "email": "a@example.com",
+        "password": "Sx-exchange-88",
+        "name": "陈明",
+        "member_type": "person",
+        "role_keys": ["bidder"],
+    }
     kwargs.update(overrides)
     with pytest.raises(InvalidInput) as err:
         services.member_register(**kwargs)
@@ -61,9 +73,23 @@ def test_register_rejects_bad_input_and_writes_nothing(overrides, field):
 def test_register_refuses_taken_phone_or_email():
     UserFactory(phone="13912345678", email="taken@example.com")
     with pytest.raises(Conflict):
-        services.member_register(phone="13912345678", email="new@example.com", password="Sx-exchange-88", name="x", member_type="person", role_keys=["bidder"])
+        services.member_register(
+            phone="13912345678",
+            email="new@example.com",
+            password="Sx-exchange-88",
+            name="x",
+            member_type="person",
+            role_keys=["bidder"],
+        )
     with pytest.raises(Conflict):
-        services.member_register(phone="13912345679", email="TAKEN@example.com", password="Sx-exchange-88", name="x", member_type="person", role_keys=["bidder"])
+        services.member_register(
+            phone="13912345679",
+            email="TAKEN@example.com",
+            password="Sx-exchange-88",
+            name="x",
+            member_type="person",
+            role_keys=["bidder"],
+        )
     assert User.objects.count() == 1
 
 
@@ -80,14 +106,18 @@ def test_person_submits_verification():
 
 def test_entity_submits_with_uscc_and_legal_representative():
     user = EntityFactory()
-    v = _submit(user, name="测试实业有限公司", id_number=valid_uscc(42), document_back=None, legal_representative="张三")
+    v = _submit(
+        user, name="测试实业有限公司", id_number=valid_uscc(42), document_back=None, legal_representative="张三"
+    )
     assert v.member_type == "entity"
 
 
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"id_number": valid_resident_id(7)[:-1] + ("0" if valid_resident_id(7)[-1] != "0" else "1")},  # wrong check digit
+        {
+            "id_number": valid_resident_id(7)[:-1] + ("0" if valid_resident_id(7)[-1] != "0" else "1")
+        },  # wrong check digit
         {"id_number": "14010519981301001X"},  # month 13
         {"id_number": "1234"},
         {"document_back": None},  # persons need both sides

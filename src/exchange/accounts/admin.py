@@ -45,8 +45,25 @@ class UserAdmin(DjangoUserAdmin, ExchangeModelAdmin):
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
     ordering = ["-date_joined"]
-    list_display = ["member_no", "name", "phone", "email", "member_type", "verified_badge", "is_staff", "is_active", "date_joined"]
-    list_filter = ["member_type", VerifiedFilter, "is_staff", "is_active", "groups", ("date_joined", RangeDateTimeFilter)]
+    list_display = [
+        "member_no",
+        "name",
+        "phone",
+        "email",
+        "member_type",
+        "verified_badge",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    ]
+    list_filter = [
+        "member_type",
+        VerifiedFilter,
+        "is_staff",
+        "is_active",
+        "groups",
+        ("date_joined", RangeDateTimeFilter),
+    ]
     list_filter_submit = True
     search_fields = ["member_no", "name", "phone", "email", "real_name"]
     readonly_fields = ["member_no", "real_name", "id_number", "verified_at", "last_login", "date_joined"]
@@ -57,7 +74,9 @@ class UserAdmin(DjangoUserAdmin, ExchangeModelAdmin):
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("phone", "email", "name", "member_type", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("phone", "email", "name", "member_type", "password1", "password2")}),
+    )
     filter_horizontal = ["groups"]
 
     @display(description=_("实名认证"), label={True: "success", False: "warning"})
@@ -69,7 +88,16 @@ class UserAdmin(DjangoUserAdmin, ExchangeModelAdmin):
 class VerificationAdmin(ExchangeModelAdmin):
     """Review queue: pending requests oldest first; 审核 opens the decision page."""
 
-    list_display = ["name", "member_type", "masked_id", "status_badge", "submitted_at", "reviewed_by", "reviewed_at", "review_link"]
+    list_display = [
+        "name",
+        "member_type",
+        "masked_id",
+        "status_badge",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+        "review_link",
+    ]
     list_filter = ["status", "member_type", ("submitted_at", RangeDateTimeFilter)]
     list_filter_submit = True
     search_fields = ["name", "id_number", "user__member_no", "user__phone"]
@@ -100,7 +128,11 @@ class VerificationAdmin(ExchangeModelAdmin):
 
     @display(
         description=_("状态"),
-        label={Verification.Status.PENDING: "warning", Verification.Status.APPROVED: "success", Verification.Status.REJECTED: "danger"},
+        label={
+            Verification.Status.PENDING: "warning",
+            Verification.Status.APPROVED: "success",
+            Verification.Status.REJECTED: "danger",
+        },
     )
     def status_badge(self, obj: Verification) -> Any:
         return obj.status, obj.get_status_display()
@@ -133,11 +165,19 @@ class VerificationAdmin(ExchangeModelAdmin):
             try:
                 if request.POST.get("decision") == "approve":
                     services.verification_approve(verification_id=pk, reviewer=request.user)  # type: ignore[arg-type]
-                    self.message_user(request, _("已通过 %(name)s 的实名认证。") % {"name": verification.name}, messages.SUCCESS)
+                    self.message_user(
+                        request, _("已通过 %(name)s 的实名认证。") % {"name": verification.name}, messages.SUCCESS
+                    )
                     return HttpResponseRedirect(reverse("admin:accounts_verification_changelist"))
                 if request.POST.get("decision") == "reject" and form.is_valid():
-                    services.verification_reject(verification_id=pk, reviewer=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
-                    self.message_user(request, _("已驳回 %(name)s 的实名认证。") % {"name": verification.name}, messages.WARNING)
+                    services.verification_reject(
+                        verification_id=pk,
+                        reviewer=request.user,  # type: ignore[arg-type]
+                        reason=form.cleaned_data["reason"],
+                    )
+                    self.message_user(
+                        request, _("已驳回 %(name)s 的实名认证。") % {"name": verification.name}, messages.WARNING
+                    )
                     return HttpResponseRedirect(reverse("admin:accounts_verification_changelist"))
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)

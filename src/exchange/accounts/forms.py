@@ -14,7 +14,9 @@ from exchange.accounts.models import MemberType
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("手机号码或电子邮箱"), max_length=254, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
+        label=_("手机号码或电子邮箱"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     error_messages = {
         "invalid_login": _("手机号码/电子邮箱或密码不正确。"),
@@ -23,9 +25,15 @@ class LoginForm(AuthenticationForm):
 
 
 class RegisterForm(forms.Form):
-    member_type = forms.ChoiceField(label=_("会员类型"), choices=MemberType.choices, widget=forms.RadioSelect, initial=MemberType.PERSON)
+    member_type = forms.ChoiceField(
+        label=_("会员类型"), choices=MemberType.choices, widget=forms.RadioSelect, initial=MemberType.PERSON
+    )
     name = forms.CharField(label=_("姓名/单位名称"), max_length=100)
-    phone = forms.CharField(label=_("手机号码"), max_length=11, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}))
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=11,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
     email = forms.EmailField(label=_("电子邮箱"), max_length=254)
     roles = forms.MultipleChoiceField(
         label=_("我要"),
@@ -33,7 +41,11 @@ class RegisterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=["bidder"],
     )
-    password1 = forms.CharField(label=_("密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), help_text=_("至少8位，不能全是数字"))
+    password1 = forms.CharField(
+        label=_("密码"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("至少8位，不能全是数字"),
+    )
     password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     agree = forms.BooleanField(label=_("我已阅读并同意《会员服务协议》和《隐私政策》"))
 
@@ -46,8 +58,12 @@ class RegisterForm(forms.Form):
 
 class VerificationForm(forms.Form):
     name = forms.CharField(label=_("真实姓名/单位全称"), max_length=100)
-    id_number = forms.CharField(label=_("证件号码"), max_length=18, help_text=_("个人填写18位身份证号码，单位填写统一社会信用代码"))
-    legal_representative = forms.CharField(label=_("法定代表人"), max_length=50, required=False, help_text=_("单位会员必填"))
+    id_number = forms.CharField(
+        label=_("证件号码"), max_length=18, help_text=_("个人填写18位身份证号码，单位填写统一社会信用代码")
+    )
+    legal_representative = forms.CharField(
+        label=_("法定代表人"), max_length=50, required=False, help_text=_("单位会员必填")
+    )
     document_front = forms.ImageField(label=_("身份证人像面/营业执照"), help_text=_("JPG 或 PNG，不超过 5 MB"))
     document_back = forms.ImageField(label=_("身份证国徽面"), required=False, help_text=_("个人会员必填"))
 

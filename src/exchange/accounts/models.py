@@ -135,7 +135,9 @@ class Verification(models.Model):
         ordering = ["-submitted_at"]
         permissions = [("review_verification", _("可以审核实名认证"))]
         constraints = [
-            models.UniqueConstraint(fields=["user"], condition=Q(status="pending"), name="verification_one_pending_per_user"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status="pending"), name="verification_one_pending_per_user"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(reject_reason=""), name="verification_rejection_has_reason"
             ),

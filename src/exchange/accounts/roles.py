@@ -92,7 +92,13 @@ ROLES: tuple[Role, ...] = (
         description=_("平台运营：内容、活动、工作日历"),
     ),
     Role("promotion", "推广", staff=True, permissions=("portal.view_article",), description=_("渠道与广告推广")),
-    Role("tech", "技术/美工", staff=True, permissions=(*_CONTENT, "core.view_heartbeat"), description=_("网站技术与页面设计")),
+    Role(
+        "tech",
+        "技术/美工",
+        staff=True,
+        permissions=(*_CONTENT, "core.view_heartbeat"),
+        description=_("网站技术与页面设计"),
+    ),
     Role(
         "service",
         "客服",

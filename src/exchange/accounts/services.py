@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 
 from exchange.accounts import roles
 from exchange.accounts.models import ApiToken, MemberType, User, Verification, phone_validator
+from exchange.accounts.validators import clean_document_image, clean_resident_id, clean_uscc
 from exchange.core import audit, clock
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
-from exchange.accounts.validators import clean_document_image, clean_resident_id, clean_uscc
 
 
 def member_register(
@@ -50,7 +50,9 @@ def member_register(
         raise Conflict(_("该电子邮箱已注册。"), field="email")
     with transaction.atomic(), audit.action(None, "member.register", roles=role_keys):
         try:
-            user = User.objects.create_user(phone=phone, email=email, password=password, name=name, member_type=member_type)
+            user = User.objects.create_user(
+                phone=phone, email=email, password=password, name=name, member_type=member_type
+            )
         except IntegrityError as exc:  # a concurrent registration won the race
             raise Conflict(_("该手机号码或电子邮箱已注册。")) from exc
         user.groups.set(Group.objects.filter(name__in=[roles.ROLE_BY_KEY[k].name for k in role_keys]))

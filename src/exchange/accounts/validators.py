@@ -27,7 +27,9 @@ def clean_uscc(value: str) -> str:
     try:
         return str(uscc.validate(value.strip().upper()))
     except StdnumError as exc:
-        raise InvalidInput(_("统一社会信用代码无效（%(reason)s）。") % {"reason": _reason(exc)}, field="id_number") from exc
+        raise InvalidInput(
+            _("统一社会信用代码无效（%(reason)s）。") % {"reason": _reason(exc)}, field="id_number"
+        ) from exc
 
 
 def clean_document_image(upload: UploadedFile, *, field: str) -> UploadedFile:

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -48,7 +48,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 def lockout_response(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
-    """Shown instead of the login form while an account is locked after repeated failures."""
+    """Shown instead of the login form (or the API answer) while an account is locked."""
+    if request.path.startswith("/api/"):
+        message = _("登录失败次数过多，账户已临时锁定，请稍后再试。")
+        return JsonResponse({"code": "locked", "message": message}, status=429)
     return render(request, "accounts/locked.html", status=429)
 
 
@@ -116,7 +119,7 @@ def verification(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def verification_document(request: HttpRequest, pk: int, side: str) -> HttpResponse:
+def verification_document(request: HttpRequest, pk: int, side: str) -> FileResponse:
     """An identity document image: personal data, so only its owner and reviewing staff see it."""
     v = get_object_or_404(Verification, pk=pk)
     if v.user_id != request.user.pk and not request.user.has_perm("accounts.view_verification"):

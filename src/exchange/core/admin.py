@@ -56,6 +56,11 @@ _rebase(AccessAttempt, AccessAttemptAdmin)
 _rebase(AccessLog, AccessLogAdmin)
 _rebase(AccessFailureLog, AccessFailureLogAdmin)
 _rebase(DBTaskResult, DBTaskResultAdmin)
-_rebase(Group, GroupAdmin, list_display=["name"], list_filter=[("permissions__content_type__app_label", admin.AllValuesFieldListFilter)])
+_rebase(
+    Group,
+    GroupAdmin,
+    list_display=["name"],
+    list_filter=[("permissions__content_type__app_label", admin.AllValuesFieldListFilter)],
+)
 LogEntry._meta.verbose_name = _("审计日志")
 LogEntry._meta.verbose_name_plural = _("审计日志")

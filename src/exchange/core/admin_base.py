@@ -26,7 +26,9 @@ class ExchangeModelAdmin(AuditlogHistoryAdminMixin, ExportActionMixin, ModelAdmi
     auditlog_history_per_page = 30
     warn_unsaved_form = True
 
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         """Show the audit trail (auditlog) where Django would show its thin admin log."""
         return self.auditlog_history_view(request, object_id, extra_context)
 

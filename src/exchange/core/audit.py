@@ -22,13 +22,16 @@ from django.apps import AppConfig
 from django.db import models
 
 
-def register_models(app_config: AppConfig, *, exclude: Iterable[str] = (), exclude_fields: dict[str, list[str]] | None = None) -> None:
+def register_models(
+    app_config: AppConfig, *, exclude: Iterable[str] = (), exclude_fields: dict[str, list[str]] | None = None
+) -> None:
     """Register every concrete model of an app for the audit trail (called from `ready()`)."""
     exclude_fields = exclude_fields or {}
     for model in app_config.get_models():
-        if model._meta.model_name in exclude or auditlog.contains(model):
+        name = model._meta.model_name or ""
+        if name in exclude or auditlog.contains(model):
             continue
-        auditlog.register(model, exclude_fields=exclude_fields.get(model._meta.model_name, []))
+        auditlog.register(model, exclude_fields=exclude_fields.get(name, []))
 
 
 @contextlib.contextmanager

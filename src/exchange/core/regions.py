@@ -48,7 +48,9 @@ def regions_load(region_model: Any = None) -> int:
             parent_id = ids.get(parent_code) if parent_code else None
             current = existing.get(code)
             if current is None:
-                obj = region_model.objects.create(code=code, name=name, level=level, parent_id=parent_id, full_name=full_name)
+                obj = region_model.objects.create(
+                    code=code, name=name, level=level, parent_id=parent_id, full_name=full_name
+                )
                 ids[code] = obj.pk
                 created += 1
             elif (current.name, current.full_name, current.parent_id) != (name, full_name, parent_id):

@@ -56,16 +56,64 @@ STAFF = [
 ]
 
 MEMBERS = [
-    DemoAccount("13900000001", "seller1@demo.sxcq.cn", "山西晋能资产管理有限公司", "seller", MemberType.ENTITY, "verified", "91140100MA0K3R5X1"),
-    DemoAccount("13900000002", "seller2@demo.sxcq.cn", "太原市国有资本运营有限公司", "seller", MemberType.ENTITY, "verified", "91140100MA0H2B7Q3"),
-    DemoAccount("13900000003", "seller3@demo.sxcq.cn", "吕梁市林业发展有限公司", "seller", MemberType.ENTITY, "verified", "91141100MA0L8C2D5"),
-    DemoAccount("13900000011", "buyer1@demo.sxcq.cn", "陈明", "bidder", MemberType.PERSON, "verified", "14010519980612201"),
-    DemoAccount("13900000012", "buyer2@demo.sxcq.cn", "刘芳", "bidder", MemberType.PERSON, "verified", "14020219900225302"),
-    DemoAccount("13900000013", "buyer3@demo.sxcq.cn", "晋中恒泰实业有限公司", "bidder", MemberType.ENTITY, "verified", "91140700MA0J9F4K2"),
+    DemoAccount(
+        "13900000001",
+        "seller1@demo.sxcq.cn",
+        "山西晋能资产管理有限公司",
+        "seller",
+        MemberType.ENTITY,
+        "verified",
+        "91140100MA0K3R5X1",
+    ),
+    DemoAccount(
+        "13900000002",
+        "seller2@demo.sxcq.cn",
+        "太原市国有资本运营有限公司",
+        "seller",
+        MemberType.ENTITY,
+        "verified",
+        "91140100MA0H2B7Q3",
+    ),
+    DemoAccount(
+        "13900000003",
+        "seller3@demo.sxcq.cn",
+        "吕梁市林业发展有限公司",
+        "seller",
+        MemberType.ENTITY,
+        "verified",
+        "91141100MA0L8C2D5",
+    ),
+    DemoAccount(
+        "13900000011", "buyer1@demo.sxcq.cn", "陈明", "bidder", MemberType.PERSON, "verified", "14010519980612201"
+    ),
+    DemoAccount(
+        "13900000012", "buyer2@demo.sxcq.cn", "刘芳", "bidder", MemberType.PERSON, "verified", "14020219900225302"
+    ),
+    DemoAccount(
+        "13900000013",
+        "buyer3@demo.sxcq.cn",
+        "晋中恒泰实业有限公司",
+        "bidder",
+        MemberType.ENTITY,
+        "verified",
+        "91140700MA0J9F4K2",
+    ),
     DemoAccount("13900000014", "buyer4@demo.sxcq.cn", "杨帆", "bidder", MemberType.PERSON, "", ""),
-    DemoAccount("13900000015", "buyer5@demo.sxcq.cn", "黄磊", "bidder", MemberType.PERSON, "pending", "14030319880808451"),
-    DemoAccount("13900000016", "buyer6@demo.sxcq.cn", "周婷", "bidder", MemberType.PERSON, "rejected", "14050219920101262"),
-    DemoAccount("13900000021", "partner1@demo.sxcq.cn", "山西华晟产权经纪有限公司", "partner", MemberType.ENTITY, "verified", "91140100MA0M5N6P7"),
+    DemoAccount(
+        "13900000015", "buyer5@demo.sxcq.cn", "黄磊", "bidder", MemberType.PERSON, "pending", "14030319880808451"
+    ),
+    DemoAccount(
+        "13900000016", "buyer6@demo.sxcq.cn", "周婷", "bidder", MemberType.PERSON, "rejected", "14050219920101262"
+    ),
+    DemoAccount(
+        "13900000021",
+        "partner1@demo.sxcq.cn",
+        "山西华晟产权经纪有限公司",
+        "partner",
+        MemberType.ENTITY,
+        "verified",
+        "91140100MA0M5N6P7",
+    ),
 ]
 
 
@@ -92,7 +140,12 @@ def _ensure_account(account: DemoAccount, groups: dict[str, Group]) -> tuple[Use
         return user, True
     role = roles.ROLE_BY_KEY[account.role]
     user = User.objects.create_user(
-        account.phone, account.email, DEMO_PASSWORD, name=account.name, member_type=account.member_type, is_staff=role.staff
+        account.phone,
+        account.email,
+        DEMO_PASSWORD,
+        name=account.name,
+        member_type=account.member_type,
+        is_staff=role.staff,
     )
     user.groups.add(groups[role.name])
     if account.state:
@@ -140,10 +193,22 @@ NEWS = [
     ("关于调整国庆节假日期间业务受理时间的公告", "news"),
 ]
 HELP = [
-    ("如何注册会员并完成实名认证", "在首页点击“注册”，填写手机号码、电子邮箱并设置密码。注册后进入会员中心，按提示上传身份证（个人）或营业执照（单位）完成实名认证，审核一般在1个工作日内完成。"),
-    ("我要挂牌：转让方挂牌流程", "转让方提交挂牌申请及材料，经交易中心规范性审核后发布挂牌公告。信息披露期满后，根据意向受让方数量组织协议转让或网络竞价。"),
-    ("我要受让：报名、资格审核与保证金", "实名认证的会员可在项目披露期间报名。资格审核通过后，请在规定时间内将保证金汇入系统生成的虚拟子账号，到账后获得竞买号。"),
-    ("网络竞价规则说明", "竞价分为自由报价期和限时报价期。限时报价期内每有一次有效报价，倒计时重新开始计算；倒计时结束无人报价时，最高报价者成为竞得人。"),
+    (
+        "如何注册会员并完成实名认证",
+        "在首页点击“注册”，填写手机号码、电子邮箱并设置密码。注册后进入会员中心，按提示上传身份证（个人）或营业执照（单位）完成实名认证，审核一般在1个工作日内完成。",
+    ),
+    (
+        "我要挂牌：转让方挂牌流程",
+        "转让方提交挂牌申请及材料，经交易中心规范性审核后发布挂牌公告。信息披露期满后，根据意向受让方数量组织协议转让或网络竞价。",
+    ),
+    (
+        "我要受让：报名、资格审核与保证金",
+        "实名认证的会员可在项目披露期间报名。资格审核通过后，请在规定时间内将保证金汇入系统生成的虚拟子账号，到账后获得竞买号。",
+    ),
+    (
+        "网络竞价规则说明",
+        "竞价分为自由报价期和限时报价期。限时报价期内每有一次有效报价，倒计时重新开始计算；倒计时结束无人报价时，最高报价者成为竞得人。",
+    ),
     ("交易服务费收费标准", "交易服务费按成交金额分段累进计算，设有最低收费。具体标准以项目公告及收费标准文件为准。"),
     ("常见问题：忘记密码怎么办", "在登录页点击“忘记密码”，输入注册时的电子邮箱，按邮件中的链接重新设置密码。"),
 ]
@@ -168,7 +233,13 @@ def _ensure_articles() -> int:
     for i, (title, body) in enumerate(HELP):
         _obj, was_created = Article.objects.get_or_create(
             title=title,
-            defaults={"kind": Article.Kind.HELP, "summary": body[:60], "body": body, "is_published": True, "sort_order": i + 1},
+            defaults={
+                "kind": Article.Kind.HELP,
+                "summary": body[:60],
+                "body": body,
+                "is_published": True,
+                "sort_order": i + 1,
+            },
         )
         created += was_created
     return created

@@ -47,7 +47,9 @@ def article_list(request: HttpRequest, kind: str) -> HttpResponse:
     if kind == Article.Kind.HELP:
         qs = qs.order_by("sort_order", "-published_at")
     page = Paginator(qs, 15).get_page(request.GET.get("page"))
-    return render(request, "portal/article_list.html", {"page": page, "kind": kind, "kind_label": Article.Kind(kind).label})
+    return render(
+        request, "portal/article_list.html", {"page": page, "kind": kind, "kind_label": Article.Kind(kind).label}
+    )
 
 
 @require_GET
@@ -86,4 +88,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # any database failure makes the node unhealthy
         db_ok = False
     beats = {b.process: b.beat_at.isoformat() for b in Heartbeat.objects.all()} if db_ok else {}
-    return JsonResponse({"status": "ok" if db_ok else "error", "database": db_ok, "heartbeats": beats}, status=200 if db_ok else 503)
+    return JsonResponse(
+        {"status": "ok" if db_ok else "error", "database": db_ok, "heartbeats": beats}, status=200 if db_ok else 503
+    )

@@ -21,7 +21,11 @@ class Command(BaseCommand):
         out("-" * 78)
         for a in demo_accounts():
             role = "超级管理员" if a.role == "admin" else roles.ROLE_BY_KEY[a.role].name
-            state = {"verified": "已实名", "pending": "认证待审", "rejected": "认证被驳回", "": ""}[a.state] if a.role != "admin" else ""
+            state = (
+                {"verified": "已实名", "pending": "认证待审", "rejected": "认证被驳回", "": ""}[a.state]
+                if a.role != "admin"
+                else ""
+            )
             out(f" {a.phone}  {a.email:<26} {role:<8} {a.name} {state}")
         out("=" * 78)
         out(" Ctrl-C stops the web server, the worker and the clock.")
