@@ -27,6 +27,11 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 EXCHANGE_PROVINCE = env.str("EXCHANGE_PROVINCE", default="山西省")
 EXCHANGE_NAME = env.str("EXCHANGE_NAME", default="山西产权交易中心")
 EXCHANGE_NAME_EN = env.str("EXCHANGE_NAME_EN", default="Shanxi Property Rights Exchange")
+# Contact details shown in the site footer (demo defaults; set the real ones in production).
+EXCHANGE_ADDRESS = env.str("EXCHANGE_ADDRESS", default="山西省太原市小店区示范路 1 号（演示地址）")
+EXCHANGE_HOTLINE = env.str("EXCHANGE_HOTLINE", default="0351-0000000（演示号码）")
+EXCHANGE_EMAIL = env.str("EXCHANGE_EMAIL", default="service@demo.sxcq.cn")
+EXCHANGE_ICP = env.str("EXCHANGE_ICP", default="")
 
 INSTALLED_APPS = [
     "unfold",
