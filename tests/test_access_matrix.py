@@ -185,6 +185,7 @@ def site_checks(w: World) -> dict[str, Check]:
         "portal:help": _public("/help/"),
         "healthz": _public("/healthz"),
         "robots": _public("/robots.txt"),
+        "favicon": Check("GET", "/favicon.ico", lambda a: 301),
         "openapi": _public("/api/openapi.json"),
         "set_language": Check("GET", "/i18n/setlang/", lambda a: 302),  # changes only on POST; GET goes back
         "accounts:login": _anonymous_only("/accounts/login/"),

@@ -38,6 +38,9 @@ def test_english_is_available(client):
     assert 'lang="en"' in html
 
 
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # the worker closes connections left in a transaction
 def test_clock_enqueues_jobs_that_the_worker_runs(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
     call_command("run_clock", "--once")

@@ -13,4 +13,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", portal_views.healthz, name="healthz"),
     path("robots.txt", portal_views.robots_txt, name="robots"),
+    path("favicon.ico", portal_views.favicon, name="favicon"),
 ]

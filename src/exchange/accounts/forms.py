@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from exchange.accounts import roles
-from exchange.accounts.models import MemberType
+from exchange.accounts.models import MemberType, phone_validator
 
 
 class LoginForm(AuthenticationForm):
@@ -30,6 +30,7 @@ class RegisterForm(forms.Form):
     )
     name = forms.CharField(label=_("姓名/单位名称"), max_length=100)
     phone = forms.CharField(
+        validators=[phone_validator],
         label=_("手机号码"),
         max_length=11,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -75,6 +76,12 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         "Allow: /",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico; the site's icon is the logo from static files."""
+    return redirect(static("img/logo.svg"), permanent=True)
 
 
 @require_GET

@@ -45,8 +45,8 @@ class Command(BaseCommand):
             if now - last_beat >= 10:
                 last_beat = now
                 heartbeat_record(process="clock", detail=f"{len(jobs)} jobs")
-                close_old_connections()
             if once:
                 break
+            close_old_connections()  # a long-running process drops broken/expired connections
             time.sleep(tick)
         self.stdout.write("clock: stopped")
