@@ -73,7 +73,9 @@ def main() -> None:
             print(f"{path:<40} no successful request ({errors} errors)")
             continue
         q = statistics.quantiles(sorted(lat), n=100)
-        print(f"{path:<40} {count / args.seconds:>8.0f} {q[49] * 1000:>8.1f} {q[94] * 1000:>8.1f} {q[98] * 1000:>8.1f} {errors:>7}")
+        print(
+            f"{path:<40} {count / args.seconds:>8.0f} {q[49] * 1000:>8.1f} {q[94] * 1000:>8.1f} {q[98] * 1000:>8.1f} {errors:>7}"
+        )
 
 
 if __name__ == "__main__":

@@ -62,3 +62,38 @@ def test_demo_data_is_idempotent_and_logins_work(client):
     assert response.status_code == 302
     assert User.objects.filter(verified_at__isnull=False, is_staff=False).count() >= 5
     assert Verification.objects.filter(status="pending").exists()
+
+
+def test_every_admin_list_has_filters_search_and_export():
+    from django.contrib import admin
+
+    from exchange.core.admin_base import ExchangeModelAdmin
+
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label
+        assert isinstance(model_admin, ExchangeModelAdmin), f"{label}: not on the ExchangeModelAdmin base"
+        assert model_admin.list_filter, f"{label}: no list filter"
+        assert model_admin.search_fields, f"{label}: no search"
+
+
+def test_user_list_exports_to_excel_without_password_hashes(client):
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.factories import UserFactory
+
+    admin_user = User.objects.create_superuser("13700000000", "root@example.com", "x", name="root")
+    UserFactory(name="导出测试会员")
+    client.force_login(admin_user)
+    page = client.get("/admin/accounts/user/export/")
+    form = page.context["form"]
+    fields = {name: "on" for name in form.fields if name.startswith("userresource_")}
+    response = client.post("/admin/accounts/user/export/", {"format": "0", "resource": "0", **fields})
+    assert response.status_code == 200
+    assert "spreadsheetml" in response["Content-Type"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    header = rows[0]
+    assert "password" not in header and "密码" not in header
+    assert any("导出测试会员" in (str(v) for v in row) for row in rows[1:])

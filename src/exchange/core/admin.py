@@ -55,7 +55,7 @@ _rebase(LogEntry, LogEntryAdmin, ReadOnlyAdminMixin)  # the audit trail is never
 _rebase(AccessAttempt, AccessAttemptAdmin)
 _rebase(AccessLog, AccessLogAdmin)
 _rebase(AccessFailureLog, AccessFailureLogAdmin)
-_rebase(DBTaskResult, DBTaskResultAdmin)
+_rebase(DBTaskResult, DBTaskResultAdmin, search_fields=["task_path", "exception_class_path", "queue_name"])
 _rebase(
     Group,
     GroupAdmin,

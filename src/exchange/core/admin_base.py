@@ -15,8 +15,12 @@ from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.http import HttpRequest, HttpResponse
 from import_export.admin import ExportActionMixin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.resources import ModelResource, modelresource_factory
 from unfold.admin import ModelAdmin
 from unfold.contrib.import_export.forms import SelectableFieldsExportForm
+
+# Never leaves the database in an export: password hashes and token digests.
+SECRET_FIELDS = frozenset({"password", "digest"})
 
 
 class ExchangeModelAdmin(AuditlogHistoryAdminMixin, ExportActionMixin, ModelAdmin):
@@ -25,6 +29,14 @@ class ExchangeModelAdmin(AuditlogHistoryAdminMixin, ExportActionMixin, ModelAdmi
     list_per_page = 50
     auditlog_history_per_page = 30
     warn_unsaved_form = True
+
+    def get_export_resource_classes(self, request: HttpRequest) -> list[type[ModelResource]]:
+        """The model's own fields with their Chinese verbose names, secrets left out."""
+        if self.resource_classes:
+            return list(self.resource_classes)
+        names = {f.name for f in self.model._meta.get_fields()}
+        meta = {"exclude": sorted(SECRET_FIELDS & names), "use_natural_foreign_keys": False}
+        return [modelresource_factory(self.model, meta_options=meta)]
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
