@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 @dataclass(frozen=True)
 class Role:
     key: str
-    name: str  # the group name, as staff know it
+    name: str  # the group name, as staff know it (Chinese; translated only for display)
     staff: bool
     permissions: tuple[str, ...] = field(default_factory=tuple)  # "app_label.codename"
     description: Any = ""
@@ -33,13 +34,13 @@ _CONTENT = ("portal.view_article", "portal.add_article", "portal.change_article"
 
 ROLES: tuple[Role, ...] = (
     # --- members -----------------------------------------------------------------------
-    Role("seller", "转让方", staff=False, description=_("挂牌转让项目的会员")),
-    Role("bidder", "意向受让方", staff=False, description=_("报名受让、参与竞价的会员")),
-    Role("partner", "合作商户", staff=False, description=_("经纪会员、服务会员等合作机构")),
+    Role("seller", gettext_noop("转让方"), staff=False, description=_("挂牌转让项目的会员")),
+    Role("bidder", gettext_noop("意向受让方"), staff=False, description=_("报名受让、参与竞价的会员")),
+    Role("partner", gettext_noop("合作商户"), staff=False, description=_("经纪会员、服务会员等合作机构")),
     # --- exchange staff ------------------------------------------------------------------
     Role(
         "reviewer",
-        "业务审核",
+        gettext_noop("业务审核"),
         staff=True,
         permissions=(
             "accounts.view_user",
@@ -52,14 +53,14 @@ ROLES: tuple[Role, ...] = (
     ),
     Role(
         "finance",
-        "结算",
+        gettext_noop("结算"),
         staff=True,
         permissions=("accounts.view_user", "core.view_holidayoverride"),
         description=_("结算部：保证金、价款、佣金与退款"),
     ),
     Role(
         "manager",
-        "部门经理",
+        gettext_noop("部门经理"),
         staff=True,
         permissions=(
             "accounts.view_user",
@@ -79,7 +80,7 @@ ROLES: tuple[Role, ...] = (
     ),
     Role(
         "operations",
-        "运营",
+        gettext_noop("运营"),
         staff=True,
         permissions=(
             "accounts.view_user",
@@ -91,23 +92,29 @@ ROLES: tuple[Role, ...] = (
         ),
         description=_("平台运营：内容、活动、工作日历"),
     ),
-    Role("promotion", "推广", staff=True, permissions=("portal.view_article",), description=_("渠道与广告推广")),
+    Role(
+        "promotion",
+        gettext_noop("推广"),
+        staff=True,
+        permissions=("portal.view_article",),
+        description=_("渠道与广告推广"),
+    ),
     Role(
         "tech",
-        "技术/美工",
+        gettext_noop("技术/美工"),
         staff=True,
         permissions=(*_CONTENT, "core.view_heartbeat"),
         description=_("网站技术与页面设计"),
     ),
     Role(
         "service",
-        "客服",
+        gettext_noop("客服"),
         staff=True,
         permissions=("accounts.view_user", "accounts.view_verification", "portal.view_article"),
         description=_("解答会员咨询，协助认证"),
     ),
-    Role("copywriter", "文案", staff=True, permissions=_CONTENT, description=_("新闻资讯与公告文案")),
-    Role("supervisor", "监管", staff=True, description=_("网上监管：只读查看全部数据")),
+    Role("copywriter", gettext_noop("文案"), staff=True, permissions=_CONTENT, description=_("新闻资讯与公告文案")),
+    Role("supervisor", gettext_noop("监管"), staff=True, description=_("网上监管：只读查看全部数据")),
 )
 
 ROLE_BY_KEY = {role.key: role for role in ROLES}

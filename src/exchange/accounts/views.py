@@ -88,7 +88,7 @@ def center(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "latest_verification": selectors.latest_verification(user=user),  # type: ignore[arg-type]
-        "role_names": list(user.groups.values_list("name", flat=True)),
+        "role_names": [_(name) for name in user.groups.values_list("name", flat=True)],
     }
     return render(request, "accounts/center.html", context)
 
