@@ -76,6 +76,11 @@ def test_buyer_verifies_and_reviewer_approves(live_server, page, shot, tmp_path)
     page.wait_for_url(f"{base}/admin/accounts/verification/")
     shot(page, "07-admin-approved")
 
+    # the audit trail of the request shows who approved it, from which status to which
+    page.goto(f"{base}/admin/accounts/verification/{verification.pk}/history/")
+    shot(page, "07b-admin-audit-history")
+    assert page.get_by_text("verification.approve").first.is_visible()
+
     buyer = User.objects.get(phone=BUYER)
     assert buyer.is_verified and buyer.real_name == "杨帆"
     verification.refresh_from_db()
