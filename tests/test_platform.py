@@ -97,3 +97,63 @@ def test_user_list_exports_to_excel_without_password_hashes(client):
     header = rows[0]
     assert "password" not in header and "密码" not in header
     assert any("导出测试会员" in (str(v) for v in row) for row in rows[1:])
+
+
+def _redis_url() -> str:
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis at {url} is required when CI=true")
+        pytest.skip(f"Redis not reachable at {url}")
+    return url
+
+
+def test_redis_cache_when_configured(client, settings):
+    """With REDIS_URL the cache is Redis, and /healthz checks it."""
+    from django.core.cache import cache
+
+    url = _redis_url()
+    settings.REDIS_URL = url
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    cache.set("probe", "值", timeout=10)
+    assert cache.get("probe") == "值"
+    body = client.get("/healthz").json()
+    assert body["cache"] is True and body["status"] == "ok"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["cache"] is False
+
+
+def test_every_domain_model_is_audited():
+    from auditlog.registry import auditlog
+    from django.apps import apps
+
+    not_audited = {"core.Heartbeat", "accounts.ApiToken"}  # liveness pings and token digests: no business state
+    for label in ("core", "accounts", "portal"):
+        for model in apps.get_app_config(label).get_models():
+            expected = model._meta.label not in not_audited
+            assert auditlog.contains(model) == expected, model._meta.label
+
+
+def test_error_codes_are_unique():
+    from exchange.core import errors
+
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.DomainError)]
+    codes = [c.code for c in classes]
+    assert len(codes) == len(set(codes))
+
+
+def test_back_office_speaks_chinese(client):
+    admin_user = User.objects.create_superuser("13700000000", "root@example.com", "x", name="root")
+    client.force_login(admin_user)
+    html = client.get("/admin/").content.decode()
+    assert "搜索应用和模型" in html
+    assert "实名认证" in html and "工作日历调整" in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -86,15 +88,23 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers and the newcomer check: database reachable, and when the
-    worker and clock last showed a sign of life."""
+    """Liveness for load balancers and the newcomer check: the database (and Redis, when
+    configured) reachable, and when the worker and clock last showed a sign of life."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         db_ok = True
     except Exception:  # any database failure makes the node unhealthy
         db_ok = False
-    beats = {b.process: b.beat_at.isoformat() for b in Heartbeat.objects.all()} if db_ok else {}
-    return JsonResponse(
-        {"status": "ok" if db_ok else "error", "database": db_ok, "heartbeats": beats}, status=200 if db_ok else 503
-    )
+    body: dict[str, object] = {"database": db_ok}
+    ok = db_ok
+    if settings.REDIS_URL:
+        try:
+            cache.set("healthz", "1", timeout=5)
+            body["cache"] = cache.get("healthz") == "1"
+        except Exception:  # Redis down: report it, the node is unhealthy
+            body["cache"] = False
+        ok = ok and bool(body["cache"])
+    body["heartbeats"] = {b.process: b.beat_at.isoformat() for b in Heartbeat.objects.all()} if db_ok else {}
+    body["status"] = "ok" if ok else "error"
+    return JsonResponse(body, status=200 if ok else 503)
