@@ -129,7 +129,11 @@ def verification_approve(*, verification_id: int, reviewer: User) -> Verificatio
         member.real_name = verification.name
         member.id_number = verification.id_number
         member.verified_at = now
-        member.save(update_fields=["real_name", "id_number", "verified_at"])
+        try:
+            with transaction.atomic():  # savepoint: the unique identity constraint decides a race
+                member.save(update_fields=["real_name", "id_number", "verified_at"])
+        except IntegrityError as exc:
+            raise Conflict(_("该证件号码已被其他账户认证，不能通过。")) from exc
         _notify_on_commit(verification)
     return verification
 
