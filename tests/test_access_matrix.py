@@ -192,6 +192,7 @@ def site_checks(w: World) -> dict[str, Check]:
         "accounts:logout": Check("GET", "/accounts/logout/", lambda a: 405),  # POST only (CSRF-safe)
         "accounts:register": _anonymous_only("/accounts/register/"),
         "accounts:center": _login_page("/accounts/center/"),
+        "accounts:landing": _login_page("/accounts/landing/", logged_in_status=302),
         "accounts:verification": _login_page("/accounts/verification/"),
         "accounts:verification_document": Check(
             "GET",

@@ -157,3 +157,22 @@ def test_back_office_speaks_chinese(client):
     html = client.get("/admin/").content.decode()
     assert "搜索应用和模型" in html
     assert "实名认证" in html and "工作日历调整" in html
+
+
+def test_dashboard_shows_reviewers_their_queue(client):
+    from exchange.accounts import services
+    from tests.factories import UserFactory, image_upload, valid_resident_id
+
+    services.verification_submit(
+        user=UserFactory(),
+        name="陈明",
+        id_number=valid_resident_id(4),
+        document_front=image_upload(),
+        document_back=image_upload(),
+    )
+    client.force_login(UserFactory(role="reviewer"))
+    html = client.get("/admin/").content.decode()
+    assert "待我处理" in html and "实名认证待审核" in html
+    assert "?status__exact=pending" in html
+    client.force_login(UserFactory(role="finance"))  # finance does not review identities
+    assert "实名认证待审核" not in client.get("/admin/").content.decode()

@@ -146,7 +146,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:center"
+LOGIN_REDIRECT_URL = "accounts:landing"  # staff → back office, members → member center
 LOGOUT_REDIRECT_URL = "portal:home"
 
 # Lockout after repeated failures (django-axes): 5 wrong passwords for one account
@@ -238,6 +238,7 @@ UNFOLD = {
         },
     },
     "SIDEBAR": {"show_search": True, "show_all_applications": True},
+    "DASHBOARD_CALLBACK": "exchange.core.work_queues.dashboard_callback",
 }
 
 # Excel export of every admin list (django-import-export; formats set in core.admin):

@@ -17,8 +17,13 @@ def test_login_by_phone_or_email(client, login_field):
     user = UserFactory()
     response = client.post(reverse("accounts:login"), {"username": getattr(user, login_field), "password": PASSWORD})
     assert response.status_code == 302
-    assert response.url == reverse("accounts:center")
+    assert client.get(response.url).url == reverse("accounts:center")
     assert client.get(reverse("accounts:center")).context["user"] == user
+
+
+def test_staff_land_in_the_back_office_after_login(client, reviewer):
+    response = client.post(reverse("admin:login"), {"username": reviewer.phone, "password": PASSWORD})
+    assert client.get(response.url).url == reverse("admin:index")
 
 
 def test_wrong_password_shows_chinese_error(client):

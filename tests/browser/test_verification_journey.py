@@ -33,7 +33,7 @@ def _login(page, base: str, phone: str) -> None:  # type: ignore[no-untyped-def]
     page.fill("input[name=username]", phone)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(f"{base}/accounts/center/")
+    page.wait_for_url(f"{base}/accounts/center/")  # via accounts:landing
 
 
 def test_buyer_verifies_and_reviewer_approves(live_server, page, shot, tmp_path):

@@ -15,3 +15,20 @@ class AccountsConfig(AppConfig):
 
         audit.register_models(self, exclude_fields={"user": ["password", "last_login"]}, exclude=["apitoken"])
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="accounts.sync_roles")
+        self._register_work_queues()
+
+    def _register_work_queues(self) -> None:
+        from exchange.accounts.models import Verification
+        from exchange.core import work_queues
+
+        work_queues.register(
+            work_queues.WorkQueue(
+                key="accounts.verification_pending",
+                label=_("实名认证待审核"),
+                permission="accounts.review_verification",
+                items=lambda: Verification.objects.filter(status=Verification.Status.PENDING),
+                age_field="submitted_at",
+                url_name="admin:accounts_verification_changelist",
+                url_query="status__exact=pending",
+            )
+        )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("register/", views.register, name="register"),
     path("center/", views.center, name="center"),
+    path("landing/", views.landing, name="landing"),
     path("verification/", views.verification, name="verification"),
     path("verification/<int:pk>/<str:side>/", views.verification_document, name="verification_document"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),

@@ -84,6 +84,13 @@ def register(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
+def landing(request: HttpRequest) -> HttpResponse:
+    """Where a login without ?next= lands: staff in the back office, members in the member center."""
+    return redirect("admin:index" if request.user.is_staff else "accounts:center")
+
+
+@login_required
+@require_http_methods(["GET"])
 def center(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
