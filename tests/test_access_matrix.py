@@ -79,6 +79,7 @@ def world(db, settings) -> World:
     token_raw = services.api_token_issue(user=owner)
     assert token_raw
     article = Article.objects.create(kind="news", title="t", body="b", is_published=True)
+    Article.objects.create(kind="help", title="会员服务协议", body="b", is_published=True, slug="terms")
     now = clock.now()
     objects = {
         "core.region": Region.objects.get(code="140000").pk,
@@ -183,6 +184,7 @@ def site_checks(w: World) -> dict[str, Check]:
         "portal:policies": _public("/policies/"),
         "portal:article": _public(f"/articles/{w.objects['portal.article']}/"),
         "portal:help": _public("/help/"),
+        "portal:page": _public("/pages/terms/"),
         "healthz": _public("/healthz"),
         "robots": _public("/robots.txt"),
         "favicon": Check("GET", "/favicon.ico", lambda a: 301),

@@ -176,3 +176,11 @@ def test_dashboard_shows_reviewers_their_queue(client):
     assert "?status__exact=pending" in html
     client.force_login(UserFactory(role="finance"))  # finance does not review identities
     assert "实名认证待审核" not in client.get("/admin/").content.decode()
+
+
+def test_terms_and_privacy_pages_are_linked_from_registration(client):
+    call_command("seed_demo")
+    html = client.get("/accounts/register/").content.decode()
+    assert "/pages/terms/" in html and "/pages/privacy/" in html
+    assert "个人信息保护法" in client.get("/pages/privacy/").content.decode()
+    assert client.get("/pages/terms/").status_code == 200

@@ -214,6 +214,51 @@ HELP = [
 ]
 
 
+PAGES = [
+    (
+        "terms",
+        "会员服务协议",
+        "一、协议的订立\n会员在注册时勾选同意本协议，即与交易中心就使用本平台服务订立协议。\n\n"
+        "二、会员的义务\n1. 提供真实、准确、完整的注册及实名认证资料，并在信息变更时及时更新；\n"
+        "2. 妥善保管账户与密码，对以本账户进行的一切操作负责；\n"
+        "3. 遵守国家法律法规和交易中心的交易规则，不得恶意串通、虚假报价或扰乱交易秩序。\n\n"
+        "三、交易中心的服务\n交易中心依法提供项目信息披露、受让登记、网络竞价、结算和交易鉴证等服务，"
+        "具体以各项目公告和交易规则为准。\n\n"
+        "四、保证金与费用\n保证金、价款和服务费的收取、冻结、退还及处置，按项目公告和结算规则执行。\n\n"
+        "五、其他\n本协议未尽事宜，按国家有关法律法规和交易中心规则执行。（演示文本）",
+    ),
+    (
+        "privacy",
+        "隐私政策",
+        "我们依照《中华人民共和国个人信息保护法》处理您的个人信息。\n\n"
+        "一、我们收集的信息\n注册信息（手机号码、电子邮箱、名称）；实名认证信息（姓名或单位名称、身份证号码或统一社会信用代码、证件图片）；"
+        "交易过程中产生的报名、保证金、报价和成交信息。\n\n"
+        "二、使用目的\n核验会员身份、履行交易规则要求的资格审核与信息披露义务、办理结算、保障交易安全。\n\n"
+        "三、保护措施\n证件图片仅本人和负责审核的工作人员可以查看，不在网站公开；竞价过程中仅显示竞买号，不显示身份；"
+        "所有对个人信息的操作均记录审计日志。\n\n"
+        "四、您的权利\n您可以在会员中心查看您的信息，也可联系客服更正或提出删除请求（法律法规要求保存的交易记录除外）。（演示文本）",
+    ),
+]
+
+
+def _ensure_pages() -> int:
+    created = 0
+    for i, (slug, title, body) in enumerate(PAGES):
+        _obj, was_created = Article.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "kind": Article.Kind.HELP,
+                "title": title,
+                "summary": title,
+                "body": body,
+                "is_published": True,
+                "sort_order": 90 + i,
+            },
+        )
+        created += was_created
+    return created
+
+
 def _ensure_articles() -> int:
     created = 0
     now = clock.now()
@@ -253,5 +298,5 @@ def seed_demo() -> dict[str, int]:
         for account in STAFF + MEMBERS:
             _user, created = _ensure_account(account, groups)
             created_accounts += created
-        created_articles = _ensure_articles()
+        created_articles = _ensure_articles() + _ensure_pages()
     return {"accounts": created_accounts, "articles": created_articles}

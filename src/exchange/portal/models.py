@@ -22,15 +22,23 @@ class Article(models.Model):
     is_published = models.BooleanField(_("已发布"), default=False)
     published_at = models.DateTimeField(_("发布时间"), default=timezone.now, db_index=True)
     sort_order = models.PositiveSmallIntegerField(_("排序"), default=100, help_text=_("帮助中心按此升序排列"))
+    slug = models.SlugField(
+        _("固定地址"), max_length=50, blank=True, help_text=_("填写后可通过 /pages/<固定地址>/ 访问，如 terms、privacy")
+    )
 
     class Meta:
         verbose_name = _("文章")
         verbose_name_plural = _("文章")
         ordering = ["-published_at"]
         indexes = [models.Index(fields=["kind", "is_published", "-published_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["slug"], condition=~models.Q(slug=""), name="article_unique_slug")
+        ]
 
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
+        if self.slug:
+            return reverse("portal:page", args=[self.slug])
         return reverse("portal:article", args=[self.pk])

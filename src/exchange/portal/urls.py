@@ -13,4 +13,5 @@ urlpatterns = [
     path("policies/", views.article_list, {"kind": "policy"}, name="policies"),
     path("articles/<int:pk>/", views.article_detail, name="article"),
     path("help/", views.help_center, name="help"),
+    path("pages/<slug:slug>/", views.page, name="page"),
 ]

@@ -62,6 +62,13 @@ def article_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+def page(request: HttpRequest, slug: str) -> HttpResponse:
+    """A page with a fixed address (会员服务协议, 隐私政策 …), edited as an Article."""
+    article = get_object_or_404(selectors.articles_published(), slug=slug)
+    return render(request, "portal/article_detail.html", {"article": article})
+
+
+@require_GET
 def help_center(request: HttpRequest) -> HttpResponse:
     articles = selectors.articles_published(kind=Article.Kind.HELP).order_by("sort_order", "-published_at")
     return render(request, "portal/help_center.html", {"articles": articles})
