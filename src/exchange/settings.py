@@ -167,6 +167,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+PASSWORD_RESET_PER_HOUR = env.int("PASSWORD_RESET_PER_HOUR", default=3)  # reset mails per address
 
 # --- e-mail: console in development, SMTP from EMAIL_URL in production ----------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

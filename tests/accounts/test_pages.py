@@ -183,3 +183,14 @@ def test_alternating_phone_and_email_counts_against_one_account(client, settings
         )
     response = client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD})
     assert response.status_code == 429
+
+
+def test_password_reset_mails_are_throttled_per_address(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    UserFactory(email="flood@example.com")
+    for _ in range(settings.PASSWORD_RESET_PER_HOUR + 2):
+        response = client.post(reverse("accounts:password_reset"), {"email": "Flood@example.com"})
+        assert response.status_code == 302  # same answer every time
+    assert len(mail.outbox) == settings.PASSWORD_RESET_PER_HOUR

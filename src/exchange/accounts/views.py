@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -9,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.core.cache import cache
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -33,6 +35,15 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
     extra_email_context = {"EXCHANGE_NAME": settings.EXCHANGE_NAME}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        """At most PASSWORD_RESET_PER_HOUR mails per address per hour, so the form cannot be
+        used to flood someone's mailbox; the page looks the same either way (no enumeration)."""
+        key = "pwreset:" + hashlib.sha256(form.cleaned_data["email"].strip().lower().encode()).hexdigest()
+        cache.add(key, 0, timeout=3600)
+        if cache.incr(key) > settings.PASSWORD_RESET_PER_HOUR:
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
