@@ -14,4 +14,4 @@ class AxesConfig(AxesAppConfig):
 
 
 class TasksDatabaseConfig(TasksAppConfig):
-    verbose_name = _("后台任务")
+    verbose_name = _("后台任务")  # type: ignore[assignment]  # a lazy string, as Django allows
