@@ -131,3 +131,68 @@ def test_regions_reference(client):
     assert len(provinces) == 34
     cities = client.get("/api/v1/ref/regions?parent=140000").json()
     assert "太原市" in [c["name"] for c in cities]
+
+
+# --- the error contract holds for answers the views never see (found by tests/test_api_fuzz.py) ---
+
+
+def test_unsupported_method_is_json_405(client):
+    response = client.put("/api/v1/me")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed" and "GET" in response["Allow"]
+
+
+def test_unknown_api_path_is_json_404(client):
+    response = client.get("/api/v1/nope")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_broken_multipart_cannot_bypass_the_lockout(client):
+    """A JSON body under a boundary-less multipart header used to be authenticated while the
+    lockout failed to record the failure. Now such a request is refused before login."""
+    user = UserFactory()
+    body = f'{{"username": "{user.phone}", "password": "{PASSWORD}"}}'
+    response = client.generic("POST", "/api/v1/auth/token", body, content_type="multipart/form-data")
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
+    assert "token" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/v1/ref/regions?parent=%00", None),
+        ("POST", "/api/v1/auth/token", '{"username": "a\\u0000b", "password": "x"}'),
+    ],
+)
+def test_nul_characters_are_refused(client, method, path, body):
+    if body is None:
+        response = client.generic(method, path)
+    else:
+        response = client.generic(method, path, body, content_type="application/json")
+    assert response.status_code == 422 and response.json()["code"] == "invalid"
+
+
+def test_nul_in_a_multipart_field_is_refused(client):
+    client.force_login(UserFactory())
+    response = client.post(
+        "/api/v1/me/verification",
+        {"name": "张\x00三", "id_number": valid_resident_id(2), "document_front": image_upload(), "document_back": image_upload()},
+    )
+    assert response.status_code == 422
+    assert not Verification.objects.exists()
+
+
+def test_post_without_credentials_is_401_not_a_csrf_error(client):
+    response = client.post("/api/v1/verifications/1/approve")
+    assert response.status_code == 401 and response.json()["code"] == "unauthenticated"
+    response = client.post("/api/v1/verifications/1/approve", headers={"Authorization": "Bearer expired-or-wrong"})
+    assert response.status_code == 401
+
+
+def test_logged_in_session_without_csrf_token_is_refused(reviewer):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(reviewer)
+    response = strict.post("/api/v1/verifications/1/approve")
+    assert response.status_code == 403 and response.json()["code"] == "csrf_failed"

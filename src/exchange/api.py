@@ -17,13 +17,24 @@ from ninja import File, Form, NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
+from ninja.security import session as ninja_session
 
 from exchange.accounts import selectors as account_selectors
 from exchange.accounts import services as account_services
 from exchange.accounts.models import User, Verification
 from exchange.core.errors import DomainError, PermissionDenied
 from exchange.core.models import Region
+
+
+class SessionAuth(ninja_session.SessionAuth):
+    """The site's session, CSRF-checked — but only when there is a logged-in session to
+    protect; without one the caller is simply unauthenticated (401), not a CSRF failure."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
 
 
 class BearerToken(HttpBearer):
@@ -39,7 +50,7 @@ api = NinjaAPI(
     version="1",
     description="产权交易电子商务平台的公开接口。所有错误返回 `{code, message}`。",
     urls_namespace="api",
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), SessionAuth()],
     openapi_url="/openapi.json",
     docs_url="/docs",
 )
@@ -67,12 +78,23 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        body = {"code": "csrf_failed", "message": _("页面已过期（CSRF 校验失败），请刷新后重试。")}
+    elif exc.status_code == 400:
+        body = {"code": "bad_request", "message": _("请求格式有误（无法解析请求内容）。")}
+    else:
+        body = {"code": "http_error", "message": str(exc)}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 class ErrorOut(Schema):
     code: str
     message: str
+
+
+def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """Documented error answers of an operation (all share the {code, message} body)."""
+    return dict.fromkeys(statuses, ErrorOut)
 
 
 def require_perm(request: HttpRequest, perm: str) -> User:
@@ -95,7 +117,7 @@ class TokenOut(Schema):
     token: str
 
 
-@auth_router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
+@auth_router.post("/token", auth=None, response={200: TokenOut, **errors(400, 401, 422, 429)})
 def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     """Exchange phone/e-mail and password for a bearer token (`Authorization: Bearer <token>`)."""
     user = authenticate(request, username=payload.username, password=payload.password)
@@ -146,7 +168,7 @@ def _verification_out(v: Verification) -> dict[str, Any]:
     }
 
 
-@me_router.get("", response=MeOut)
+@me_router.get("", response={200: MeOut, **errors(401)})
 def me(request: HttpRequest) -> dict[str, Any]:
     """The caller's profile and real-name verification status."""
     user: User = request.auth  # type: ignore[attr-defined]
@@ -164,7 +186,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@me_router.post("/verification", response={201: VerificationOut, 400: ErrorOut, 409: ErrorOut, 422: ErrorOut})
+@me_router.post("/verification", response={201: VerificationOut, **errors(400, 401, 403, 409, 422)})
 def verification_submit(
     request: HttpRequest,
     name: Form[str],
@@ -198,7 +220,7 @@ class RejectIn(Schema):
     reason: str
 
 
-@review_router.get("", response=list[ReviewQueueItem])
+@review_router.get("", response={200: list[ReviewQueueItem], **errors(401, 403, 422)})
 def verification_queue(request: HttpRequest, status: str = "pending") -> list[dict[str, Any]]:
     """Staff: verification requests by status (default: pending, oldest first)."""
     require_perm(request, "accounts.view_verification")
@@ -206,9 +228,7 @@ def verification_queue(request: HttpRequest, status: str = "pending") -> list[di
     return [{**_verification_out(v), "member_no": v.user.member_no, "member_type": v.member_type} for v in qs]
 
 
-@review_router.post(
-    "/{verification_id}/approve", response={200: VerificationOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-)
+@review_router.post("/{verification_id}/approve", response={200: VerificationOut, **errors(401, 403, 404, 409, 422)})
 def verification_approve(request: HttpRequest, verification_id: int) -> Any:
     reviewer = require_perm(request, "accounts.review_verification")
     return Status(
@@ -218,7 +238,7 @@ def verification_approve(request: HttpRequest, verification_id: int) -> Any:
 
 
 @review_router.post(
-    "/{verification_id}/reject", response={200: VerificationOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+    "/{verification_id}/reject", response={200: VerificationOut, **errors(400, 401, 403, 404, 409, 422)}
 )
 def verification_reject(request: HttpRequest, verification_id: int, payload: RejectIn) -> Any:
     reviewer = require_perm(request, "accounts.review_verification")
@@ -237,7 +257,7 @@ class RegionOut(Schema):
     full_name: str
 
 
-@ref_router.get("/regions", auth=None, response=list[RegionOut])
+@ref_router.get("/regions", auth=None, response={200: list[RegionOut], **errors(422)})
 def regions(request: HttpRequest, parent: str | None = None) -> Any:
     """Provinces, or the children of the region with code `parent`."""
     qs = Region.objects.filter(parent__code=parent) if parent else Region.objects.filter(level=Region.Level.PROVINCE)
