@@ -176,7 +176,12 @@ def test_nul_in_a_multipart_field_is_refused(client):
     client.force_login(UserFactory())
     response = client.post(
         "/api/v1/me/verification",
-        {"name": "张\x00三", "id_number": valid_resident_id(2), "document_front": image_upload(), "document_back": image_upload()},
+        {
+            "name": "张\x00三",
+            "id_number": valid_resident_id(2),
+            "document_front": image_upload(),
+            "document_back": image_upload(),
+        },
     )
     assert response.status_code == 422
     assert not Verification.objects.exists()
