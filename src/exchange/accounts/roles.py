@@ -153,13 +153,17 @@ def sync_roles(using: str = "default") -> None:
         group.permissions.set(perms)
 
 
-def sync_after_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
-    """post_migrate hook: permissions of new models exist only after migrate, so sync then."""
-    if sender.label != "accounts":
-        return
+def ensure_roles(using: str = "default") -> None:
+    """Create every model permission that is missing, then sync the role groups (idempotent)."""
     from django.apps import apps
     from django.contrib.auth.management import create_permissions
 
-    for app_config in apps.get_app_configs():  # make sure every permission exists first
+    for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using)
     sync_roles(using=using)
+
+
+def sync_after_migrate(sender: Any, using: str = "default", plan: Any = None, **kwargs: Any) -> None:
+    """post_migrate hook: permissions of new models exist only after migrate, so sync then."""
+    if sender.label == "accounts":
+        ensure_roles(using=using)

@@ -293,6 +293,7 @@ def _ensure_articles() -> int:
 def seed_demo() -> dict[str, int]:
     """Load the demo data; returns what was created (0s on a re-run)."""
     with transaction.atomic():
+        roles.ensure_roles()  # the demo needs every role group, whatever happened to the database
         groups = {g.name: g for g in Group.objects.all()}
         created_accounts = 0
         for account in STAFF + MEMBERS:
