@@ -58,3 +58,28 @@ class UserFactory(factory.django.DjangoModelFactory):
 class EntityFactory(UserFactory):
     member_type = MemberType.ENTITY
     name = factory.Sequence(lambda n: f"测试实业有限公司{n}")
+
+
+REGISTRATION = {
+    "phone": "13912345678",
+    "email": "chen@example.com",
+    "password": "Sx-exchange-88",
+    "name": "陈明",
+    "member_type": "person",
+    "role_keys": ["bidder"],
+}
+
+
+def submit_verification(user: User | None = None, *, seq: int = 7, **overrides: Any) -> Any:
+    """A pending real-name verification of a person, filed through the service (valid by default)."""
+    from exchange.accounts import services
+
+    kwargs: dict[str, Any] = {
+        "user": user if user is not None else UserFactory(),
+        "name": "陈明",
+        "id_number": valid_resident_id(seq),
+        "document_front": image_upload("front.png"),
+        "document_back": image_upload("back.jpg", fmt="JPEG"),
+    }
+    kwargs.update(overrides)
+    return services.verification_submit(**kwargs)

@@ -24,7 +24,7 @@ from exchange.accounts.models import ApiToken, User, Verification
 from exchange.core import clock
 from exchange.core.models import Heartbeat, HolidayOverride, Region
 from exchange.portal.models import Article
-from tests.factories import UserFactory, image_upload, valid_resident_id
+from tests.factories import UserFactory, submit_verification
 
 pytestmark = pytest.mark.django_db
 
@@ -69,13 +69,7 @@ def world(db, settings) -> World:
     for role in roles.ROLES:
         users[role.key] = UserFactory(role=role.key)
     owner = UserFactory()
-    verification = services.verification_submit(
-        user=owner,
-        name="陈明",
-        id_number=valid_resident_id(11),
-        document_front=image_upload(),
-        document_back=image_upload(),
-    )
+    verification = submit_verification(owner, seq=11)
     token_raw = services.api_token_issue(user=owner)
     assert token_raw
     article = Article.objects.create(kind="news", title="t", body="b", is_published=True)

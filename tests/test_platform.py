@@ -160,16 +160,9 @@ def test_back_office_speaks_chinese(client):
 
 
 def test_dashboard_shows_reviewers_their_queue(client):
-    from exchange.accounts import services
-    from tests.factories import UserFactory, image_upload, valid_resident_id
+    from tests.factories import UserFactory, submit_verification
 
-    services.verification_submit(
-        user=UserFactory(),
-        name="陈明",
-        id_number=valid_resident_id(4),
-        document_front=image_upload(),
-        document_back=image_upload(),
-    )
+    submit_verification(UserFactory(), seq=4)
     client.force_login(UserFactory(role="reviewer"))
     html = client.get("/admin/").content.decode()
     assert "待我处理" in html and "实名认证待审核" in html

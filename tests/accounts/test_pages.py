@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from exchange.accounts.models import User, Verification
-from tests.factories import PASSWORD, UserFactory, image_upload, valid_resident_id
+from tests.factories import PASSWORD, UserFactory, image_upload, submit_verification, valid_resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -42,26 +42,22 @@ def test_account_locks_after_five_failures_even_with_right_password(client, sett
     assert "_auth_user_id" not in client.session
 
 
+def _registration_form(**overrides):
+    form = {
+        "member_type": "person", "name": "陈明", "phone": "13911112222", "email": "chen@example.com",
+        "roles": ["bidder"], "password1": "Sx-exchange-88", "password2": "Sx-exchange-88", "agree": "on",
+    }  # fmt: skip
+    return {**form, **overrides}
+
+
 def test_register_logs_in_and_leads_to_verification(client):
-    response = client.post(
-        reverse("accounts:register"),
-        {
-            "member_type": "person", "name": "陈明", "phone": "13911112222", "email": "chen@example.com",
-            "roles": ["bidder"], "password1": "Sx-exchange-88", "password2": "Sx-exchange-88", "agree": "on",
-        },
-    )  # fmt: skip
+    response = client.post(reverse("accounts:register"), _registration_form())
     assert response.status_code == 302 and response.url == reverse("accounts:verification")
     assert User.objects.get(phone="13911112222").groups.get().name == "意向受让方"
 
 
 def test_register_with_mismatched_passwords_keeps_form_and_writes_nothing(client):
-    response = client.post(
-        reverse("accounts:register"),
-        {
-            "member_type": "person", "name": "陈明", "phone": "13911112222", "email": "chen@example.com",
-            "roles": ["bidder"], "password1": "Sx-exchange-88", "password2": "Sx-exchange-89", "agree": "on",
-        },
-    )  # fmt: skip
+    response = client.post(reverse("accounts:register"), _registration_form(password2="Sx-exchange-89"))
     assert response.status_code == 200
     assert "两次输入的密码不一致" in response.content.decode()
     assert not User.objects.exists()
@@ -138,15 +134,7 @@ def test_identity_documents_are_private(client, reviewer):
 
 def test_staff_approves_in_back_office(client, reviewer):
     member = UserFactory()
-    from exchange.accounts import services
-
-    v = services.verification_submit(
-        user=member,
-        name="陈明",
-        id_number=valid_resident_id(5),
-        document_front=image_upload(),
-        document_back=image_upload(),
-    )
+    v = submit_verification(member, seq=5)
     client.force_login(reviewer)
     url = reverse("admin:accounts_verification_review", args=[v.pk])
     assert client.get(url).status_code == 200
@@ -157,15 +145,7 @@ def test_staff_approves_in_back_office(client, reviewer):
 
 
 def test_staff_reject_without_reason_changes_nothing(client, reviewer):
-    from exchange.accounts import services
-
-    v = services.verification_submit(
-        user=UserFactory(),
-        name="陈明",
-        id_number=valid_resident_id(5),
-        document_front=image_upload(),
-        document_back=image_upload(),
-    )
+    v = submit_verification(UserFactory(), seq=5)
     client.force_login(reviewer)
     response = client.post(
         reverse("admin:accounts_verification_review", args=[v.pk]), {"decision": "reject", "reason": ""}

@@ -14,7 +14,7 @@ from exchange.accounts import services
 from exchange.accounts.models import User, Verification
 from exchange.accounts.validators import clean_resident_id, clean_uscc
 from exchange.core.errors import DomainError, InvalidInput
-from tests.factories import UserFactory, image_upload, valid_resident_id, valid_uscc
+from tests.factories import UserFactory, submit_verification, valid_resident_id, valid_uscc
 
 ID_ALPHABET = st.sampled_from("0123456789Xx ABCDEFGHJKLMNPQRTUWY-")
 
@@ -62,13 +62,7 @@ def test_two_reviewers_deciding_at_once_cannot_both_win():
     """Real race on PostgreSQL (row lock) — approve and reject the same request in two threads."""
     member = UserFactory()
     first, second = UserFactory(role="reviewer"), UserFactory(role="manager")
-    v = services.verification_submit(
-        user=member,
-        name="陈明",
-        id_number=valid_resident_id(8),
-        document_front=image_upload(),
-        document_back=image_upload(),
-    )
+    v = submit_verification(member, seq=8)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 

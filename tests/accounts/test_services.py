@@ -7,35 +7,31 @@ from django.core import mail
 from exchange.accounts import services
 from exchange.accounts.models import User, Verification
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from tests.factories import EntityFactory, UserFactory, image_upload, valid_resident_id, valid_uscc
+from tests.factories import (
+    REGISTRATION,
+    EntityFactory,
+    UserFactory,
+    image_upload,
+    submit_verification,
+    valid_resident_id,
+    valid_uscc,
+)
 
 pytestmark = pytest.mark.django_db
 
 
-def _submit(user, **overrides):
-    kwargs = {
-        "user": user,
-        "name": "陈明",
-        "id_number": valid_resident_id(7),
-        "document_front": image_upload("front.png"),
-        "document_back": image_upload("back.jpg", fmt="JPEG"),
-    }
-    kwargs.update(overrides)
-    return services.verification_submit(**kwargs)
+_submit = submit_verification
+
+
+def _register(**overrides):
+    return services.member_register(**{**REGISTRATION, **overrides})
 
 
 # --- registration ----------------------------------------------------------------------
 
 
 def test_register_creates_member_with_role_and_member_number():
-    user = services.member_register(
-        phone="13912345678",
-        email="Chen@Example.com",
-        password="Sx-exchange-88",
-        name="陈明",
-        member_type="person",
-        role_keys=["bidder"],
-    )
+    user = _register(email="Chen@Example.com")
     assert user.member_no == f"M{user.pk:08d}"
     assert user.email == "chen@example.com"
     assert list(user.groups.values_list("name", flat=True)) == ["意向受让方"]
@@ -55,17 +51,8 @@ def test_register_creates_member_with_role_and_member_number():
     ],
 )
 def test_register_rejects_bad_input_and_writes_nothing(overrides, field):
-    kwargs = {
-        "phone": "13912345678",
-        "email": "a@example.com",
-        "password": "Sx-exchange-88",
-        "name": "陈明",
-        "member_type": "person",
-        "role_keys": ["bidder"],
-    }
-    kwargs.update(overrides)
     with pytest.raises(InvalidInput) as err:
-        services.member_register(**kwargs)
+        _register(**overrides)
     assert err.value.data["field"] == field
     assert not User.objects.exists()
 
@@ -73,23 +60,9 @@ def test_register_rejects_bad_input_and_writes_nothing(overrides, field):
 def test_register_refuses_taken_phone_or_email():
     UserFactory(phone="13912345678", email="taken@example.com")
     with pytest.raises(Conflict):
-        services.member_register(
-            phone="13912345678",
-            email="new@example.com",
-            password="Sx-exchange-88",
-            name="x",
-            member_type="person",
-            role_keys=["bidder"],
-        )
+        _register(phone="13912345678", email="new@example.com")
     with pytest.raises(Conflict):
-        services.member_register(
-            phone="13912345679",
-            email="TAKEN@example.com",
-            password="Sx-exchange-88",
-            name="x",
-            member_type="person",
-            role_keys=["bidder"],
-        )
+        _register(phone="13912345679", email="TAKEN@example.com")
     assert User.objects.count() == 1
 
 

@@ -1,14 +1,11 @@
 """Time-driven jobs run by the clock process (`manage.py run_clock`).
 
 Apps declare their periodic jobs here (in `AppConfig.ready`) with `every(seconds, task)`;
-the clock enqueues each due job as a background task, and the worker runs it. Later
-issues add jobs that need sub-second precision (auction closing) as direct clock
-callbacks via `every(..., inline=True)`.
+the clock enqueues each due job as a background task, and the worker runs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,16 +14,14 @@ from typing import Any
 class Job:
     name: str
     seconds: float
-    target: Any  # a django_tasks Task (enqueued) or, when inline, a plain callable
-    inline: bool = False
+    task: Any  # a django_tasks Task
 
 
 _jobs: dict[str, Job] = {}
 
 
-def every(seconds: float, target: Any, *, name: str | None = None, inline: bool = False) -> None:
-    job_name = name or getattr(target, "module_path", None) or f"{target.__module__}.{target.__qualname__}"
-    _jobs[job_name] = Job(job_name, seconds, target, inline)
+def every(seconds: float, task: Any) -> None:
+    _jobs[task.module_path] = Job(task.module_path, seconds, task)
 
 
 def jobs() -> list[Job]:
@@ -34,8 +29,4 @@ def jobs() -> list[Job]:
 
 
 def run_job(job: Job) -> None:
-    if job.inline:
-        call: Callable[[], Any] = job.target
-        call()
-    else:
-        job.target.enqueue()
+    job.task.enqueue()
