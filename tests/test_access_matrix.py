@@ -9,8 +9,9 @@ may see it.
 from __future__ import annotations
 
 import datetime
+import importlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from types import ModuleType
 
 import pytest
 from auditlog.models import LogEntry
@@ -20,18 +21,28 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_tasks_db.models import DBTaskResult
 
 from exchange.accounts import roles, services
-from exchange.accounts.models import ApiToken, User, Verification
+from exchange.accounts.models import ApiToken, User
 from exchange.core import clock
 from exchange.core.models import Heartbeat, HolidayOverride, Region
 from exchange.portal.models import Article
+from tests.access.checks import (
+    ACTORS,
+    ANON,
+    MEMBER,
+    SUPERUSER,
+    Check,
+    World,
+    _anonymous_only,
+    _api,
+    _has,
+    _is_staff,
+    _login_page,
+    _perms,
+    _public,
+)
 from tests.factories import UserFactory, submit_verification
 
 pytestmark = pytest.mark.django_db
-
-ANON = "anonymous"
-SUPERUSER = "superuser"
-MEMBER = "member"  # a member with no role group at all
-ACTORS = [ANON, MEMBER, SUPERUSER, *[r.key for r in roles.ROLES]]
 
 # Models whose admin is read-only by design (written by services or by libraries).
 NO_ADD = {"accounts.verification", "accounts.apitoken", "core.heartbeat", "auditlog.logentry",
@@ -40,12 +51,12 @@ NO_CHANGE = NO_ADD
 NO_DELETE = {"accounts.verification", "core.heartbeat", "auditlog.logentry", "django_tasks_database.dbtaskresult"}
 SUPERUSER_ONLY_DELETE = {"accounts.apitoken"}
 
-
-@dataclass
-class World:
-    users: dict[str, User | None]
-    objects: dict[str, str]  # "app.model" -> a primary key that exists
-    verification: Verification
+# Business apps that classify their own URLs in tests/access/<app>.py. Each module provides
+#   objects(users) -> {"app.model": pk}      objects its admin pages and URLs need
+#   site_checks(w) -> {"ns:name": Check}     its non-admin URL patterns
+#   admin_checks(w) -> {"admin:name": Check} its custom admin views (optional)
+#   NO_ADD, NO_CHANGE, NO_DELETE: sets of "app.model" (optional)
+CONTRIBUTORS = ("listings", "settlement", "bidding")
 
 
 def _patterns(patterns: list, prefix: str = "", ns: str | None = None) -> Iterator[tuple[str, str, URLPattern]]:
@@ -110,64 +121,27 @@ def world(db, settings) -> World:
             queue_name="default",
         ).pk,
     }
+    for module in _contributors():
+        objects.update(module.objects(users))
     return World(users=users, objects={k: str(v) for k, v in objects.items()}, verification=verification)
 
 
-def _perms(actor: str) -> set[str] | None:
-    """Permission strings of an actor; None means 'all' (superuser)."""
-    if actor == SUPERUSER:
-        return None
-    if actor in (ANON, MEMBER):
-        return set()
-    return roles.role_permissions(roles.ROLE_BY_KEY[actor])
+def _contributors() -> list[ModuleType]:
+    return [importlib.import_module(f"tests.access.{app}") for app in CONTRIBUTORS]
 
 
-def _has(actor: str, perm: str) -> bool:
-    perms = _perms(actor)
-    return perms is None or perm in perms
-
-
-def _is_staff(actor: str) -> bool:
-    return actor == SUPERUSER or (actor in roles.ROLE_BY_KEY and roles.ROLE_BY_KEY[actor].staff)
-
-
-# --- expectations ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Check:
-    method: str
-    url: str
-    expected: Callable[[str], int | set[int]]
-    json: str | None = None  # request body, so that validation passes and permissions decide
-
-
-def _public(url: str) -> Check:
-    return Check("GET", url, lambda a: 200)
-
-
-def _login_page(url: str, *, logged_in_status: int = 200) -> Check:
-    return Check("GET", url, lambda a: 302 if a == ANON else logged_in_status)
-
-
-def _anonymous_only(url: str) -> Check:
-    return Check("GET", url, lambda a: 200 if a == ANON else 302)  # logged-in users are sent on
-
-
-def _api(
-    method: str, url: str, perm: str | None = None, ok: int = 200, denied: int = 403, json: str | None = None
-) -> Check:
-    def expected(actor: str) -> int:
-        if actor == ANON:
-            return 401
-        if perm is None or _has(actor, perm):
-            return ok
-        return denied
-
-    return Check(method, url, expected, json)
+def _model_set(name: str) -> set[str]:
+    return set().union(*(getattr(m, name, set()) for m in _contributors()))
 
 
 def site_checks(w: World) -> dict[str, Check]:
+    checks = _core_site_checks(w)
+    for module in _contributors():
+        checks.update(module.site_checks(w))
+    return checks
+
+
+def _core_site_checks(w: World) -> dict[str, Check]:
     v = w.verification
     return {
         "portal:home": _public("/"),
@@ -234,6 +208,8 @@ def admin_check(route: str, name: str, w: World) -> Check | None:
         "admin:autocomplete": Check("GET", "/admin/autocomplete/", staff_only(403)),  # needs app/model/field params
         "admin:jsi18n": Check("GET", "/admin/jsi18n/", staff_only(200)),
     }
+    for module in _contributors():
+        fixed.update(getattr(module, "admin_checks", lambda w: {})(w))
     if name in fixed:
         return fixed[name]
     if name == "admin:view_on_site":
@@ -258,7 +234,12 @@ def admin_check(route: str, name: str, w: World) -> Check | None:
     perm_app = "django_tasks_db" if app == "django_tasks_database" else app
     pk = w.objects[key]
     view = _has_any(f"{perm_app}.view_{model}", f"{perm_app}.change_{model}")
-    change = lambda a: key not in NO_CHANGE and _has(a, f"{perm_app}.change_{model}")  # noqa: E731
+    no_add, no_change, no_delete = (
+        NO_ADD | _model_set("NO_ADD"),
+        NO_CHANGE | _model_set("NO_CHANGE"),
+        NO_DELETE | _model_set("NO_DELETE"),
+    )
+    change = lambda a: key not in no_change and _has(a, f"{perm_app}.change_{model}")  # noqa: E731
 
     def guard(allowed: Callable[[str], bool], ok: int = 200) -> Callable[[str], int]:
         return lambda a: 302 if not _is_staff(a) else (ok if allowed(a) else 403)
@@ -270,7 +251,7 @@ def admin_check(route: str, name: str, w: World) -> Check | None:
         "add/": Check(
             "GET",
             f"/admin/{app}/{model}/add/",
-            guard(lambda a: key not in NO_ADD and _has(a, f"{perm_app}.add_{model}")),
+            guard(lambda a: key not in no_add and _has(a, f"{perm_app}.add_{model}")),
         ),
         "<path:object_id>/change/": Check(
             "GET", f"/admin/{app}/{model}/{pk}/change/", guard(lambda a: view(a) or change(a))
@@ -280,7 +261,7 @@ def admin_check(route: str, name: str, w: World) -> Check | None:
             f"/admin/{app}/{model}/{pk}/delete/",
             guard(
                 lambda a: (
-                    key not in NO_DELETE
+                    key not in no_delete
                     and _has(a, f"{perm_app}.delete_{model}")
                     and (key not in SUPERUSER_ONLY_DELETE or a == SUPERUSER)
                 )

@@ -23,8 +23,12 @@ from ninja.security import session as ninja_session
 from exchange.accounts import selectors as account_selectors
 from exchange.accounts import services as account_services
 from exchange.accounts.models import User, Verification
-from exchange.core.errors import DomainError, PermissionDenied
+from exchange.api_support import errors, require_perm
+from exchange.bidding import api as bidding_api
+from exchange.core.errors import DomainError
 from exchange.core.models import Region
+from exchange.listings import api as listings_api
+from exchange.settlement import api as settlement_api
 
 
 class SessionAuth(ninja_session.SessionAuth):
@@ -85,23 +89,6 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     else:
         body = {"code": "http_error", "message": str(exc)}
     return api.create_response(request, body, status=exc.status_code)
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-
-
-def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """Documented error answers of an operation (all share the {code, message} body)."""
-    return dict.fromkeys(statuses, ErrorOut)
-
-
-def require_perm(request: HttpRequest, perm: str) -> User:
-    user: User = request.auth  # type: ignore[attr-defined]
-    if not (user.is_active and user.has_perm(perm)):
-        raise PermissionDenied()
-    return user
 
 
 # --- auth --------------------------------------------------------------------------------
@@ -268,6 +255,10 @@ api.add_router("/auth", auth_router)
 api.add_router("/me", me_router)
 api.add_router("/verifications", review_router)
 api.add_router("/ref", ref_router)
+# the business apps' routers (each app owns its paths and schemas)
+api.add_router("/projects", listings_api.router)
+api.add_router("/auctions", bidding_api.router)
+api.add_router("/settlement", settlement_api.router)
 
 
 def openapi_json(request: HttpRequest) -> JsonResponse:

@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "exchange.core",
     "exchange.accounts",
     "exchange.portal",
+    "exchange.listings",
+    "exchange.settlement",
+    "exchange.bidding",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,9 @@ from exchange.portal import views as portal_views
 
 urlpatterns = [
     path("", include("exchange.portal.urls")),
+    path("", include("exchange.listings.urls")),
+    path("", include("exchange.bidding.urls")),
+    path("", include("exchange.settlement.urls")),
     path("accounts/", include("exchange.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/openapi.json", openapi_json, name="openapi"),

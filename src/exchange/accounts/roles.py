@@ -1,6 +1,7 @@
 """The role matrix (D13): who may do what.
 
-Each role is a Django group; its permissions are listed here and nowhere else.
+Each role is a Django group; its permissions are listed here, plus the grants each
+business app declares in its own `role_grants` module (see GRANT_APPS).
 A migration creates the groups and `sync_roles()` (run after every `migrate`) makes the
 database match this table exactly, so adding a permission to a role is a one-line
 change here. Staff roles also need `User.is_staff` to enter the back office.
@@ -28,7 +29,15 @@ class Role:
 
 
 # Apps whose models the supervisor may see (every model of these apps).
-SUPERVISED_APPS = ("auth", "accounts", "core", "portal", "auditlog", "django_tasks_db", "axes")
+SUPERVISED_APPS = (
+    "auth", "accounts", "core", "portal", "auditlog", "django_tasks_db", "axes",
+    "listings", "settlement", "bidding",
+)  # fmt: skip
+
+# Business apps add their own permissions to staff roles in `exchange.<app>.role_grants`
+# (a module with `GRANTS: dict[role_key, tuple[perm, ...]]`), so that each app declares
+# who may use it next to its code; `role_permissions()` merges them into this matrix.
+GRANT_APPS = ("listings", "settlement", "bidding")
 
 _CONTENT = ("portal.view_article", "portal.add_article", "portal.change_article")
 
@@ -133,7 +142,24 @@ def role_permissions(role: Role) -> set[str]:
                 content_type__app_label__in=SUPERVISED_APPS, codename__startswith="view_"
             ).values_list("content_type__app_label", "codename")
         }
-    return set(role.permissions)
+    return set(role.permissions) | set(app_grants().get(role.key, ()))
+
+
+def app_grants() -> dict[str, tuple[str, ...]]:
+    """Role key → permissions granted by the business apps' `role_grants` modules."""
+    import importlib
+
+    merged: dict[str, tuple[str, ...]] = {}
+    for app in GRANT_APPS:
+        try:
+            module = importlib.import_module(f"exchange.{app}.role_grants")
+        except ModuleNotFoundError:
+            continue
+        for key, perms in module.GRANTS.items():
+            if key not in ROLE_BY_KEY:
+                raise LookupError(f"exchange.{app}.role_grants: unknown role {key}")
+            merged[key] = merged.get(key, ()) + tuple(perms)
+    return merged
 
 
 def sync_roles(using: str = "default") -> None:

@@ -6,6 +6,7 @@ existing data: accounts are looked up by phone, articles by title.
 
 from __future__ import annotations
 
+import importlib
 import io
 from dataclasses import dataclass
 from datetime import timedelta
@@ -300,4 +301,9 @@ def seed_demo() -> dict[str, int]:
             _user, created = _ensure_account(account, groups)
             created_accounts += created
         created_articles = _ensure_articles() + _ensure_pages()
-    return {"accounts": created_accounts, "articles": created_articles}
+    summary: dict[str, int] = {"accounts": created_accounts, "articles": created_articles}
+    for app in ("listings", "settlement", "bidding"):  # the business apps' own demo data, in this order
+        module = importlib.import_module(f"exchange.{app}.demo")
+        for key, count in module.seed().items():
+            summary[f"{app}.{key}"] = count
+    return summary

@@ -10,4 +10,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         created = seed_demo()
-        self.stdout.write(f"demo data: {created['accounts']} accounts and {created['articles']} articles created")
+        summary = ", ".join(f"{key} {count}" for key, count in created.items())
+        self.stdout.write(f"demo data created: {summary}")
