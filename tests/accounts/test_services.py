@@ -236,3 +236,28 @@ def test_token_authenticates_until_expiry(member):
     assert services.api_token_authenticate(raw=raw + "x") is None
     with clock.frozen(clock.now() + timedelta(days=31)):
         assert services.api_token_authenticate(raw=raw) is None
+
+
+def test_token_use_is_stamped_at_most_every_five_minutes_and_inactive_users_are_refused(member):
+    from datetime import timedelta
+
+    from exchange.accounts.models import ApiToken
+    from exchange.core import clock
+
+    # given
+    raw = services.api_token_issue(user=member)
+    start = clock.now()
+    # when / then: the first use stamps, a use a minute later does not, one six minutes later does
+    with clock.frozen(start):
+        user = services.api_token_authenticate(raw=raw)
+    assert user is not None and user.pk == member.pk and user.date_joined == member.date_joined
+    assert ApiToken.objects.get(user=member).last_used_at == start
+    with clock.frozen(start + timedelta(minutes=1)):
+        services.api_token_authenticate(raw=raw)
+    assert ApiToken.objects.get(user=member).last_used_at == start
+    with clock.frozen(start + timedelta(minutes=6)):
+        services.api_token_authenticate(raw=raw)
+    assert ApiToken.objects.get(user=member).last_used_at == start + timedelta(minutes=6)
+    # and a deactivated member's token no longer works
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    assert services.api_token_authenticate(raw=raw) is None

