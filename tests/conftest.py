@@ -39,6 +39,17 @@ def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_type_cache():
+    """A transactional test that ran before (live server, races) may have flushed the
+    database and reloaded it with new ids (serialized_rollback); ContentType's in-process
+    cache would then hand the audit trail ids that no longer exist. Start every test with an
+    empty cache (it refills from the database)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def member(db):
     return UserFactory()
