@@ -54,6 +54,7 @@ STAFF = [
     DemoAccount("13800000007", "service@demo.sxcq.cn", "周客服", "service"),
     DemoAccount("13800000008", "writer@demo.sxcq.cn", "吴文案", "copywriter"),
     DemoAccount("13800000009", "supervisor@demo.sxcq.cn", "郑监管", "supervisor"),
+    DemoAccount("13800000010", "cashier@demo.sxcq.cn", "陈出纳", "finance"),  # four-eyes needs a second 结算
 ]
 
 MEMBERS = [
