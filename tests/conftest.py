@@ -14,6 +14,29 @@ from tests.factories import UserFactory
 IN_CI = os.environ.get("CI") == "true"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every transactional test must restore the migrated data (serialized_rollback).
+
+    A transactional test ends with a flush. Without serialized_rollback that flush drops the
+    data migrations (regions) and re-creates the role groups under new ids, so whichever test
+    runs next on that worker (the order differs between runs) fails or loads duplicates.
+    """
+    offenders = []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        marker = item.get_closest_marker("django_db")
+        kwargs = marker.kwargs if marker else {}
+        transactional = "transactional_db" in names or "live_server" in names or kwargs.get("transaction")
+        serialized = "django_db_serialized_rollback" in names or kwargs.get("serialized_rollback")
+        if transactional and not serialized:
+            offenders.append(item.nodeid)
+    if offenders:
+        raise pytest.UsageError(
+            "transactional tests without serialized_rollback=True (or the django_db_serialized_rollback"
+            " fixture): " + ", ".join(offenders)
+        )
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):  # uploads of a test never land in var/media
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -38,12 +38,30 @@ def browser() -> Iterator[object]:
             pytest.fail(f"browser tests are required in CI but {CHROMIUM} is missing")
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium fonts-noto-cjk)")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    before = {alias: connections[alias] for alias in connections}
     with sync_playwright() as p:
+        _keep_serialized_contents(before)
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def _keep_serialized_contents(before: dict[str, object]) -> None:
+    """Playwright's sync API keeps an event loop running in this thread, and from then on
+    Django's connection handler (an asgiref Local) hands out *new* connection objects for
+    this context. The test database's serialized contents, which serialized_rollback
+    restores at the start of each transactional test, live on the old objects: without
+    copying them over, a browser test that runs after another transactional test silently
+    starts on an empty database (no regions, no role groups)."""
+    from django.db import connections
+
+    for alias, old in before.items():
+        new = connections[alias]
+        if new is not old and hasattr(old, "_test_serialized_contents"):
+            new._test_serialized_contents = old._test_serialized_contents  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -1,7 +1,252 @@
-"""JSON API of the bidding app, mounted by exchange.api."""
+"""JSON API of the bidding app, mounted by exchange.api at /api/v1/auctions (docs/api.md «网络竞价»).
+
+Paths and fields are stable: a mini-program or app bids through them. Reads are public
+(bidders appear only as 竞买号); a bid needs a bearer token or the site's session.
+`GET /{id}/events` (Server-Sent Events) is served by `sse.py`, not by this router.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+import re
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+
+from exchange.accounts import services as account_services
+from exchange.api_support import errors, require_perm
+from exchange.bidding import engine, rules, selectors, services
+from exchange.bidding.errors import AuctionNotFound, InvalidAmount, LogNotPublic
+from exchange.bidding.models import Auction
+from exchange.core.errors import InvalidInput, NotFound, PermissionDenied
 
 router = Router(tags=["bidding"])
+
+_AMOUNT = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,2})?")
+
+
+def parse_amount(value: Any) -> Decimal:
+    """A bid amount from JSON: a string like "101000.00" (or an integer). Refuses
+    non-numeric text, negatives, more than 2 decimals, floats' binary noise."""
+    if isinstance(value, bool) or value is None:
+        raise InvalidAmount(_("请输入出价金额。"), field="amount")
+    text = str(value).strip() if isinstance(value, str | int) else repr(value)
+    if text.startswith("-"):
+        raise InvalidAmount(_("出价金额不能为负数。"), field="amount")
+    if not _AMOUNT.fullmatch(text):
+        if re.fullmatch(r"[0-9]+\.[0-9]{3,}", text):
+            raise InvalidAmount(_("出价金额最多两位小数（精确到分）。"), field="amount")
+        raise InvalidAmount(_("出价金额须为数字，如 101000.00。"), field="amount")
+    amount = Decimal(text)
+    if amount <= 0:
+        raise InvalidAmount(_("出价金额须大于零。"), field="amount")
+    return amount.quantize(rules.CENT)
+
+
+def _viewer(request: HttpRequest) -> Any:
+    """The caller if identified (bearer token or session), else None: reads are public."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return account_services.api_token_authenticate(raw=header[7:].strip())
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+_ANON = AnonymousUser()
+
+
+def _auction(auction_id: int) -> Auction:
+    auction = Auction.objects.select_related("leader", "winner").filter(pk=auction_id).first()
+    if auction is None:
+        raise AuctionNotFound()
+    return auction
+
+
+class BidIn(Schema):
+    amount: str | int | float
+    key: str
+
+
+class BidOut(Schema):
+    seq: int
+    amount: str
+    bidder_no: str
+    accepted_at: str
+    ends_at: str
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class DrillIn(Schema):
+    mode: str = rules.ENGLISH
+    title: str = ""
+    bidders: int = 2
+    start_price: str = "100000.00"
+    increment: str = "1000.00"
+    duration: int = 300
+    free_seconds: int = 120
+    countdown: int = 60
+    window: int | None = None
+    extension: int | None = None
+    dutch_tick: str = "1000.00"
+    dutch_interval: int = 10
+    dutch_floor: str | None = None
+    start_delay: int = 0
+
+
+@router.get("", auth=None, response={200: list[dict[str, Any]], **errors(422)})
+def auction_list(request: HttpRequest) -> Any:
+    """Auctions not yet ended (scheduled, running, paused), soonest deadline first (practice
+    drills only to their invited bidders and staff)."""
+    viewer = _viewer(request)
+    return [selectors.auction_dict(a, viewer=viewer) for a in selectors.running_auctions(viewer=viewer or _ANON)[:200]]
+
+
+@router.post("/drills", response={201: dict[str, Any], **errors(401, 403, 422)})
+def drill_create(request: HttpRequest, payload: DrillIn) -> Any:
+    """Staff (create_drill): a practice auction with invited practice bidders (as `manage.py drill`)."""
+    actor = require_perm(request, "bidding.create_drill")
+    spec = drill_spec(**payload.dict())
+    return Status(201, services.drill_create(spec=spec, bidders=payload.bidders, actor=actor))
+
+
+@router.get("/{auction_id}", auth=None, response={200: dict[str, Any], **errors(404)})
+def auction_detail(request: HttpRequest, auction_id: int) -> Any:
+    """The live state: mode, status, phase, prices, leader_no, my_no/my_status, ends_at, server_time."""
+    return selectors.auction_public(auction_id=auction_id, viewer=_viewer(request) or _ANON)
+
+
+@router.post("/{auction_id}/bids", response={200: BidOut, 201: BidOut, **errors(401, 403, 404, 409, 422)})
+def bid_create(request: HttpRequest, auction_id: int, payload: BidIn) -> Any:
+    """Place a bid `{"amount": "101000.00", "key": "<client idempotency key>"}` → 201.
+    Repeating a key with the same amount answers 200 with the original bid."""
+    amount = parse_amount(payload.amount)
+    bid = engine.bid_place(auction_id=auction_id, user=request.auth, amount=amount, key=payload.key)  # type: ignore[attr-defined]
+    return Status(200 if getattr(bid, "replayed", False) else 201, engine.bid_public(bid))
+
+
+@router.get("/{auction_id}/bids", auth=None, response={200: list[BidOut], **errors(404, 422)})
+def bid_list(request: HttpRequest, auction_id: int, after: int = 0, limit: int = 500) -> Any:
+    """Bids with seq > after, in order (sealed: only your own until the opening)."""
+    return selectors.bids_after(
+        auction_id=auction_id, after_seq=after, limit=limit, viewer=_viewer(request), check_visible=True
+    )
+
+
+@router.get("/{auction_id}/log", auth=None, response={200: dict[str, Any], **errors(403, 404, 422)})
+def bid_log(request: HttpRequest, auction_id: int, after: int = 0, limit: int = 500) -> Any:
+    """The hash-chained bid log: public after close, supervisors (view_bid) at any time."""
+    auction = _auction(auction_id)
+    viewer = _viewer(request)
+    me = selectors.viewer_bidder(auction_id=auction.pk, viewer=viewer) if auction.is_practice else None
+    if not selectors.visible_to(auction, viewer, me):
+        raise AuctionNotFound()
+    if not selectors.log_visible(auction=auction, viewer=viewer):
+        raise LogNotPublic()
+    return {
+        "auction_id": auction.pk,
+        "status": auction.status,
+        "algorithm": "sha256(prev_hash|seq|bidder_no|amount|accepted_at)",
+        "genesis_hash": engine.genesis_hash(auction.pk),
+        "head_hash": auction.head_hash,
+        "bid_count": auction.seq,
+        "result": auction.result or None,
+        "winner_no": auction.winner.bidder_no if auction.winner else None,
+        "final_price": f"{auction.final_price:.2f}" if auction.final_price is not None else None,
+        "entries": selectors.bid_log(auction_id=auction.pk, after_seq=after, limit=limit),
+    }
+
+
+@router.get("/{auction_id}/confirmation.pdf", response={200: None, **errors(401, 403, 404)})
+def confirmation(request: HttpRequest, auction_id: int) -> Any:
+    """The 竞价结果确认书 (PDF): staff who may view auctions, and the winner."""
+    user = request.auth  # type: ignore[attr-defined]
+    auction = _auction(auction_id)
+    is_winner = auction.winner is not None and auction.winner.user_id == user.pk
+    if not (is_winner or user.has_perm("bidding.view_auction")):
+        raise PermissionDenied()
+    if not auction.confirmation:
+        raise NotFound(_("确认书尚未生成。"))
+    return FileResponse(
+        auction.confirmation.open("rb"), content_type="application/pdf", filename=f"auction-{auction.pk}.pdf"
+    )
+
+
+@router.post("/{auction_id}/pause", response={200: dict[str, Any], **errors(401, 403, 404, 409, 422)})
+def auction_pause(request: HttpRequest, auction_id: int, payload: ReasonIn) -> Any:
+    """Staff (pause_auction): pause with a reason."""
+    actor = require_perm(request, "bidding.pause_auction")
+    engine.auction_pause(auction_id=auction_id, actor=actor, reason=payload.reason)
+    return selectors.auction_public(auction_id=auction_id)
+
+
+@router.post("/{auction_id}/resume", response={200: dict[str, Any], **errors(401, 403, 404, 409, 422)})
+def auction_resume(request: HttpRequest, auction_id: int, payload: ReasonIn) -> Any:
+    """Staff (pause_auction): resume with a reason; deadlines move by the length of the pause."""
+    actor = require_perm(request, "bidding.pause_auction")
+    engine.auction_resume(auction_id=auction_id, actor=actor, reason=payload.reason)
+    return selectors.auction_public(auction_id=auction_id)
+
+
+@router.post("/{auction_id}/rerun", response={201: dict[str, Any], **errors(401, 403, 404, 409, 422)})
+def auction_rerun(request: HttpRequest, auction_id: int, payload: ReasonIn) -> Any:
+    """Staff (rerun_auction): void this session and schedule a new one with the same bidders."""
+    actor = require_perm(request, "bidding.rerun_auction")
+    new = engine.auction_rerun(auction_id=auction_id, actor=actor, reason=payload.reason)
+    return Status(201, selectors.auction_public(auction_id=new.pk))
+
+
+def drill_spec(
+    *,
+    mode: str,
+    title: str = "",
+    start_price: str,
+    increment: str,
+    duration: int,
+    free_seconds: int,
+    countdown: int,
+    window: int | None,
+    extension: int | None,
+    dutch_tick: str,
+    dutch_interval: int,
+    dutch_floor: str | None,
+    start_delay: int,
+    **_ignored: Any,
+) -> services.AuctionSpec:
+    """The AuctionSpec of a drill from the flags of `manage.py drill` / the drill API."""
+    import datetime as dt
+
+    from exchange.core import clock
+
+    if mode not in rules.MODES:
+        raise InvalidInput(_("未知的竞价方式。"), field="mode")
+    start = parse_amount(start_price)
+    tick = parse_amount(dutch_tick)
+    floor = parse_amount(dutch_floor) if dutch_floor else max(start - 10 * tick, Decimal("0.01"))
+    labels = {
+        rules.DYNAMIC: "动态报价",
+        rules.ENGLISH: "多次报价",
+        rules.SEALED: "一次报价",
+        rules.DUTCH: "减价",
+        rules.PROXY: "代理出价",
+    }
+    return services.AuctionSpec(
+        title=title or _("竞价演练（%(mode)s）") % {"mode": labels[mode]},
+        mode=mode,
+        start_price=start,
+        increment=parse_amount(increment),
+        starts_at=clock.now() + dt.timedelta(seconds=max(0, start_delay)),
+        duration=dt.timedelta(seconds=free_seconds if mode == rules.DYNAMIC else duration),
+        countdown_seconds=countdown,
+        window_seconds=window,
+        extension_seconds=extension,
+        dutch_tick=tick,
+        dutch_interval_seconds=dutch_interval,
+        dutch_floor=floor,
+        is_practice=True,
+    )

@@ -8,6 +8,10 @@ class BiddingConfig(AppConfig):
     verbose_name = _("网络竞价")
 
     def ready(self) -> None:
-        from exchange.core import audit
+        from exchange.bidding import conf, tasks
+        from exchange.core import audit, schedule
 
-        audit.register_models(self)
+        # bids are audited by their own hash chain (append-only, verifiable), not by the
+        # generic trail; auction state changes (create, open, close, pause, resume, rerun) are
+        audit.register_models(self, exclude=("bid",))
+        schedule.every(float(conf.get("CLOSE_INTERVAL_SECONDS")), tasks.close_due)

@@ -12,7 +12,9 @@ from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from exchange.bidding import selectors as bidding_selectors
 from exchange.core.models import Heartbeat
+from exchange.listings import selectors as listing_selectors
 from exchange.portal import selectors
 from exchange.portal.models import Article
 
@@ -23,18 +25,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "news": selectors.articles_published(kind=Article.Kind.NEWS)[:8],
         "policies": selectors.articles_published(kind=Article.Kind.POLICY)[:5],
         "help_articles": selectors.articles_published(kind=Article.Kind.HELP).order_by("sort_order")[:6],
+        "latest_projects": listing_selectors.hall_projects(listing_selectors.HallFilters())[:6],
+        "live_auctions": bidding_selectors.running_auctions()[:6],  # real auctions only: drills are private
     }
     return render(request, "portal/home.html", context)
-
-
-@require_GET
-def project_hall(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/project_hall.html")
-
-
-@require_GET
-def bidding_hall(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/bidding_hall.html")
 
 
 @require_GET

@@ -1,0 +1,371 @@
+"""The bidding engine: every state change of an auction (ARCHITECTURE.md D5, D12).
+
+Each service is one short transaction serialised per auction: the auction row is locked
+first (`select_for_update` on PostgreSQL; on SQLite every transaction is `BEGIN
+IMMEDIATE`, which serialises all writers), the server time is read *after* the lock (so
+seq order = time order), the pure rules decide, and the result is written with narrow
+statements. Events leave through `transaction.on_commit`, never from inside the lock.
+
+Statements of an accepted bid (see tests/bidding/test_engine.py, which counts them):
+lock the auction (1), the bidder with its prior bid under the same key (2), insert the
+bid(s) (3), update the auction (4); on SQLite plus the `BEGIN IMMEDIATE` (5).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exchange.bidding import errors, ledger_sql, rules
+from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
+from exchange.core import audit, clock
+from exchange.core.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+# Sent after the commit of a close: auction_id, result, winner_user_id, price (Decimal | None).
+# Settlement/trading connect here (they receive ids and amounts, never bidding objects).
+auction_closed = Signal()
+
+GENESIS_PREFIX = "exchange-auction"
+
+
+# --- the hash chain --------------------------------------------------------------------
+
+
+def genesis_hash(auction_id: int) -> str:
+    """prev_hash of the first bid: sha256("exchange-auction|<auction id>")."""
+    return hashlib.sha256(f"{GENESIS_PREFIX}|{auction_id}".encode()).hexdigest()
+
+
+def format_time(at: dt.datetime) -> str:
+    """The time as hashed: UTC, ISO 8601 with microseconds, e.g. 2026-11-27T02:00:00.000000+00:00."""
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def bid_hash(*, prev_hash: str, seq: int, bidder_no: str, amount: Decimal, accepted_at: dt.datetime) -> str:
+    """sha256 over the UTF-8 bytes of "prev_hash|seq|bidder_no|amount|accepted_at" (docs/bidding.md)."""
+    text = f"{prev_hash}|{seq}|{bidder_no}|{amount:.2f}|{format_time(accepted_at)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- locking ---------------------------------------------------------------------------
+
+
+def _locked(auction_id: int) -> Auction:
+    """The auction row, locked for this transaction (leader loaded in the same statement)."""
+    qs = Auction.objects.select_related("leader")
+    if connection.vendor == "postgresql":
+        qs = qs.select_for_update(of=("self",))
+    auction = qs.filter(pk=auction_id).first()
+    if auction is None:
+        raise errors.AuctionNotFound()
+    return auction
+
+
+# --- bids ------------------------------------------------------------------------------
+
+
+MAX_ROW_ID = 2**63 - 1  # the largest primary key a 64-bit integer column holds
+
+
+def bid_place(*, auction_id: int, user: Any, amount: Decimal, key: str) -> Bid:
+    """Place a bid (in proxy mode: set a hidden maximum) and return the caller's bid.
+
+    One transaction, serialised per auction; the server time of the bid is read under the
+    lock. Idempotent on `key` per bidder: the same key with the same amount returns the
+    original bid (even after the auction closed); with another amount raises KeyReused.
+    Raises BidRejected (the rule's code), InvalidAmount, AuctionNotFound; on any of them
+    nothing is written. After commit publishes one "bid" event per appended bid (and
+    "closed" when a Dutch taker ends the auction).
+    """
+    if (
+        not isinstance(amount, Decimal)
+        or not amount.is_finite()
+        or amount <= 0
+        or amount != amount.quantize(rules.CENT)
+    ):
+        raise errors.InvalidAmount()
+    if not key or len(key) > 64:
+        raise InvalidInput(_("幂等键须为 1–64 个字符。"), field="key")
+    if not 0 < auction_id <= MAX_ROW_ID:  # the raw SQL below would overflow the database integer
+        raise errors.AuctionNotFound()
+    with transaction.atomic(), connection.cursor() as cursor:
+        loaded = ledger_sql.lock_auction(cursor, auction_id)  # 1: the auction (row lock on PostgreSQL)
+        if loaded is None:
+            raise errors.AuctionNotFound()
+        auction, leader_no = loaded
+        now = clock.now()  # read under the lock: seq order is time order
+        user_id = getattr(user, "pk", None) or 0
+        bidder = ledger_sql.load_bidder(  # 2: the bidder and its earlier bid under this key
+            cursor, auction_id=auction_id, user_id=user_id, key=key, sealed=auction.mode == rules.SEALED
+        )
+        if bidder is not None and bidder.prior_id is not None:
+            prior = Bid.objects.get(pk=bidder.prior_id)
+            requested = prior.max_amount if prior.max_amount is not None else prior.amount
+            if requested != amount:
+                raise errors.KeyReused()
+            prior.replayed = True  # type: ignore[attr-defined]  # the API answers 200, not 201
+            return prior
+        who = (
+            rules.Bidder(
+                bidder.id, bidder.bidder_no, qualified=bidder.qualified, rank=bidder.rank, has_bid=bidder.has_bid
+            )
+            if bidder is not None
+            else rules.Bidder(0, "", qualified=False)
+        )
+        decision = rules.evaluate_bid(auction.state(leader_no=leader_no), who, amount, now)
+        if not decision.accepted:
+            raise errors.rejection(decision)
+        assert bidder is not None
+        new = decision.state
+        prev_hash = auction.head_hash or genesis_hash(auction_id)
+        rows: list[Bid] = []
+        mine: Bid | None = None
+        for nb in decision.bids:
+            h = bid_hash(prev_hash=prev_hash, seq=nb.seq, bidder_no=nb.bidder_no, amount=nb.amount, accepted_at=nb.at)
+            own = nb.bidder_id == bidder.id and mine is None
+            row = Bid(
+                auction_id=auction_id,
+                seq=nb.seq,
+                bidder_id=nb.bidder_id,
+                bidder_no=nb.bidder_no,
+                amount=nb.amount,
+                max_amount=amount if own and auction.mode == rules.PROXY else None,
+                kind=nb.kind,
+                key=key if own else None,
+                accepted_at=nb.at,
+                ends_at=new.ends_at,
+                prev_hash=prev_hash,
+                hash=h,
+            )
+            mine = row if own else mine
+            rows.append(row)
+            prev_hash = h
+        ledger_sql.insert_bids(cursor, rows)  # 3: the bid(s), one statement
+        fields = {**auction.state_fields(new), "head_hash": prev_hash}
+        close = rules.evaluate_close(new, now) if auction.mode == rules.DUTCH else None
+        if close is not None:
+            fields.update(_close_fields(close, now))
+        ledger_sql.update_auction(cursor, auction_id, fields)  # 4: price, leader, deadline, head
+        public = [bid_public(row) for row in rows]
+        transaction.on_commit(lambda: _publish_bids(auction_id, public))
+        if close is not None:
+            _after_close(auction_id, close)
+        assert mine is not None
+        return mine
+
+
+def bid_public(bid: Bid) -> dict[str, Any]:
+    """The public form of a bid (the same in the API, the events and the hall): no identity."""
+    return {
+        "seq": bid.seq,
+        "amount": f"{bid.amount:.2f}",
+        "bidder_no": bid.bidder_no,
+        "accepted_at": timezone.localtime(bid.accepted_at).isoformat(timespec="microseconds"),
+        "ends_at": timezone.localtime(bid.ends_at).isoformat(timespec="microseconds"),
+    }
+
+
+def _publish(auction_id: int, event: str, data: dict[str, Any]) -> None:
+    from exchange.bidding import events
+
+    try:
+        events.publish(auction_id, event, data)
+    except Exception:  # the ledger is the truth; a lost notification is replayed from it
+        log.exception("bidding: publishing %s of auction %s failed", event, auction_id)
+
+
+def _publish_bids(auction_id: int, public: Iterable[dict[str, Any]]) -> None:
+    for data in public:
+        _publish(auction_id, "bid", data)
+
+
+def _publish_state(auction_id: int, event: str = "state") -> None:
+    from exchange.bidding.selectors import auction_public
+
+    _publish(auction_id, event, auction_public(auction_id=auction_id))
+
+
+# --- the clock: open and close ---------------------------------------------------------
+
+
+def _close_fields(close: rules.CloseDecision, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "status": Status.CLOSED,
+        "result": close.result,
+        "winner_id": close.winner_id,
+        "final_price": close.price if close.result == rules.SOLD else None,
+        "closed_at": now,
+    }
+
+
+def _after_close(auction_id: int, close: rules.CloseDecision) -> None:
+    """After the commit of a close: event, confirmation document, settlement hook."""
+
+    def done() -> None:
+        from exchange.bidding import tasks
+
+        _publish_state(auction_id, "closed")
+        try:
+            tasks.confirmation_generate.enqueue(auction_id=auction_id)
+        except Exception:
+            log.exception("bidding: could not enqueue the confirmation of auction %s", auction_id)
+        winner_user_id = (
+            AuctionBidder.objects.filter(pk=close.winner_id).values_list("user_id", flat=True).first()
+            if close.winner_id
+            else None
+        )
+        auction_closed.send(
+            sender=Auction,
+            auction_id=auction_id,
+            result=close.result,
+            winner_user_id=winner_user_id,
+            price=close.price if close.result == rules.SOLD else None,
+        )
+
+    transaction.on_commit(done)
+
+
+def auction_close(*, auction_id: int) -> bool:
+    """Close the auction if its deadline has passed (checked again under the lock).
+
+    A bid racing the close takes the same lock: either the bid came first (and may have
+    moved the deadline, so this returns False) or the close came first (and the bid is
+    rejected as closed). Returns True when this call closed it.
+    """
+    with transaction.atomic():
+        auction = _locked(auction_id)
+        now = clock.now()
+        close = rules.evaluate_close(auction.state(), now)
+        if close is None:
+            return False
+        for name, value in _close_fields(close, now).items():
+            setattr(auction, name, value)
+        with audit.action(None, "auction.close", result=close.result, price=close.price, process="clock"):
+            auction.save(update_fields=["status", "result", "winner", "final_price", "closed_at"])
+        _after_close(auction_id, close)
+        return True
+
+
+def auction_open(*, auction_id: int) -> bool:
+    """Mark a scheduled auction running once its start has come (a display state; bids
+    are accepted by time either way). Publishes "state"."""
+    with transaction.atomic():
+        auction = _locked(auction_id)
+        opened = rules.evaluate_open(auction.state(), clock.now())
+        if opened is None:
+            return False
+        auction.status = Status.RUNNING
+        with audit.action(None, "auction.open", process="clock"):
+            auction.save(update_fields=["status"])
+        transaction.on_commit(lambda: _publish_state(auction_id))
+        return True
+
+
+def auction_close_due(*, now: dt.datetime) -> list[int]:
+    """Open the auctions whose start has come and close those whose deadline has passed;
+    return the ids closed. Called by the clock every CLOSE_INTERVAL_SECONDS."""
+    live = [Status.SCHEDULED, Status.RUNNING]
+    for auction_id in Auction.objects.filter(status=Status.SCHEDULED, starts_at__lte=now).values_list("pk", flat=True):
+        auction_open(auction_id=auction_id)
+    due = Auction.objects.filter(status__in=live, ends_at__lte=now).values_list("pk", flat=True)
+    return [auction_id for auction_id in list(due) if auction_close(auction_id=auction_id)]
+
+
+# --- staff: pause, resume, rerun -------------------------------------------------------
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise errors.ReasonRequired(field="reason")
+    return reason
+
+
+def auction_pause(*, auction_id: int, actor: Any, reason: str) -> Auction:
+    """Pause a scheduled or running auction (reason required, audited). Bids are refused
+    while paused; on resume every future time moves by the length of the pause."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        auction = _locked(auction_id)
+        paused = rules.evaluate_pause(auction.state(), clock.now())
+        if paused is None:
+            raise errors.AuctionStateError(_("只有未开始或进行中的竞价可以暂停。"))
+        _write_state(auction, paused, actor, "auction.pause", reason=reason, pause_reason=reason)
+        return auction
+
+
+def auction_resume(*, auction_id: int, actor: Any, reason: str) -> Auction:
+    """Resume a paused auction (reason required, audited): deadlines move by the pause."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        auction = _locked(auction_id)
+        resumed = rules.evaluate_resume(auction.state(), clock.now())
+        if resumed is None:
+            raise errors.AuctionStateError(_("只有已暂停的竞价可以恢复。"))
+        _write_state(auction, resumed, actor, "auction.resume", reason=reason, pause_reason="")
+        return auction
+
+
+def _write_state(
+    auction: Auction, state: rules.State, actor: Any, action: str, *, reason: str, pause_reason: str
+) -> None:
+    fields = auction.state_fields(state)
+    for name, value in fields.items():
+        setattr(auction, name, value)
+    auction.pause_reason = pause_reason
+    auction.version += 1
+    with audit.action(actor, action, reason=reason):
+        auction.save(update_fields=[*fields, "leader", "pause_reason", "version"])
+    transaction.on_commit(lambda: _publish_state(auction.pk))
+
+
+def auction_rerun(*, auction_id: int, actor: Any, reason: str, start_in: dt.timedelta | None = None) -> Auction:
+    """Void this session and create a new one with the same settings and bidders (same
+    竞买号), starting `start_in` from now (default 5 minutes) and lasting as long as the
+    original. The voided session keeps its log. Reason required, audited."""
+    reason = _require_reason(reason)
+    with transaction.atomic():
+        old = _locked(auction_id)
+        if old.status == Status.CANCELLED:
+            raise errors.AuctionStateError(_("该竞价已作废，不能重新竞价。"))
+        now = clock.now()
+        shift = (now + (start_in if start_in is not None else dt.timedelta(minutes=5))) - old.starts_at
+        new = Auction.objects.get(pk=old.pk)
+        new.pk = None
+        new.id = None
+        new.status = Status.SCHEDULED
+        new.starts_at = old.starts_at + shift
+        new.planned_end_at = old.planned_end_at + shift
+        new.ends_at = rules.initial_deadline(new.settings_for_rules())
+        for name in ("current_price", "leader_id", "leader_max", "paused_at", "winner_id", "final_price", "closed_at"):
+            setattr(new, name, None)
+        new.leader_rank, new.seq, new.head_hash, new.version, new.pause_reason = 0, 0, "", 0, ""
+        new.result, new.confirmation, new.rerun_of, new.created_by = "", "", old, actor
+        with audit.action(actor, "auction.rerun", reason=reason, rerun_of=old.pk):
+            old.status = Status.CANCELLED
+            old.save(update_fields=["status"])
+            new.save()
+            AuctionBidder.objects.bulk_create(
+                AuctionBidder(
+                    auction=new,
+                    user_id=b.user_id,
+                    bidder_no=b.bidder_no,
+                    kind=b.kind,
+                    qualified=b.qualified,
+                    rank=b.rank,
+                )
+                for b in old.bidders.all()
+            )
+        transaction.on_commit(lambda: _publish_state(old.pk))
+        return new

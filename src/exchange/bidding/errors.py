@@ -1,0 +1,99 @@
+"""Typed rejections of the bidding engine: one stable code per rule, a Chinese message."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from exchange.bidding import rules
+from exchange.core.errors import Conflict, DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from exchange.core.money import format_yuan
+
+
+class BidRejected(DomainError):
+    """A bid the rules refused. `code` is the rule's reason code; nothing was written."""
+
+    status = 409
+    default_message = gettext_lazy("出价未被接受。")
+
+
+class InvalidAmount(InvalidInput):
+    code = "invalid_amount"
+    default_message = gettext_lazy("出价金额格式不正确：请输入大于零、最多两位小数的数字。")
+
+
+class KeyReused(Conflict):
+    code = "key_reused"
+    default_message = gettext_lazy("该幂等键已用于另一金额的出价，请使用新的键重新出价。")
+
+
+class AuctionNotFound(NotFound):
+    code = "auction_not_found"
+    default_message = gettext_lazy("竞价会不存在。")
+
+
+class ReasonRequired(InvalidInput):
+    code = "reason_required"
+    default_message = gettext_lazy("请填写原因。")
+
+
+class AuctionStateError(IllegalTransition):
+    code = "illegal_transition"
+
+
+class LogNotPublic(PermissionDenied):
+    code = "log_not_public"
+    default_message = gettext_lazy("竞价结束后才公开出价记录。")
+
+
+_STATUS = {
+    rules.BID_TOO_LOW: 422,
+    rules.NOT_MULTIPLE: 422,
+    rules.ABOVE_MAX: 422,
+    rules.INVALID_AMOUNT: 422,
+    rules.NOT_QUALIFIED: 403,
+    rules.SELF_RAISE: 409,
+    rules.NOT_OPEN: 409,
+    rules.IS_PAUSED: 409,
+    rules.IS_CLOSED: 409,
+    rules.SEALED_ALREADY_BID: 409,
+}
+
+
+def _message(decision: rules.Decision) -> str:
+    reason = decision.reason
+    minimum = format_yuan(decision.minimum) if decision.minimum is not None else ""
+    messages = {
+        rules.BID_TOO_LOW: _("出价低于最低可出价 %(min)s。") % {"min": minimum},
+        rules.NOT_MULTIPLE: _("出价须为当前价加整数倍加价幅度（最低 %(min)s）。") % {"min": minimum},
+        rules.ABOVE_MAX: _("出价高于上限 %(max)s。")
+        % {"max": format_yuan(decision.maximum) if decision.maximum is not None else ""},
+        rules.INVALID_AMOUNT: _("出价金额格式不正确：请输入大于零、最多两位小数的数字。"),
+        rules.NOT_QUALIFIED: _("您不是本场竞价的竞买人，不能出价。"),
+        rules.SELF_RAISE: _("您已是最高出价者，不能自行加价。"),
+        rules.NOT_OPEN: _("竞价尚未开始。"),
+        rules.IS_PAUSED: _("竞价已暂停，请等待恢复。"),
+        rules.IS_CLOSED: _("竞价已结束。"),
+        rules.SEALED_ALREADY_BID: _("一次报价每人只能报价一次，您已报价。"),
+    }
+    return messages.get(reason, _("出价未被接受。"))
+
+
+def rejection(decision: rules.Decision) -> BidRejected:
+    """The error for a rejected decision, with its code, HTTP status and the minimum if any."""
+    data: dict[str, Any] = {}
+    if decision.minimum is not None:
+        data["minimum"] = _money(decision.minimum)
+    if decision.maximum is not None:
+        data["maximum"] = _money(decision.maximum)
+    err = BidRejected(_message(decision), **data)
+    err.code = decision.reason  # type: ignore[misc]  # the rule's stable code
+    err.status = _STATUS.get(decision.reason, 409)  # type: ignore[misc]
+    return err
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"

@@ -1,0 +1,196 @@
+"""Reads of the bidding app. Every public payload here is identity-free: bidders appear
+only as 竞买号; hidden values (proxy maxima, sealed quotes before opening, the reserve
+amount) never leave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from exchange.bidding import conf, rules
+from exchange.bidding.engine import bid_public
+from exchange.bidding.errors import AuctionNotFound
+from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
+from exchange.core import clock
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else timezone.localtime(value).isoformat(timespec="microseconds")
+
+
+def viewer_bidder(*, auction_id: int, viewer: Any) -> AuctionBidder | None:
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return None
+    return AuctionBidder.objects.filter(auction_id=auction_id, user=viewer).first()
+
+
+def sealed_hidden(auction: Auction) -> bool:
+    """Sealed quotes stay hidden until the auction has closed (the opening)."""
+    return auction.mode == rules.SEALED and auction.status not in (Status.CLOSED, Status.CANCELLED)
+
+
+def _is_staff_viewer(viewer: Any) -> bool:
+    return bool(viewer is not None and getattr(viewer, "is_active", False) and viewer.has_perm("bidding.view_auction"))
+
+
+def visible_to(auction: Auction, viewer: Any, me: AuctionBidder | None) -> bool:
+    """Real auctions are public; a practice drill only to its invited bidders and to staff
+    who may view auctions (the same rule as the hall pages)."""
+    return not auction.is_practice or me is not None or _is_staff_viewer(viewer)
+
+
+def auction_public(*, auction_id: int, viewer: Any = None) -> dict[str, Any]:
+    """The public state of an auction as the hall, the API and the events show it.
+
+    `viewer=None` (events, the clock) sees any auction; a given viewer gets AuctionNotFound
+    for a practice drill they are not invited to."""
+    auction = Auction.objects.select_related("leader", "winner").filter(pk=auction_id).first()
+    if auction is None:
+        raise AuctionNotFound()
+    me = viewer_bidder(auction_id=auction_id, viewer=viewer)
+    if viewer is not None and not visible_to(auction, viewer, me):
+        raise AuctionNotFound()
+    return auction_dict(auction, viewer=viewer, me=me)
+
+
+def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | None = None) -> dict[str, Any]:
+    now = clock.now()
+    state = auction.state()
+    s = state.settings
+    if me is None and viewer is not None:
+        me = viewer_bidder(auction_id=auction.pk, viewer=viewer)
+    hidden = sealed_hidden(auction)
+    leader_no = auction.leader.bidder_no if auction.leader_id and auction.leader else None
+    if me is None:
+        my_status = "none"
+    elif auction.leader_id == me.pk and not hidden:
+        my_status = "leading"
+    elif hidden:
+        my_status = "quoted" if Bid.objects.filter(bidder=me).exists() else "none"
+    else:
+        my_status = "outbid" if Bid.objects.filter(bidder=me).exists() else "none"
+    current = None if hidden else auction.current_price
+    minimum = None
+    if not hidden and auction.mode != rules.DUTCH:
+        minimum = rules.next_minimum(s, auction.current_price) if auction.mode != rules.SEALED else None
+    data: dict[str, Any] = {
+        "id": auction.pk,
+        "title": auction.title,
+        "mode": auction.mode,
+        "mode_label": auction.get_mode_display(),
+        "is_practice": auction.is_practice,
+        "status": auction.status,
+        "status_label": auction.get_status_display(),
+        "phase": rules.phase_at(state, now),
+        "start_price": _money(auction.start_price),
+        "increment": _money(rules.increment_at(s, auction.current_price or auction.start_price)),
+        "current_price": _money(current),
+        "next_minimum": _money(minimum),
+        "reserve": "有" if auction.reserve_price is not None else "无",
+        "leader_no": None if hidden else leader_no,
+        "my_no": me.bidder_no if me else None,
+        "my_status": my_status,
+        "bid_count": auction.seq,
+        "starts_at": _iso(auction.starts_at),
+        "ends_at": _iso(auction.ends_at),
+        "server_time": _iso(now),
+        "result": auction.result or None,
+        "final_price": _money(auction.final_price),
+        "winner_no": auction.winner.bidder_no if auction.winner_id and auction.winner else None,
+    }
+    if auction.mode == rules.DYNAMIC:
+        data.update(
+            free_start=_iso(auction.starts_at),
+            free_end=_iso(auction.planned_end_at),
+            countdown_seconds=auction.countdown_seconds,
+        )
+    elif auction.mode in (rules.ENGLISH, rules.PROXY):
+        data.update(
+            planned_end_at=_iso(auction.planned_end_at),
+            window_seconds=auction.window_seconds,
+            extension_seconds=auction.extension_seconds,
+        )
+    elif auction.mode == rules.SEALED:
+        data.update(sealed=hidden, sealed_min=_money(auction.sealed_min or auction.start_price))
+        data["sealed_max"] = _money(auction.sealed_max)
+    elif auction.mode == rules.DUTCH:
+        data.update(
+            dutch_price=_money(rules.dutch_price_at(s, min(now, auction.ends_at))),
+            dutch_tick=_money(auction.dutch_tick),
+            dutch_interval_seconds=auction.dutch_interval_seconds,
+            dutch_floor=_money(auction.dutch_floor),
+        )
+    return data
+
+
+def bids_after(
+    *, auction_id: int, after_seq: int, limit: int = 500, viewer: Any = None, check_visible: bool = False
+) -> list[dict[str, Any]]:
+    """Public bids with seq > after_seq, in seq order (sealed: only the viewer's own until
+    opening). With check_visible, a practice drill the viewer is not invited to is NotFound."""
+    auction = Auction.objects.filter(pk=auction_id).only("mode", "status", "is_practice").first()
+    if auction is None:
+        raise AuctionNotFound()
+    qs: QuerySet[Bid] = Bid.objects.filter(auction_id=auction_id, seq__gt=after_seq).order_by("seq")
+    me = None
+    if sealed_hidden(auction) or (check_visible and auction.is_practice):
+        me = viewer_bidder(auction_id=auction_id, viewer=viewer)
+    if check_visible and not visible_to(auction, viewer, me):
+        raise AuctionNotFound()
+    if sealed_hidden(auction):
+        if me is None:
+            return []
+        qs = qs.filter(bidder=me)
+    limit = max(1, min(limit, int(conf.get("LOG_PAGE_SIZE"))))
+    fields = ("seq", "amount", "bidder_no", "accepted_at", "ends_at")
+    return [bid_public(b) for b in qs.only(*fields)[:limit]]
+
+
+def log_visible(*, auction: Auction, viewer: Any) -> bool:
+    """The full hash-chained log: public after close, supervisors (view_bid) any time."""
+    if auction.status in (Status.CLOSED, Status.CANCELLED):
+        return True
+    return bool(viewer is not None and viewer.is_active and viewer.has_perm("bidding.view_bid"))
+
+
+def bid_log(*, auction_id: int, after_seq: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+    """The hash-chained log entries (seq, bidder_no, amount, kind, accepted_at as hashed, prev_hash, hash)."""
+    from exchange.bidding.engine import format_time
+
+    limit = max(1, min(limit, int(conf.get("LOG_PAGE_SIZE"))))
+    rows = Bid.objects.filter(auction_id=auction_id, seq__gt=after_seq).order_by("seq")[:limit]
+    return [
+        {
+            "seq": b.seq,
+            "bidder_no": b.bidder_no,
+            "amount": f"{b.amount:.2f}",
+            "kind": b.kind,
+            "accepted_at": format_time(b.accepted_at),
+            "ends_at": format_time(b.ends_at),
+            "prev_hash": b.prev_hash,
+            "hash": b.hash,
+        }
+        for b in rows
+    ]
+
+
+def running_auctions(*, viewer: Any = None) -> QuerySet[Auction]:
+    """Auctions that are live or about to be (the hall, the supervisor monitor); with a
+    viewer, practice drills only where they are invited (all for staff who view auctions)."""
+    qs = (
+        Auction.objects.filter(status__in=[Status.SCHEDULED, Status.RUNNING, Status.PAUSED])
+        .select_related("leader", "winner")
+        .order_by("ends_at")
+    )
+    if viewer is not None and _is_staff_viewer(viewer):
+        return qs
+    mine = Q(is_practice=False)
+    if viewer is not None and getattr(viewer, "is_authenticated", False):
+        mine |= Q(bidders__user=viewer)
+    return qs.filter(mine).distinct()

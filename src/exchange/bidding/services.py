@@ -1,0 +1,200 @@
+"""Creating auctions and admitting bidders; practice drills (竞价演练).
+
+Bids, the clock, pause/resume/rerun live in `engine.py`; this module sets auctions up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+
+from exchange.accounts.models import User
+from exchange.bidding import conf, rules
+from exchange.bidding.models import Auction, AuctionBidder
+from exchange.core import audit, clock
+from exchange.core.errors import InvalidInput
+from exchange.core.money import quantize_money
+
+_rng = secrets.SystemRandom()
+
+
+@dataclass(frozen=True)
+class AuctionSpec:
+    """Every number of a new auction. `duration` is the length of the main period:
+    English/proxy/sealed: starts_at → planned end; dynamic: the free period. Dutch ignores it."""
+
+    title: str
+    mode: str = rules.ENGLISH
+    start_price: Decimal = Decimal("100000.00")
+    increment: Decimal = Decimal("1000.00")
+    starts_at: dt.datetime | None = None
+    duration: dt.timedelta = dt.timedelta(minutes=10)
+    increment_bands: tuple[tuple[Decimal, Decimal], ...] = ()
+    reserve_price: Decimal | None = None
+    allow_leader_rebid: bool = False
+    countdown_seconds: int | None = None
+    window_seconds: int | None = None
+    extension_seconds: int | None = None
+    sealed_min: Decimal | None = None
+    sealed_max: Decimal | None = None
+    dutch_tick: Decimal = Decimal("0")
+    dutch_interval_seconds: int | None = None
+    dutch_floor: Decimal = Decimal("0")
+    is_practice: bool = False
+    project_id: int | None = None
+    project_code: str = ""
+
+
+def _validate(spec: AuctionSpec) -> None:
+    if spec.mode not in rules.MODES:
+        raise InvalidInput(_("未知的竞价方式。"), field="mode")
+    if spec.start_price <= 0:
+        raise InvalidInput(_("起始价须大于零。"), field="start_price")
+    if spec.increment <= 0 and spec.mode != rules.SEALED and spec.mode != rules.DUTCH:
+        raise InvalidInput(_("加价幅度须大于零。"), field="increment")
+    if spec.duration.total_seconds() <= 0 and spec.mode != rules.DUTCH:
+        raise InvalidInput(_("竞价时长须大于零。"), field="duration")
+    if spec.mode == rules.DUTCH:
+        if spec.dutch_tick <= 0:
+            raise InvalidInput(_("减价幅度须大于零。"), field="dutch_tick")
+        if not Decimal("0") <= spec.dutch_floor <= spec.start_price:
+            raise InvalidInput(_("减价底价须在零与起始价之间。"), field="dutch_floor")
+
+
+def auction_create(*, spec: AuctionSpec, actor: Any) -> Auction:
+    """Create a scheduled auction from `spec` (validated; every unset number from conf)."""
+    _validate(spec)
+    starts_at = spec.starts_at or clock.now()
+    auction = Auction(
+        title=spec.title,
+        mode=spec.mode,
+        is_practice=spec.is_practice,
+        project_id=spec.project_id,
+        project_code=spec.project_code,
+        start_price=quantize_money(spec.start_price),
+        increment=quantize_money(spec.increment),
+        increment_bands=[[f"{a:.2f}", f"{b:.2f}"] for a, b in spec.increment_bands],
+        reserve_price=spec.reserve_price,
+        allow_leader_rebid=spec.allow_leader_rebid,
+        starts_at=starts_at,
+        planned_end_at=starts_at + (spec.duration if spec.mode != rules.DUTCH else dt.timedelta(0)),
+        countdown_seconds=spec.countdown_seconds or conf.default_countdown(),
+        window_seconds=spec.window_seconds if spec.window_seconds is not None else conf.default_window(),
+        extension_seconds=spec.extension_seconds if spec.extension_seconds is not None else conf.default_extension(),
+        sealed_min=spec.sealed_min,
+        sealed_max=spec.sealed_max,
+        dutch_tick=quantize_money(spec.dutch_tick),
+        dutch_interval_seconds=spec.dutch_interval_seconds or conf.default_dutch_interval(),
+        dutch_floor=quantize_money(spec.dutch_floor),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    auction.ends_at = rules.initial_deadline(auction.settings_for_rules())
+    if spec.mode == rules.DUTCH:
+        auction.planned_end_at = auction.ends_at
+    with transaction.atomic(), audit.action(actor, "auction.create", mode=spec.mode, practice=spec.is_practice):
+        auction.save()
+    return auction
+
+
+def _new_bidder_numbers(auction: Auction, n: int) -> list[str]:
+    taken = set(auction.bidders.values_list("bidder_no", flat=True))
+    digits = int(conf.get("BIDDER_NO_DIGITS"))
+    while 10**digits - 10 ** (digits - 1) < (len(taken) + n) * 2:
+        digits += 1
+    pool = range(10 ** (digits - 1), 10**digits)
+    numbers: list[str] = []
+    while len(numbers) < n:
+        no = str(_rng.choice(pool))
+        if no not in taken:
+            taken.add(no)
+            numbers.append(no)
+    return numbers
+
+
+def bidders_admit(
+    *, auction_id: int, users: list[User], kind: str = AuctionBidder.Kind.PRACTICE, actor: Any, rank: int = 0
+) -> list[AuctionBidder]:
+    """Admit members as bidders of an auction, each under a fresh random 竞买号.
+
+    Real auctions admit bidders whose deposit is confirmed (kind=deposit, called by
+    trading/settlement); drills invite practice bidders. Members already admitted keep
+    their number.
+    """
+    with transaction.atomic(), audit.action(actor, "auction.bidders_admit", count=len(users), kind=kind):
+        auction = Auction.objects.select_for_update().get(pk=auction_id)
+        existing = {b.user_id: b for b in auction.bidders.all()}
+        new_users = [u for u in users if u.pk not in existing]
+        numbers = _new_bidder_numbers(auction, len(new_users))
+        created = [
+            AuctionBidder(auction=auction, user=u, bidder_no=no, kind=kind, rank=rank)
+            for u, no in zip(new_users, numbers, strict=True)
+        ]
+        try:
+            AuctionBidder.objects.bulk_create(created)
+        except IntegrityError as exc:  # a concurrent admission took a number: try again
+            raise InvalidInput(_("竞买号冲突，请重试。")) from exc
+        return [existing.get(u.pk) or next(b for b in created if b.user_id == u.pk) for u in users]
+
+
+def auction_url(auction_id: int) -> str:
+    """The auction's page in the bidding hall."""
+    for name in ("bidding:auction", "bidding:auction_detail", "bidding:detail"):
+        try:
+            return reverse(name, args=[auction_id])
+        except NoReverseMatch:
+            continue
+    return f"/bidding/{auction_id}/"
+
+
+def _practice_users(n: int, password: str) -> list[User]:
+    """n new practice accounts (phone 199xxxxxxxx) sharing one password hash (hashed once:
+    argon2 is slow by design and a drill may need hundreds of bidders)."""
+    if n <= 0:
+        return []
+    template = User(phone="19900000000", email="drill@practice.invalid", name="template")
+    template.set_password(password)
+    users = []
+    for _i in range(n):
+        for _attempt in range(20):
+            phone = f"199{_rng.randrange(10**8):08d}"
+            if not User.objects.filter(phone=phone).exists():
+                break
+        user = User(
+            phone=phone,
+            email=f"drill-{phone}@practice.invalid",
+            name=_("演练竞买人 %(phone)s") % {"phone": phone[-4:]},
+            password=template.password,
+        )
+        user.save()
+        users.append(user)
+    return users
+
+
+def drill_create(*, spec: AuctionSpec, bidders: int, actor: Any) -> dict[str, Any]:
+    """A practice auction (竞价演练) with `bidders` invited practice accounts.
+
+    Returns {"auction_id", "url", "bidders": [{"username", "password", "bidder_no"}]}
+    (the bidders of one drill share one generated password).
+    """
+    if bidders < 0 or bidders > 10_000:
+        raise InvalidInput(_("演练竞买人数须在 0–10000 之间。"), field="bidders")
+    password = secrets.token_urlsafe(9)
+    with transaction.atomic():
+        auction = auction_create(spec=AuctionSpec(**{**spec.__dict__, "is_practice": True}), actor=actor)
+        users = _practice_users(bidders, password)
+        admitted = bidders_admit(auction_id=auction.pk, users=users, actor=actor)
+    return {
+        "auction_id": auction.pk,
+        "url": auction_url(auction.pk),
+        "bidders": [
+            {"username": u.phone, "password": password, "bidder_no": b.bidder_no}
+            for u, b in zip(users, admitted, strict=True)
+        ],
+    }

@@ -1,0 +1,119 @@
+"""Recompute an auction's hash chain and outcome from its bid log (`manage.py verify_auction`).
+
+Checks: seq runs 1..N without a gap; every prev_hash is the previous hash (the first:
+the genesis hash of the auction); every hash recomputes; the auction's head is the last
+hash and its seq is N; time never goes back and no bid was accepted after the deadline
+the previous bid left; in ascending modes prices never go down; and the outcome (result,
+winner, price) follows from the log by the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from exchange.bidding import rules
+from exchange.bidding.engine import bid_hash, genesis_hash
+from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
+
+
+@dataclass
+class Report:
+    auction_id: int
+    bids: int = 0
+    head_hash: str = ""
+    result: str | None = None
+    winner_no: str | None = None
+    price: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "auction_id": self.auction_id,
+            "ok": self.ok,
+            "bids": self.bids,
+            "head_hash": self.head_hash,
+            "result": self.result,
+            "winner_no": self.winner_no,
+            "price": self.price,
+            "problems": self.problems,
+        }
+
+
+def verify_auction(auction_id: int) -> Report:
+    auction = Auction.objects.select_related("winner").get(pk=auction_id)
+    report = Report(auction_id=auction_id)
+    bids = list(Bid.objects.filter(auction_id=auction_id).order_by("seq"))
+    ranks = dict(AuctionBidder.objects.filter(auction_id=auction_id).values_list("bidder_no", "rank"))
+    prev = genesis_hash(auction_id)
+    previous: Bid | None = None
+    for expected_seq, bid in enumerate(bids, start=1):
+        if bid.seq != expected_seq:
+            report.problems.append(f"seq {bid.seq}: expected {expected_seq} (gap or duplicate)")
+        if bid.prev_hash != prev:
+            report.problems.append(f"seq {bid.seq}: prev_hash does not link to the previous entry")
+        h = bid_hash(
+            prev_hash=bid.prev_hash,
+            seq=bid.seq,
+            bidder_no=bid.bidder_no,
+            amount=bid.amount,
+            accepted_at=bid.accepted_at,
+        )
+        if h != bid.hash:
+            report.problems.append(f"seq {bid.seq}: hash does not match its content")
+        if previous is not None:
+            if bid.accepted_at < previous.accepted_at:
+                report.problems.append(f"seq {bid.seq}: accepted before the previous bid")
+            if bid.accepted_at >= previous.ends_at:
+                report.problems.append(f"seq {bid.seq}: accepted after the deadline {previous.ends_at.isoformat()}")
+            if auction.mode != rules.SEALED and bid.amount < previous.amount:
+                report.problems.append(f"seq {bid.seq}: price went down")
+        prev = bid.hash
+        previous = bid
+    report.bids = len(bids)
+    report.head_hash = bids[-1].hash if bids else ""
+    if (auction.head_hash or "") != report.head_hash:
+        report.problems.append("the auction's head hash is not the last entry's hash")
+    if auction.seq != len(bids):
+        report.problems.append(f"the auction's seq {auction.seq} != {len(bids)} entries")
+    _outcome(auction, bids, ranks, report)
+    return report
+
+
+def _outcome(auction: Auction, bids: list[Bid], ranks: dict[str, int], report: Report) -> None:
+    if not bids:
+        result, winner, price = rules.NO_BIDS, None, None
+    else:
+        if auction.mode == rules.SEALED:
+            best = max(bids, key=lambda b: (b.amount, ranks.get(b.bidder_no, 0), -b.seq))
+        else:  # every accepted bid led when it was placed: the last one leads
+            best = bids[-1]
+        price_d: Decimal = best.amount
+        if auction.reserve_price is not None and price_d < auction.reserve_price:
+            result, winner, price = rules.RESERVE_NOT_MET, None, None
+        else:
+            result, winner, price = rules.SOLD, best.bidder_no, f"{price_d:.2f}"
+        if auction.status != Status.CLOSED or auction.mode == rules.SEALED:
+            pass
+        elif auction.current_price != best.amount:
+            report.problems.append("the auction's current price is not the last bid")
+    report.result, report.winner_no, report.price = result, winner, price
+    if auction.status == Status.CLOSED:
+        stored_winner = auction.winner.bidder_no if auction.winner else None
+        stored_price = f"{auction.final_price:.2f}" if auction.final_price is not None else None
+        if (auction.result, stored_winner, stored_price) != (result, winner, price):
+            report.problems.append(
+                f"stored outcome {(auction.result, stored_winner, stored_price)} != recomputed {(result, winner, price)}"
+            )
+        if (
+            bids
+            and auction.closed_at is not None
+            and auction.mode != rules.DUTCH
+            and auction.closed_at < bids[-1].ends_at
+        ):
+            report.problems.append("closed before the deadline left by the last bid")

@@ -1,0 +1,193 @@
+"""Pages of the bidding hall (竞价大厅): the hall, one live page per auction, the supervisor
+monitor (监管) with pause/resume. Live data comes from the API and the event stream
+(`exchange.bidding.sse`); these views render the first state so the page is useful before
+any script runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from exchange.bidding import engine, selectors
+from exchange.bidding.errors import AuctionNotFound
+from exchange.bidding.models import Auction, Status
+from exchange.core.errors import DomainError
+
+LIVE = (Status.SCHEDULED, Status.RUNNING, Status.PAUSED)
+
+
+def _visible(request: HttpRequest) -> QuerySet[Auction]:
+    """Real auctions for everyone; practice drills for their invited bidders and staff."""
+    qs = Auction.objects.select_related("leader", "winner")
+    user = request.user
+    if user.is_authenticated and user.has_perm("bidding.view_auction"):
+        return qs
+    if user.is_authenticated:
+        return qs.filter(Q(is_practice=False) | Q(bidders__user=user)).distinct()
+    return qs.filter(is_practice=False)
+
+
+def _rows(qs: QuerySet[Auction], request: HttpRequest) -> list[dict[str, Any]]:
+    rows = []
+    for a in qs:
+        row = selectors.auction_dict(a, viewer=request.user)
+        row.update(starts=timezone.localtime(a.starts_at), ends=timezone.localtime(a.ends_at), closed_at=a.closed_at)
+        rows.append(row)
+    return rows
+
+
+@require_GET
+def hall(request: HttpRequest) -> HttpResponse:
+    """竞价大厅: running, upcoming and recently closed auctions."""
+    visible = _visible(request)
+    context = {
+        "running": _rows(visible.filter(status__in=[Status.RUNNING, Status.PAUSED]).order_by("ends_at")[:50], request),
+        "upcoming": _rows(visible.filter(status=Status.SCHEDULED).order_by("starts_at")[:50], request),
+        "closed": _rows(visible.filter(status=Status.CLOSED).order_by("-closed_at", "-pk")[:20], request),
+    }
+    return render(request, "bidding/hall.html", context)
+
+
+def _texts() -> dict[str, Any]:
+    return {
+        "empty": _("请输入出价金额。"),
+        "not_number": _("出价金额须为数字（元），最多两位小数。"),
+        "too_many_decimals": _("出价金额最多两位小数。"),
+        "too_low": _("出价不得低于 %s。"),
+        "not_multiple": _("加价须为加价幅度 %s 的整数倍。"),
+        "current_price": _("当前价"),
+        "start_price_label": _("起始价"),
+        "not_bidder": _("未取得竞买资格"),
+        "leading": _("领先"),
+        "outbid": _("被超越"),
+        "no_bid_yet": _("尚未出价"),
+        "won": _("已竞得"),
+        "lost": _("未竞得"),
+        "final_price": _("成交价"),
+        "me": _("我"),
+        "ended": _("竞价已结束"),
+        "paused": _("暂停中"),
+        "starts_in": _("距开始"),
+        "cancelled": _("本场竞价已作废。"),
+        "sold": _("竞价结束：竞买号 %no 以 %price 竞得。"),
+        "you_won": _("恭喜，您已竞得！"),
+        "accepted": _("出价 %s 已被接受。"),
+        "failed": _("出价未被接受。"),
+        "network": _("网络异常，出价是否成功请以出价记录为准。"),
+        "live": _("实时连接"),
+        "connecting": _("正在连接…"),
+        "reconnecting": _("连接中断，正在重连…"),
+        "confirm_q": _("确认出价"),
+        "status": {
+            "scheduled": _("未开始"),
+            "running": _("竞价中"),
+            "paused": _("已暂停"),
+            "closed": _("已结束"),
+            "cancelled": _("已作废"),
+        },
+        "phase": {
+            "pending": _("等待开始"),
+            "free": _("自由报价期"),
+            "timed": _("限时报价期"),
+            "open": _("竞价中"),
+            "extended": _("延时中"),
+            "sealed": _("一次报价（密封）"),
+            "descending": _("减价中"),
+            "closed": _("已结束"),
+            "paused": _("已暂停"),
+            "cancelled": _("已作废"),
+        },
+    }
+
+
+@require_GET
+def auction(request: HttpRequest, pk: int) -> HttpResponse:
+    """One auction live: price, my number and status, countdown, quick bids, history."""
+    if not _visible(request).filter(pk=pk).exists():
+        raise Http404
+    try:
+        state = selectors.auction_public(auction_id=pk, viewer=request.user)
+    except AuctionNotFound as exc:
+        raise Http404 from exc
+    seq = int(state.get("bid_count") or 0)
+    bids = selectors.bids_after(auction_id=pk, after_seq=max(0, seq - 50), viewer=request.user)
+    config = {
+        "id": pk,
+        "api": f"/api/v1/auctions/{pk}",
+        "bids": f"/api/v1/auctions/{pk}/bids",
+        "events": f"/api/v1/auctions/{pk}/events",
+        "csrf": get_token(request),
+        "initial": state,
+        "initial_bids": bids,
+        "text": _texts(),
+    }
+    return render(
+        request,
+        "bidding/auction.html",
+        {"a": state, "bids": list(reversed(bids)), "config": config, "quick": (1, 2, 5)},
+    )
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def monitor(request: HttpRequest) -> HttpResponse:
+    """监管: every live auction, updated from the all-auctions event stream."""
+    _require(request, "bidding.view_auction")
+    rows = _rows(selectors.running_auctions(viewer=request.user), request)
+    return render(
+        request,
+        "bidding/monitor.html",
+        {
+            "rows": rows,
+            "can_pause": request.user.has_perm("bidding.pause_auction"),
+            "config": {"events": "/api/v1/auctions/events", "text": _texts()},
+        },
+    )
+
+
+def _pause_or_resume(request: HttpRequest, pk: int, *, pause: bool) -> HttpResponse:
+    _require(request, "bidding.pause_auction")
+    reason = request.POST.get("reason", "")
+    try:
+        if pause:
+            engine.auction_pause(auction_id=pk, actor=request.user, reason=reason)
+            messages.success(request, _("竞价 #%(id)s 已暂停。") % {"id": pk})
+        else:
+            engine.auction_resume(auction_id=pk, actor=request.user, reason=reason)
+            messages.success(request, _("竞价 #%(id)s 已恢复。") % {"id": pk})
+    except AuctionNotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.as_dict().get("message", "")))
+    target = request.POST.get("next", "")
+    if target != reverse("bidding:auction", args=[pk]):
+        target = reverse("bidding:monitor")
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def auction_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    return _pause_or_resume(request, pk, pause=True)
+
+
+@login_required
+@require_POST
+def auction_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    return _pause_or_resume(request, pk, pause=False)

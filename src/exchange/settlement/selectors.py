@@ -1,0 +1,138 @@
+"""Reads for the finance pages, the member statement and the API (no writes here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from exchange.core import clock
+from exchange.settlement import ledger
+from exchange.settlement.models import (
+    ZERO,
+    Account,
+    AccountKind,
+    DepositInstruction,
+    Entry,
+    PaymentItem,
+    PricePlan,
+    StatementLine,
+)
+
+Status = DepositInstruction.Status
+
+
+def deposits_held_by_project() -> list[dict[str, Any]]:
+    """Per project: confirmed (frozen) deposits and their total, plus the ones still awaited."""
+    rows = (
+        DepositInstruction.objects.values("project_id", "project_code", "project_title")
+        .annotate(
+            held=Count("id", filter=Q(status=Status.CONFIRMED)),
+            awaited=Count("id", filter=Q(status=Status.PENDING)),
+            refunding=Count("id", filter=Q(status=Status.REFUNDING)),
+        )
+        .order_by("project_code")
+    )
+    totals: dict[int, Decimal] = {}
+    held = DepositInstruction.objects.filter(status=Status.CONFIRMED).values_list("project_id", "amount")
+    for project_id, amount in held:  # summed in Python: exact on SQLite too
+        totals[project_id] = totals.get(project_id, ZERO) + amount
+    out = [{**row, "total": totals.get(row["project_id"], ZERO)} for row in rows]
+    return [r for r in out if r["held"] or r["awaited"] or r["refunding"]]
+
+
+def refunds_due(on: dt.date | None = None) -> tuple[QuerySet[DepositInstruction], QuerySet[PaymentItem]]:
+    """Deposits whose refund date has come (not yet refunded) and payments waiting for a batch."""
+    day = on or clock.today()
+    deposits = DepositInstruction.objects.filter(status=Status.CONFIRMED, refund_due_on__lte=day).select_related(
+        "member"
+    )
+    items = PaymentItem.objects.filter(
+        status__in=[PaymentItem.Status.PENDING, PaymentItem.Status.FAILED], due_on__lte=day
+    ).select_related("member")
+    return deposits.order_by("refund_due_on", "pk"), items.order_by("due_on", "pk")
+
+
+def exceptions() -> QuerySet[StatementLine]:
+    return (
+        StatementLine.objects.filter(status=StatementLine.Status.EXCEPTION)
+        .select_related("instruction", "statement")
+        .order_by("booked_at", "pk")
+    )
+
+
+def match_candidates(line: StatementLine) -> list[DepositInstruction]:
+    """Deposits a line could pay: awaiting payment and not above its amount; its own virtual account first."""
+    qs = DepositInstruction.objects.filter(
+        status__in=[Status.PENDING, Status.EXPIRED], amount__lte=line.amount
+    ).select_related("member")
+    candidates = list(qs.order_by("-created_at")[:50])
+    candidates.sort(
+        key=lambda i: (
+            i.virtual_account != line.virtual_account,
+            not (i.project_code and i.project_code in line.remark),
+            i.amount != line.amount,
+        )
+    )
+    return candidates
+
+
+def bank_movements(day: dt.date) -> dict[str, Any]:
+    """Daily cash report: every bank-account entry of the day, opening and closing balance."""
+    bank = Account.objects.filter(key=f"sys:{AccountKind.BANK}").first()
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    end = start + dt.timedelta(days=1)
+    if bank is None:
+        return {"day": day, "rows": [], "opening": ZERO, "closing": ZERO, "inflow": ZERO, "outflow": ZERO}
+    entries = Entry.objects.filter(account=bank).select_related("posting")
+    cents = entries.filter(posting__created_at__lt=start).aggregate(total=ledger.cents_sum())["total"]
+    opening = ledger.yuan_from_cents(cents)
+    today = list(entries.filter(posting__created_at__gte=start, posting__created_at__lt=end).order_by("pk"))
+    inflow = sum((e.amount for e in today if e.amount > 0), ZERO)
+    outflow = -sum((e.amount for e in today if e.amount < 0), ZERO)
+    return {
+        "day": day,
+        "rows": today,
+        "opening": opening,
+        "closing": opening + inflow - outflow,
+        "inflow": inflow,
+        "outflow": outflow,
+    }
+
+
+def member_entries(member: Any) -> QuerySet[Entry]:
+    """Every ledger entry on the member's own accounts (deposit, price, seller payable)."""
+    return (
+        Entry.objects.filter(account__owner=member)
+        .select_related("posting", "account")
+        .order_by("posting__created_at", "pk")
+    )
+
+
+def member_deposits(member: Any) -> QuerySet[DepositInstruction]:
+    return DepositInstruction.objects.filter(member=member).order_by("-created_at")
+
+
+def project_settlement(project_id: int) -> dict[str, Any]:
+    """Everything settled for one project: deposits, price plan, and its postings' entries."""
+    deposits = list(DepositInstruction.objects.filter(project_id=project_id).select_related("member"))
+    plan = PricePlan.objects.filter(project_id=project_id).select_related("buyer", "seller").first()
+    entries = list(
+        Entry.objects.filter(posting__project_id=project_id)
+        .select_related("posting", "account")
+        .order_by("posting__created_at", "pk")
+    )
+    code = deposits[0].project_code if deposits else (plan.project_code if plan else str(project_id))
+    title = deposits[0].project_title if deposits else (plan.project_title if plan else "")
+    return {
+        "project_id": project_id,
+        "code": code,
+        "title": title,
+        "deposits": deposits,
+        "plan": plan,
+        "entries": entries,
+        "held": sum((d.amount for d in deposits if d.status == Status.CONFIRMED), ZERO),
+    }

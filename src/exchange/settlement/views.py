@@ -1,0 +1,474 @@
+"""Finance (结算) pages and the member's own statement. Thin: parse → one service → render.
+
+Every finance page checks a settlement permission (roles: 结算 acts, 监管 only reads);
+lists export to Excel with `?format=xlsx`. The member statement shows only the caller's
+own accounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from exchange.core import clock
+from exchange.core.errors import DomainError
+from exchange.core.money import parse_money
+from exchange.settlement import conf, ledger, selectors, services
+from exchange.settlement.models import (
+    Account,
+    BankProfile,
+    PaymentBatch,
+    PaymentItem,
+    StatementImport,
+    StatementLine,
+)
+from exchange.settlement.statements import StatementInvalid
+
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+def staff_perm(perm: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Logged-in users with `perm` only (anonymous → login page, others → 403)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @login_required
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.has_perm(perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], filename: str) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([str(v) if not isinstance(v, int | float | Decimal | dt.date | type(None)) else v for v in row])
+    for column in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 1.6), 48)
+    buf = io.BytesIO()
+    book.save(buf)
+    response = HttpResponse(
+        buf.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return response
+
+
+def _report(
+    request: HttpRequest,
+    *,
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    filename: str,
+    extra: dict[str, Any] | None = None,
+    template: str = "settlement/report.html",
+) -> HttpResponse:
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(title, header, rows, filename)
+    context = {"title": title, "header": header, "rows": rows, "export_url": "?format=xlsx", **(extra or {})}
+    return render(request, template, context)
+
+
+def _local(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+# --- finance home and reports -----------------------------------------------------------------
+
+
+@staff_perm("settlement.view_depositinstruction")
+def finance_home(request: HttpRequest) -> HttpResponse:
+    deposits, items = selectors.refunds_due()
+    context = {
+        "exceptions": selectors.exceptions().count(),
+        "refunds_due": deposits.count() + items.count(),
+        "batches_waiting": PaymentBatch.objects.filter(status=PaymentBatch.Status.DRAFT).count(),
+        "recent_imports": StatementImport.objects.select_related("imported_by")[:5],
+        "bank": conf.settlement_bank(),
+    }
+    return render(request, "settlement/finance_home.html", context)
+
+
+@staff_perm("settlement.view_depositinstruction")
+def deposits_held(request: HttpRequest) -> HttpResponse:
+    rows = [
+        (r["project_code"], r["project_title"], r["held"], r["total"], r["awaited"], r["refunding"])
+        for r in selectors.deposits_held_by_project()
+    ]
+    header = [_("项目编号"), _("项目名称"), _("已冻结笔数"), _("冻结金额（元）"), _("待交纳笔数"), _("退款中笔数")]
+    sheets = [(r["project_id"], r["project_code"]) for r in selectors.deposits_held_by_project()]
+    extra = {"sheets": sheets if request.user.has_perm("settlement.view_posting") else []}
+    return _report(
+        request, title=_("在管保证金（按项目）"), header=header, rows=rows, filename="deposits-held", extra=extra
+    )
+
+
+@staff_perm("settlement.view_depositinstruction")
+def refunds_due(request: HttpRequest) -> HttpResponse:
+    deposits, items = selectors.refunds_due()
+    rows: list[Sequence[Any]] = [
+        (_("保证金待退"), d.project_code, d.member.name, d.amount, d.refund_due_on, d.payer_account, "")
+        for d in deposits
+    ]
+    rows += [
+        (
+            i.get_kind_display(),
+            i.project_code,
+            i.payee_name,
+            i.amount,
+            i.due_on,
+            i.payee_account,
+            i.get_status_display(),
+        )
+        for i in items
+    ]
+    header = [_("类型"), _("项目编号"), _("收款人"), _("金额（元）"), _("应付日期"), _("收款账号"), _("状态")]
+    extra = {"actions": "refunds", "can_prepare": request.user.has_perm("settlement.prepare_paymentbatch")}
+    return _report(request, title=_("今日应退款项"), header=header, rows=rows, filename="refunds-due", extra=extra)
+
+
+@staff_perm("settlement.view_posting")
+def cash_report(request: HttpRequest) -> HttpResponse:
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", "")) if request.GET.get("date") else clock.today()
+    except ValueError:
+        day = clock.today()
+    data = selectors.bank_movements(day)
+    rows = [
+        (
+            _local(e.posting.created_at),
+            e.posting.memo,
+            e.amount if e.amount > 0 else "",
+            -e.amount if e.amount < 0 else "",
+            e.posting.reference,
+        )
+        for e in data["rows"]
+    ]
+    header = [_("时间"), _("摘要"), _("收入（元）"), _("支出（元）"), _("业务参考")]
+    return _report(
+        request,
+        title=_("资金日报 %(day)s") % {"day": day.isoformat()},
+        header=header,
+        rows=rows,
+        filename=f"cash-{day.isoformat()}",
+        extra={"cash": data, "day": day},
+    )
+
+
+@staff_perm("settlement.view_account")
+def trial_balance(request: HttpRequest) -> HttpResponse:
+    tb = ledger.trial_balance()
+    rows = [(r["label"], r["accounts"], r["debit"] or "", r["credit"] or "") for r in tb]
+    debit = sum((r["debit"] for r in tb), Decimal(0))
+    credit = sum((r["credit"] for r in tb), Decimal(0))
+    rows.append((_("合计"), "", debit, credit))
+    header = [_("科目"), _("账户数"), _("借方余额（元）"), _("贷方余额（元）")]
+    report = ledger.ledger_verify() if request.GET.get("verify") else None
+    return _report(
+        request,
+        title=_("试算平衡表"),
+        header=header,
+        rows=rows,
+        filename="trial-balance",
+        extra={"balanced": debit == credit, "verify": report},
+    )
+
+
+@staff_perm("settlement.view_statementline")
+def exceptions(request: HttpRequest) -> HttpResponse:
+    lines = list(selectors.exceptions())
+    rows = [
+        (
+            _local(line.booked_at),
+            line.payer_name,
+            line.payer_account,
+            line.amount,
+            line.virtual_account,
+            line.get_problem_display(),
+            line.remark,
+        )
+        for line in lines
+    ]
+    header = [_("到账时间"), _("付款户名"), _("付款账号"), _("金额（元）"), _("收款子账号"), _("异常类型"), _("摘要")]
+    return _report(
+        request,
+        title=_("来款异常队列"),
+        header=header,
+        rows=rows,
+        filename="exceptions",
+        extra={"lines": lines},
+        template="settlement/exceptions.html",
+    )
+
+
+class ResolveForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("match", gettext_lazy("匹配到保证金")), ("return", gettext_lazy("退回付款人"))]
+    )
+    instruction = forms.IntegerField(required=False)
+    note = forms.CharField(label=gettext_lazy("处理说明"), max_length=300, required=False)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_perm("settlement.view_statementline")
+def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(StatementLine.objects.select_related("statement", "instruction"), pk=pk)
+    form = ResolveForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("settlement.resolve_statementline"):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["action"] == "match":
+                    if not data["instruction"]:
+                        raise services.InvalidInput(_("请选择要匹配的保证金。"))
+                    services.statement_line_match(
+                        line_id=line.pk, instruction_id=data["instruction"], actor=request.user, note=data["note"]
+                    )
+                    messages.success(request, _("已匹配，保证金已确认并冻结。"))
+                else:
+                    services.statement_line_return(line_id=line.pk, actor=request.user, note=data["note"])
+                    messages.success(request, _("已转入待退款项，将随下一代发批次退回。"))
+                return redirect("settlement:exceptions")
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+    context = {
+        "line": line,
+        "form": form,
+        "candidates": selectors.match_candidates(line) if line.status == StatementLine.Status.EXCEPTION else [],
+        "can_resolve": request.user.has_perm("settlement.resolve_statementline"),
+    }
+    return render(request, "settlement/exception_detail.html", context)
+
+
+class ImportForm(forms.Form):
+    profile = forms.ModelChoiceField(
+        label=gettext_lazy("对账单格式"), queryset=BankProfile.objects.filter(is_active=True), empty_label=None
+    )
+    file = forms.FileField(
+        label=gettext_lazy("对账单文件"), help_text=gettext_lazy("CSV（UTF-8 或 GBK 编码）或 Excel（.xlsx）")
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_perm("settlement.add_statementimport")
+def statement_upload(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[tuple[int, str]] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            form.add_error("file", _("文件过大（上限 20 MB）。"))
+        else:
+            try:
+                statement = services.statement_import(
+                    profile_id=form.cleaned_data["profile"].pk,
+                    file_name=upload.name,
+                    data=upload.read(),
+                    actor=request.user,
+                )
+            except StatementInvalid as exc:
+                errors = exc.errors
+                form.add_error(None, _("文件有误，未导入任何记录。"))
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("导入完成：新增 %(new)d 笔，重复 %(dup)d 笔，自动匹配 %(matched)d 笔，异常 %(exc)d 笔。")
+                    % {
+                        "new": statement.new_count,
+                        "dup": statement.duplicate_count,
+                        "matched": statement.matched_count,
+                        "exc": statement.exception_count,
+                    },
+                )
+                return redirect("settlement:statement_upload")
+    imports = StatementImport.objects.select_related("imported_by", "profile")[:20]
+    return render(request, "settlement/import.html", {"form": form, "errors": errors, "imports": imports})
+
+
+# --- payment batches ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_perm("settlement.view_paymentbatch")
+def batches(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if not request.user.has_perm("settlement.prepare_paymentbatch"):
+            raise PermissionDenied
+        try:
+            batch = services.payment_batch_prepare(actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("settlement:batches")
+        messages.success(request, _("已生成代发批次 %(code)s，待另一位结算人员审批。") % {"code": batch.code})
+        return redirect("settlement:batch", pk=batch.pk)
+    waiting = PaymentItem.objects.filter(status__in=[PaymentItem.Status.PENDING, PaymentItem.Status.FAILED])
+    context = {
+        "batches": PaymentBatch.objects.select_related("prepared_by", "approved_by")[:50],
+        "waiting": waiting.order_by("due_on", "pk")[:200],
+        "can_prepare": request.user.has_perm("settlement.prepare_paymentbatch"),
+    }
+    return render(request, "settlement/batches.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_perm("settlement.view_paymentbatch")
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(PaymentBatch.objects.select_related("prepared_by", "approved_by"), pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "approve":
+                services.payment_batch_approve(batch_id=batch.pk, actor=request.user)
+                messages.success(request, _("批次已审批。"))
+            elif action == "cancel":
+                services.payment_batch_cancel(batch_id=batch.pk, actor=request.user)
+                messages.success(request, _("批次已撤销，款项回到待代发队列。"))
+            elif action == "export":
+                content = services.payment_batch_export(batch_id=batch.pk, actor=request.user)
+                response = HttpResponse(content, content_type="text/csv; charset=gbk")
+                response["Content-Disposition"] = f'attachment; filename="{batch.code}.csv"'
+                return response
+            elif action == "confirm":
+                upload = request.FILES.get("result")
+                if upload is None:
+                    raise services.InvalidInput(_("请选择银行回执文件。"))
+                services.payment_batch_confirm(batch_id=batch.pk, data=upload.read(), actor=request.user)
+                messages.success(request, _("银行回执已导入。"))
+            else:
+                raise Http404
+        except StatementInvalid as exc:
+            lines = "；".join(_("第 %(n)d 行：%(r)s") % {"n": n, "r": r} for n, r in exc.errors[:5])
+            messages.error(request, f"{exc.message} {lines}")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("settlement:batch", pk=batch.pk)
+    user = request.user
+    context = {
+        "batch": batch,
+        "items": batch.payments.order_by("pk"),
+        "can_approve": user.has_perm("settlement.approve_paymentbatch") and batch.prepared_by_id != user.pk,
+        "is_preparer": batch.prepared_by_id == user.pk,
+        "can_prepare": user.has_perm("settlement.prepare_paymentbatch"),
+    }
+    return render(request, "settlement/batch_detail.html", context)
+
+
+# --- manual posting ------------------------------------------------------------------------------
+
+
+class ManualPostingForm(forms.Form):
+    debit = forms.ModelChoiceField(label=gettext_lazy("借方账户"), queryset=Account.objects.filter(owner=None))
+    credit = forms.ModelChoiceField(label=gettext_lazy("贷方账户"), queryset=Account.objects.filter(owner=None))
+    amount = forms.CharField(label=gettext_lazy("金额（元）"))
+    memo = forms.CharField(label=gettext_lazy("摘要"), max_length=300)
+    key = forms.CharField(widget=forms.HiddenInput)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_perm("settlement.post_manual_posting")
+def manual_posting(request: HttpRequest) -> HttpResponse:
+    import secrets
+
+    form = ManualPostingForm(request.POST or None, initial={"key": secrets.token_hex(8)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            amount = parse_money(data["amount"])
+            posting = services.manual_posting_create(
+                actor=request.user,
+                key=data["key"],
+                memo=data["memo"],
+                lines=[(data["debit"].pk, amount), (data["credit"].pk, -amount)],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已记账：凭证 #%(id)s") % {"id": posting.pk})
+            return redirect("settlement:trial_balance")
+    return render(request, "settlement/manual_posting.html", {"form": form})
+
+
+# --- PDFs ----------------------------------------------------------------------------------------
+
+
+def _pdf(template: str, context: dict[str, Any], filename: str) -> HttpResponse:
+    from weasyprint import HTML
+
+    html = render_to_string(template, context)
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}.pdf"'
+    return response
+
+
+@staff_perm("settlement.view_posting")
+def project_sheet(request: HttpRequest, project_id: int) -> HttpResponse:
+    data = selectors.project_settlement(project_id)
+    if not data["deposits"] and not data["plan"] and not data["entries"]:
+        raise Http404
+    context = {**data, "now": clock.now(), "bank": conf.settlement_bank()}
+    return _pdf("settlement/pdf/project_sheet.html", context, f"settlement-{data['code']}")
+
+
+def _member_context(request: HttpRequest) -> dict[str, Any]:
+    entries = list(selectors.member_entries(request.user))
+    return {
+        "member": request.user,
+        "deposits": selectors.member_deposits(request.user),
+        "entries": entries,
+        "accounts": Account.objects.filter(owner_id=request.user.pk).order_by("pk"),
+        "now": clock.now(),
+        "bank": conf.settlement_bank(),
+    }
+
+
+@login_required
+def member_statement(request: HttpRequest) -> HttpResponse:
+    return render(request, "settlement/member_statement.html", _member_context(request))
+
+
+@login_required
+def member_statement_pdf(request: HttpRequest) -> HttpResponse:
+    return _pdf("settlement/pdf/member_statement.html", _member_context(request), "statement")
+
+
+@require_POST
+@staff_perm("settlement.manage_depositinstruction")
+def run_refunds(request: HttpRequest) -> HttpResponse:
+    """Run the refund job now (it also runs hourly)."""
+    count = services.refunds_due_run()
+    messages.success(request, _("已处理 %(n)d 笔到期退款。") % {"n": count})
+    return redirect("settlement:refunds_due")

@@ -1,0 +1,359 @@
+/* One auction's live page (竞价室). Plain JS, no framework.
+ *
+ * State comes from GET /api/v1/auctions/{id} (this viewer: my_no, my_status) and then from
+ * the event stream GET /api/v1/auctions/{id}/events (SSE: `state`, `bid`, `closed`).
+ * The browser's EventSource reconnects by itself and sends Last-Event-ID, so the server
+ * replays the bids we missed; if the stream is closed for good (an error answer), we open a
+ * new one with ?last_event_id=<last seq seen>. Bids are POSTed to the API with the session
+ * and the CSRF token. The countdown uses server time: offset = server_time − local time,
+ * measured at every state snapshot (half the round trip is taken off when we know it).
+ */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-auction]");
+  if (!root) return;
+  var cfg = JSON.parse(document.getElementById("auction-config").textContent);
+  var T = cfg.text;
+
+  var el = function (name) { return document.querySelector("[data-" + name + "]"); };
+  var els = {
+    price: el("price"), priceLabel: el("price-label"), leader: el("leader"), myNo: el("my-no"),
+    myStatus: el("my-status"), status: el("status"), countdown: el("countdown"), phase: el("phase"),
+    endsAt: el("ends-at"), offset: el("offset"), count: el("bid-count"), history: el("history"),
+    empty: el("history-empty"), conn: el("conn"), form: el("bid-form"), amount: el("amount"),
+    formError: el("form-error"), flash: el("flash"), next: el("next-min"), dialog: el("confirm"),
+    increment: el("increment"),
+    confirmAmount: el("confirm-amount"), confirmUpper: el("confirm-upper"), result: el("result"),
+  };
+  var quick = Array.prototype.slice.call(root.querySelectorAll("[data-quick]"));
+
+  var state = {};        // the auction as last known
+  var lastSeq = 0;       // highest bid sequence number seen
+  var offsetMs = 0;      // server clock − local clock
+  var seen = {};         // seq → true (history dedupe)
+  var es = null;
+  var pendingAmount = null;
+  var closed = false;
+
+  // ---- money: integer cents, never floats for arithmetic ---------------------------------
+  function toCents(s) {
+    if (s === null || s === undefined || s === "") return null;
+    var m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(s).trim());
+    if (!m) return null;
+    return parseInt(m[1], 10) * 100 + parseInt(((m[2] || "") + "00").slice(0, 2), 10);
+  }
+  function fromCents(c) {
+    var yuan = Math.floor(c / 100), fen = c % 100;
+    return yuan + "." + (fen < 10 ? "0" : "") + fen;
+  }
+  function fmt(s) {
+    var c = typeof s === "number" ? s : toCents(s);
+    if (c === null) return "—";
+    var yuan = String(Math.floor(c / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    var fen = c % 100;
+    return "¥" + yuan + "." + (fen < 10 ? "0" : "") + fen;
+  }
+  var DIGITS = "零壹贰叁肆伍陆柒捌玖";
+  function upper(c) {  // 人民币大写, for the confirmation
+    if (c === null) return "";
+    var yuan = Math.floor(c / 100), jiao = Math.floor(c / 10) % 10, fen = c % 10;
+    var units = ["", "拾", "佰", "仟"], big = ["", "万", "亿", "万亿"];
+    var s = "", group = 0, zero = false;
+    if (yuan === 0) s = "零";
+    while (yuan > 0) {
+      var part = yuan % 10000, ps = "", z = false;
+      for (var i = 0; i < 4 && part > 0; i++) {
+        var d = part % 10;
+        if (d === 0) { z = ps !== ""; }
+        else { ps = DIGITS[d] + units[i] + (z ? "零" : "") + ps; z = false; }
+        part = Math.floor(part / 10);
+      }
+      if (ps) s = ps + big[group] + (zero ? "零" : "") + s;
+      zero = (yuan % 10000) < 1000 && yuan >= 10000;
+      yuan = Math.floor(yuan / 10000); group++;
+    }
+    s += "元";
+    if (!jiao && !fen) return s + "整";
+    if (jiao) s += DIGITS[jiao] + "角"; else s += "零";
+    if (fen) s += DIGITS[fen] + "分";
+    return s;
+  }
+
+  // ---- the rules the page can check before the server does --------------------------------
+  function increment() { return toCents(state.next_increment || state.increment) || 0; }
+  function minNext() {
+    if (state.next_minimum) return toCents(state.next_minimum);
+    var cur = toCents(state.current_price);
+    return cur === null ? toCents(state.start_price) : cur + increment();
+  }
+  function quickAmount(n) {
+    var cur = toCents(state.current_price);
+    if (cur === null) return toCents(state.start_price) + (n - 1) * increment();
+    return cur + n * increment();
+  }
+  function validate(text) {
+    var t = String(text).trim().replace(/,/g, "");
+    if (!t) return T.empty;
+    if (!/^\d+(\.\d+)?$/.test(t)) return T.not_number;
+    if (/\.\d{3,}$/.test(t)) return T.too_many_decimals;
+    var c = toCents(t);
+    if (c === null || c <= 0) return T.not_number;
+    var min = minNext();
+    if (min !== null && c < min) return T.too_low.replace("%s", fmt(min));
+    var inc = increment(), base = toCents(state.current_price);
+    if (base === null) base = toCents(state.start_price);
+    if (inc > 0 && base !== null && state.mode !== "sealed" && (c - base) % inc !== 0) {
+      return T.not_multiple.replace("%s", fmt(inc));
+    }
+    return null;
+  }
+
+  // ---- rendering ------------------------------------------------------------------------------
+  function serverNow() { return Date.now() + offsetMs; }
+  // the exchange's (server's) wall-clock time as it is written in the ISO string, whatever the
+  // browser's time zone: "2026-11-27T20:12:04.364000+08:00" → "20:12:04(.364)"
+  function clockText(iso, millis) {
+    var m = /T(\d\d:\d\d:\d\d)(\.\d{1,3})?/.exec(String(iso || ""));
+    if (!m) return "—";
+    return m[1] + (millis ? (m[2] || ".000").padEnd(4, "0") : "");
+  }
+  function setText(node, text) { if (node && node.textContent !== text) node.textContent = text; }
+  function isOver() { return state.status === "closed" || state.status === "cancelled"; }
+  function myStatus() {
+    if (!state.my_no) return "";
+    if (state.status === "closed") return state.winner_no && state.winner_no === state.my_no ? "won" : "lost";
+    if (!state.leader_no) return "none";
+    return state.leader_no === state.my_no ? "leading" : "outbid";
+  }
+  function render() {
+    setText(els.price, fmt(state.current_price));
+    setText(els.priceLabel, state.status === "closed" && state.final_price ? T.final_price : state.current_price ? T.current_price : T.start_price_label);
+    if (!state.current_price && els.price) els.price.textContent = fmt(state.start_price);
+    setText(els.leader, state.leader_no || "—");
+    setText(els.myNo, state.my_no || T.not_bidder);
+    var ms = myStatus();
+    if (els.myStatus) {
+      els.myStatus.className = "bid-status bid-status-" + (ms || "none");
+      var labels = { leading: T.leading, outbid: T.outbid, none: T.no_bid_yet, won: T.won, lost: T.lost };
+      els.myStatus.className = "bid-status bid-status-" + ({ won: "leading", lost: "none" }[ms] || ms || "none");
+      setText(els.myStatus, labels[ms] || "");
+    }
+    setText(els.status, T.status[state.status] || state.status_label || state.status || "");
+    if (els.status) els.status.className = "badge bid-badge-" + (state.status || "");
+    setText(els.phase, state.phase_label || T.phase[state.phase] || "");
+    setText(els.count, String(state.bid_count || 0));
+    setText(els.next, state.status === "running" && minNext() !== null ? fmt(minNext()) : "—");
+    if (state.increment) setText(els.increment, fmt(state.increment));
+    if (els.endsAt && state.ends_at) setText(els.endsAt, clockText(state.ends_at, false));
+    var sign = offsetMs >= 0 ? "+" : "−";
+    setText(els.offset, sign + (Math.abs(offsetMs) / 1000).toFixed(2) + " s");
+    var canBid = state.status === "running" && !!state.my_no && !closed && !isOver();
+    quick.forEach(function (b) {
+      var n = parseInt(b.getAttribute("data-quick"), 10);
+      b.disabled = !canBid || (ms === "leading" && !state.allow_leader_rebid);
+      var label = b.querySelector("[data-quick-amount]");
+      if (label) setText(label, state.start_price ? fmt(quickAmount(n)) : "");
+    });
+    if (els.form) {
+      Array.prototype.forEach.call(els.form.querySelectorAll("input,button"), function (x) { x.disabled = !canBid; });
+      els.form.hidden = isOver();
+    }
+    var quickBox = document.querySelector(".bid-quick");
+    if (quickBox) quickBox.hidden = isOver();
+    if (state.status === "closed" || state.status === "cancelled") showResult();
+    tick();
+  }
+  function tick() {
+    if (!els.countdown) return;
+    if (!state.ends_at || state.status === "closed" || state.status === "cancelled") {
+      setText(els.countdown, state.status === "closed" ? T.ended : "—");
+      root.classList.remove("is-urgent");
+      return;
+    }
+    if (state.status === "paused") { setText(els.countdown, T.paused); return; }
+    var target = new Date(state.status === "scheduled" && state.starts_at ? state.starts_at : state.ends_at).getTime();
+    var left = Math.max(0, target - serverNow());
+    var s = Math.floor(left / 1000);
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
+    var text = (h ? h + ":" : "") + (m < 10 && h ? "0" : "") + m + ":" + (sec < 10 ? "0" : "") + sec;
+    if (left < 10000 && state.status === "running") text += "." + Math.floor((left % 1000) / 100);
+    setText(els.countdown, (state.status === "scheduled" ? T.starts_in + " " : "") + text);
+    root.classList.toggle("is-urgent", state.status === "running" && left < 30000);
+  }
+  function addHistory(bid, live) {
+    if (!els.history || seen[bid.seq]) return;
+    seen[bid.seq] = true;
+    if (els.empty) els.empty.hidden = true;
+    var tr = document.createElement("tr");
+    tr.setAttribute("data-seq", bid.seq);
+    var mine = state.my_no && bid.bidder_no === state.my_no;
+    if (mine) tr.className = "is-mine";
+    var cells = [
+      String(bid.seq),
+      bid.bidder_no + (mine ? " (" + T.me + ")" : ""),
+      fmt(bid.amount),
+      clockText(bid.accepted_at, true),
+    ];
+    cells.forEach(function (c, i) {
+      var td = document.createElement("td");
+      td.textContent = c;
+      if (i === 2) td.className = "num";
+      tr.appendChild(td);
+    });
+    // newest first; replayed bids arrive in order, so inserting at the top keeps it sorted
+    var first = els.history.firstElementChild;
+    while (first && parseInt(first.getAttribute("data-seq"), 10) > bid.seq) first = first.nextElementSibling;
+    els.history.insertBefore(tr, first);
+    if (live) { tr.classList.add("is-new"); setTimeout(function () { tr.classList.remove("is-new"); }, 1500); }
+    while (els.history.children.length > 200) els.history.removeChild(els.history.lastElementChild);
+  }
+  function showResult() {
+    if (!els.result) return;
+    els.result.hidden = false;
+    var txt;
+    if (state.status === "cancelled") txt = T.cancelled;
+    else if (state.result === "sold" || (state.winner_no && state.final_price)) {
+      txt = T.sold.replace("%no", state.winner_no || state.leader_no || "").replace("%price", fmt(state.final_price || state.current_price));
+      if (state.my_no && (state.winner_no || state.leader_no) === state.my_no) txt += " " + T.you_won;
+    } else if (state.result_label) txt = state.result_label;
+    else txt = T.ended;
+    setText(els.result, txt);
+  }
+  function flash(text, kind) {
+    if (!els.flash) return;
+    els.flash.textContent = text;
+    els.flash.className = "alert alert-" + (kind || "success");
+    els.flash.hidden = false;
+    clearTimeout(flash.t);
+    flash.t = setTimeout(function () { els.flash.hidden = true; }, 4000);
+  }
+  function setConn(ok, text) {
+    if (!els.conn) return;
+    els.conn.className = "conn " + (ok ? "conn-ok" : "conn-bad");
+    setText(els.conn, text);
+  }
+
+  // ---- server data ----------------------------------------------------------------------------
+  function applyState(s, rtt) {
+    var mine = { my_no: state.my_no, my_status: state.my_status };
+    for (var k in s) if (Object.prototype.hasOwnProperty.call(s, k)) state[k] = s[k];
+    if (!s.my_no && mine.my_no) state.my_no = mine.my_no;  // public state events do not carry it
+    if (s.server_time) {
+      var server = typeof s.server_time === "number" ? s.server_time * 1000 : new Date(s.server_time).getTime();
+      offsetMs = server + (rtt || 0) / 2 - Date.now();
+    }
+    render();
+  }
+  function applyBid(b, live) {
+    var seq = parseInt(b.seq, 10);
+    if (seq > lastSeq) {
+      lastSeq = seq;
+      state.current_price = b.amount;
+      state.leader_no = b.bidder_no;
+      if (b.ends_at) state.ends_at = b.ends_at;
+      state.next_minimum = b.next_minimum || null;  // recomputed from the increment
+      state.bid_count = Math.max(state.bid_count || 0, seq);
+    }
+    addHistory(b, live);
+    render();
+  }
+  function load() {
+    var t0 = Date.now();
+    return fetch(cfg.api, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
+      .then(function (res) { if (res.ok) applyState(res.body, Date.now() - t0); });
+  }
+
+  // ---- the event stream -------------------------------------------------------------------------
+  var retryDelay = 1000;
+  function connect() {
+    if (closed) return;
+    var url = cfg.events + (lastSeq ? "?last_event_id=" + lastSeq : "");
+    es = new EventSource(url, { withCredentials: true });
+    es.addEventListener("open", function () { setConn(true, T.live); retryDelay = 1000; });
+    es.addEventListener("state", function (e) { applyState(JSON.parse(e.data)); });
+    es.addEventListener("bid", function (e) { applyBid(JSON.parse(e.data), true); });
+    es.addEventListener("closed", function (e) {
+      applyState(JSON.parse(e.data));
+      closed = true;
+      state.status = state.status === "cancelled" ? "cancelled" : "closed";
+      render();
+      es.close();
+      setConn(true, T.ended);
+    });
+    es.addEventListener("error", function () {
+      if (closed) return;
+      if (es.readyState === EventSource.CLOSED) {  // the browser gave up: we reconnect with replay
+        setConn(false, T.reconnecting);
+        setTimeout(function () { load().catch(function () {}).then(connect); }, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 15000);
+      } else {
+        setConn(false, T.reconnecting);  // EventSource retries by itself, with Last-Event-ID
+      }
+    });
+  }
+
+  // ---- bidding --------------------------------------------------------------------------------------
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(16) + Math.random().toString(16).slice(2);
+  }
+  function ask(cents) {
+    pendingAmount = cents;
+    setText(els.confirmAmount, fmt(cents));
+    setText(els.confirmUpper, upper(cents));
+    if (els.dialog && els.dialog.showModal) els.dialog.showModal();
+    else if (window.confirm(T.confirm_q + " " + fmt(cents))) place(cents);
+  }
+  function place(cents) {
+    var amount = fromCents(cents);
+    setText(els.formError, "");
+    return fetch(cfg.bids, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": cfg.csrf },
+      body: JSON.stringify({ amount: amount, key: uuid() }),
+    })
+      .then(function (r) { return r.json().then(function (j) { return { status: r.status, body: j }; }); })
+      .then(function (res) {
+        if (res.status === 201 || res.status === 200) {
+          flash(T.accepted.replace("%s", fmt(res.body.amount)), "success");
+          if (els.amount) els.amount.value = "";
+          applyBid(res.body, false);
+        } else {
+          var msg = (res.body && res.body.message) || T.failed;
+          flash(msg, "error");
+          setText(els.formError, msg);
+          load();
+        }
+      })
+      .catch(function () { flash(T.network, "error"); });
+  }
+  quick.forEach(function (b) {
+    b.addEventListener("click", function () { ask(quickAmount(parseInt(b.getAttribute("data-quick"), 10))); });
+  });
+  if (els.form) {
+    els.form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var err = validate(els.amount.value);
+      setText(els.formError, err || "");
+      if (els.amount) els.amount.setAttribute("aria-invalid", err ? "true" : "false");
+      if (!err) ask(toCents(els.amount.value.trim().replace(/,/g, "")));
+    });
+  }
+  if (els.dialog) {
+    els.dialog.addEventListener("close", function () {
+      if (els.dialog.returnValue === "confirm" && pendingAmount !== null) place(pendingAmount);
+      pendingAmount = null;
+    });
+  }
+
+  // ---- start ------------------------------------------------------------------------------------------
+  applyState(cfg.initial || {});
+  (cfg.initial_bids || []).forEach(function (b) { applyBid(b, false); });
+  setInterval(tick, 100);
+  setConn(false, T.connecting);
+  connect();
+  window.__auction = { state: state, lastSeq: function () { return lastSeq; }, offset: function () { return offsetMs; } };
+})();

@@ -1,0 +1,327 @@
+"""The engine: bids, idempotency, the chain, closing, pause/resume/rerun, statement count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from decimal import Decimal as D
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from exchange.bidding import engine, events, rules, selectors
+from exchange.bidding.documents import confirmation_pdf
+from exchange.bidding.errors import BidRejected, KeyReused, ReasonRequired
+from exchange.bidding.models import Auction, Bid, Status
+from exchange.bidding.verify import verify_auction
+from exchange.core import audit, clock
+from exchange.core.errors import IllegalTransition, InvalidInput
+from tests.bidding.factories import T0, auction_with_bidders
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(seconds: float) -> dt.datetime:
+    return T0 + dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def published(monkeypatch):
+    sent: list[tuple[int, str, dict]] = []
+    monkeypatch.setattr(events, "publish", lambda auction_id, event, data: sent.append((auction_id, event, data)))
+    return sent
+
+
+def bid(auction, bidder, amount, when, key=None):
+    with clock.frozen(at(when)):
+        return engine.bid_place(
+            auction_id=auction.pk, user=bidder.user, amount=D(amount), key=key or f"k-{when}-{amount}"
+        )
+
+
+def snapshot(auction):
+    a = Auction.objects.get(pk=auction.pk)
+    return (
+        a.current_price,
+        a.leader_id,
+        a.seq,
+        a.head_hash,
+        a.ends_at,
+        a.status,
+        Bid.objects.filter(auction=a).count(),
+    )
+
+
+def test_accepted_bids_chain_and_update_the_auction(published, django_capture_on_commit_callbacks):
+    # given
+    auction, (a, b, _c) = auction_with_bidders(3)
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        first = bid(auction, a, "100000.00", 10)
+        second = bid(auction, b, "103000.00", 20)
+    # then
+    auction.refresh_from_db()
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == engine.genesis_hash(auction.pk)
+    assert second.prev_hash == first.hash and auction.head_hash == second.hash
+    assert auction.current_price == D("103000.00") and auction.leader_id == b.pk and auction.seq == 2
+    assert second.accepted_at == at(20)
+    assert [(e, d["seq"], d["amount"], d["bidder_no"]) for _, e, d in published] == [
+        ("bid", 1, "100000.00", a.bidder_no),
+        ("bid", 2, "103000.00", b.bidder_no),
+    ]
+    assert verify_auction(auction.pk).ok
+
+
+@pytest.mark.parametrize(
+    ("amount", "when", "code"),
+    [
+        ("99000.00", 10, rules.BID_TOO_LOW),
+        ("100500.00", 10, rules.NOT_MULTIPLE),
+        ("100000.00", -5, rules.NOT_OPEN),
+        ("100000.00", 601, rules.IS_CLOSED),
+    ],
+)
+def test_rejections_change_nothing(amount, when, code, published):
+    # given
+    auction, (a, *_rest) = auction_with_bidders(2)
+    before = snapshot(auction)
+    # when
+    with pytest.raises(BidRejected) as err:
+        bid(auction, a, amount, when)
+    # then
+    assert err.value.code == code
+    assert snapshot(auction) == before and published == []
+
+
+def test_self_raise_not_qualified_paused_and_invalid(published):
+    auction, (a, b) = auction_with_bidders(2)
+    bid(auction, a, "100000", 1)
+    before = snapshot(auction)
+    with pytest.raises(BidRejected) as err:
+        bid(auction, a, "101000", 2)
+    assert err.value.code == rules.SELF_RAISE
+    with pytest.raises(BidRejected) as err, clock.frozen(at(3)):
+        engine.bid_place(auction_id=auction.pk, user=UserFactory(), amount=D("101000"), key="x")
+    assert err.value.code == rules.NOT_QUALIFIED and err.value.status == 403
+    for bad in (D("-1"), D("1.001"), D("0")):
+        with pytest.raises(InvalidInput) as err2:
+            engine.bid_place(auction_id=auction.pk, user=b.user, amount=bad, key="y")
+        assert err2.value.code == "invalid_amount"
+    with clock.frozen(at(4)):
+        engine.auction_pause(auction_id=auction.pk, actor=None, reason="网络故障")
+    paused = snapshot(auction)
+    with pytest.raises(BidRejected) as err:
+        bid(auction, b, "101000", 5)
+    assert err.value.code == rules.IS_PAUSED
+    assert snapshot(auction) == paused
+    assert before[:4] == paused[:4]
+
+
+def test_idempotent_on_the_client_key():
+    auction, (a, b) = auction_with_bidders(2)
+    first = bid(auction, a, "100000", 1, key="abc")
+    again = bid(auction, a, "100000", 2, key="abc")
+    assert again.pk == first.pk and Bid.objects.count() == 1
+    with pytest.raises(KeyReused) as err:
+        bid(auction, a, "105000", 3, key="abc")
+    assert err.value.code == "key_reused" and err.value.status == 409
+    assert bid(auction, b, "101000", 4, key="abc").seq == 2  # keys are per bidder
+
+
+def test_english_extension_and_close_with_confirmation(published, django_capture_on_commit_callbacks, tmp_path):
+    # given an English auction 600 s, W 120, E 180
+    auction, (a, b) = auction_with_bidders(2, window_seconds=120, extension_seconds=180)
+    bid(auction, a, "100000", 100)
+    assert Auction.objects.get(pk=auction.pk).ends_at == at(600)
+    late = bid(auction, b, "101000", 550)
+    assert late.ends_at == at(730)  # bid time + E
+    closed_ids: list = []
+    engine.auction_closed.connect(lambda **kw: closed_ids.append(kw), weak=False, dispatch_uid="t")
+    try:
+        assert engine.auction_close_due(now=at(729)) == []
+        with clock.frozen(at(730.2)), django_capture_on_commit_callbacks(execute=True):
+            assert engine.auction_close_due(now=at(730.2)) == [auction.pk]
+    finally:
+        engine.auction_closed.disconnect(dispatch_uid="t")
+    auction.refresh_from_db()
+    assert auction.status == Status.CLOSED and auction.result == rules.SOLD
+    assert auction.winner_id == b.pk and auction.final_price == D("101000")
+    assert closed_ids[0]["winner_user_id"] == b.user_id and closed_ids[0]["price"] == D("101000")
+    assert auction.confirmation.name.endswith(".pdf")
+    assert auction.confirmation.read()[:5] == b"%PDF-"
+    assert published[-1][1] == "closed" and published[-1][2]["result"] == "sold"
+    report = verify_auction(auction.pk)
+    assert report.ok, report.problems
+    with pytest.raises(BidRejected) as err:
+        bid(auction, a, "102000", 731)
+    assert err.value.code == rules.IS_CLOSED
+
+
+def test_dynamic_countdown_resets_and_close_waits_for_it():
+    auction, (a, b) = auction_with_bidders(
+        2, mode=rules.DYNAMIC, duration=dt.timedelta(seconds=300), countdown_seconds=60
+    )
+    bid(auction, a, "100000", 100)  # free period: no change
+    assert Auction.objects.get(pk=auction.pk).ends_at == at(360)
+    assert bid(auction, b, "101000", 330).ends_at == at(390)  # timed period: reset to T
+    with clock.frozen(at(389)):
+        assert engine.auction_close(auction_id=auction.pk) is False
+    with clock.frozen(at(390)):
+        assert engine.auction_close(auction_id=auction.pk) is True
+    assert Auction.objects.get(pk=auction.pk).winner_id == b.pk
+
+
+def test_proxy_places_real_bids():
+    auction, (a, b) = auction_with_bidders(2, mode=rules.PROXY)
+    bid(auction, a, "110000", 1)  # max 110k: a bid at the start price
+    mine = bid(auction, b, "105000", 2)  # b's max is lower: b bids 105k, a answers 106k
+    assert mine.amount == D("105000") and mine.max_amount == D("105000")
+    rows = list(Bid.objects.filter(auction=auction).values_list("bidder_no", "amount", "kind"))
+    assert rows == [
+        (a.bidder_no, D("100000.00"), "proxy"),
+        (b.bidder_no, D("105000.00"), "proxy"),
+        (a.bidder_no, D("106000.00"), "proxy"),
+    ]
+    assert bid(auction, b, "105000", 3, key=mine.key).pk == mine.pk  # idempotent on the maximum
+    public = selectors.auction_public(auction_id=auction.pk)
+    assert "110000" not in str(public)  # the maximum stays hidden
+    assert verify_auction(auction.pk).ok
+
+
+def test_sealed_hidden_until_opening():
+    auction, (a, b) = auction_with_bidders(2, mode=rules.SEALED)
+    bid(auction, a, "120000", 1)
+    bid(auction, b, "110000", 2)
+    with pytest.raises(BidRejected) as err:
+        bid(auction, b, "130000", 3)
+    assert err.value.code == rules.SEALED_ALREADY_BID
+    public = selectors.auction_public(auction_id=auction.pk, viewer=b.user)
+    assert public["current_price"] is None and public["leader_no"] is None and public["my_status"] == "quoted"
+    assert selectors.bids_after(auction_id=auction.pk, after_seq=0) == []
+    assert [x["amount"] for x in selectors.bids_after(auction_id=auction.pk, after_seq=0, viewer=b.user)] == [
+        "110000.00"
+    ]
+    with clock.frozen(at(600)):
+        engine.auction_close(auction_id=auction.pk)
+    public = selectors.auction_public(auction_id=auction.pk)
+    assert public["winner_no"] == a.bidder_no and public["final_price"] == "120000.00"
+    assert len(selectors.bids_after(auction_id=auction.pk, after_seq=0)) == 2
+
+
+def test_dutch_taker():
+    auction, (a, b) = auction_with_bidders(
+        2,
+        mode=rules.DUTCH,
+        start_price=D("200000"),
+        dutch_tick=D("5000"),
+        dutch_interval_seconds=30,
+        dutch_floor=D("150000"),
+    )
+    with pytest.raises(BidRejected) as err:
+        bid(auction, a, "185000", 65)
+    assert err.value.code == rules.BID_TOO_LOW and err.value.data["minimum"] == "190000.00"
+    bid(auction, a, "190000", 66)
+    auction.refresh_from_db()
+    assert auction.status == Status.CLOSED and auction.winner_id == a.pk and auction.final_price == D("190000")
+    with pytest.raises(BidRejected) as err:
+        bid(auction, b, "190000", 67)
+    assert err.value.code == rules.IS_CLOSED
+    assert verify_auction(auction.pk).ok
+
+
+def test_reserve_not_met_is_no_sale():
+    auction, (a, _b) = auction_with_bidders(2, reserve_price=D("150000"))
+    bid(auction, a, "100000", 1)
+    with clock.frozen(at(601)):
+        engine.auction_close(auction_id=auction.pk)
+    auction.refresh_from_db()
+    assert auction.result == rules.RESERVE_NOT_MET and auction.winner_id is None
+    assert selectors.auction_public(auction_id=auction.pk)["reserve"] == "有"
+    assert "150000" not in str(selectors.auction_public(auction_id=auction.pk))
+
+
+def test_preemption_holder_leads_at_equal_price():
+    auction, (a, holder) = auction_with_bidders(2, ranks=(0, 1))
+    bid(auction, a, "100000", 1)
+    bid(auction, holder, "100000", 2)
+    auction.refresh_from_db()
+    assert auction.leader_id == holder.pk
+    with pytest.raises(BidRejected) as err:
+        bid(auction, a, "100000", 3)
+    assert err.value.code == rules.BID_TOO_LOW
+
+
+def test_pause_resume_rerun_are_audited_and_need_a_reason(published, django_capture_on_commit_callbacks):
+    staff = UserFactory(role="operations")
+    auction, (a, b) = auction_with_bidders(2)
+    bid(auction, a, "100000", 1)
+    with pytest.raises(ReasonRequired):
+        engine.auction_pause(auction_id=auction.pk, actor=staff, reason="  ")
+    with clock.frozen(at(100)), django_capture_on_commit_callbacks(execute=True):
+        engine.auction_pause(auction_id=auction.pk, actor=staff, reason="服务器故障")
+    with pytest.raises(IllegalTransition), clock.frozen(at(101)):
+        engine.auction_pause(auction_id=auction.pk, actor=staff, reason="again")
+    with clock.frozen(at(400)), django_capture_on_commit_callbacks(execute=True):
+        resumed = engine.auction_resume(auction_id=auction.pk, actor=staff, reason="故障排除")
+    assert resumed.ends_at == at(900) and resumed.status == Status.RUNNING
+    actions = [e.additional_data["action"] for e in audit.history(resumed) if e.additional_data]
+    assert "auction.pause" in actions and "auction.resume" in actions
+    assert [e for _, e, _ in published] == ["state", "state"]
+    with clock.frozen(at(500)):
+        new = engine.auction_rerun(auction_id=auction.pk, actor=staff, reason="重新竞价")
+    assert Auction.objects.get(pk=auction.pk).status == Status.CANCELLED
+    assert new.seq == 0 and new.rerun_of_id == auction.pk
+    assert sorted(new.bidders.values_list("bidder_no", flat=True)) == sorted([a.bidder_no, b.bidder_no])
+    assert Bid.objects.filter(auction=auction).count() == 1  # the voided log stays
+
+
+def test_tampered_log_fails_verification():
+    auction, (a, b) = auction_with_bidders(2)
+    bid(auction, a, "100000", 1)
+    bid(auction, b, "101000", 2)
+    Bid.objects.filter(auction=auction, seq=1).update(amount=D("100001"))
+    report = verify_auction(auction.pk)
+    assert not report.ok and "seq 1: hash does not match its content" in report.problems
+
+
+def test_statements_per_accepted_bid():
+    """The design's budget: ≤6 statements per accepted bid, transaction control included:
+    BEGIN, lock the auction, the bidder (+ prior bid under the key), INSERT bid, UPDATE auction, COMMIT."""
+    auction, (a, b) = auction_with_bidders(2)
+    bid(auction, a, "100000", 1)
+    with CaptureQueriesContext(connection) as ctx:
+        bid(auction, b, "101000", 2)
+    statements = [q["sql"] for q in ctx.captured_queries]
+    assert len(statements) == 6, statements
+    # (inside the test's transaction the BEGIN/COMMIT pair is a SAVEPOINT/RELEASE pair)
+    assert statements[0].startswith(("BEGIN", "SAVEPOINT")) and statements[-1].startswith(("COMMIT", "RELEASE"))
+    assert [s.split()[0] for s in statements[1:-1]] == ["SELECT", "SELECT", "INSERT", "UPDATE"]
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_confirmation_pdf_is_chinese_text(tmp_path):
+    auction, (a, _b) = auction_with_bidders(2, title="某公司 20% 股权")
+    bid(auction, a, "100000", 1)
+    with clock.frozen(at(700)):
+        engine.auction_close(auction_id=auction.pk)
+    pdf = tmp_path / "c.pdf"
+    pdf.write_bytes(confirmation_pdf(Auction.objects.get(pk=auction.pk)))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "竞价结果确认书" in text and "某公司 20% 股权" in text and "壹拾万元整" in text
+    assert a.bidder_no in text and "¥100,000.00" in text
+
+
+def test_clock_job_is_registered_every_half_second():
+    from exchange.core import schedule
+
+    job = next(j for j in schedule.jobs() if j.name == "exchange.bidding.tasks.close_due")
+    assert job.seconds <= 1
+    auction, (a, _b) = auction_with_bidders(2)
+    bid(auction, a, "100000", 1)
+    with clock.frozen(at(600.3)):
+        schedule.run_job(job)  # runs inline in the clock process
+    assert Auction.objects.get(pk=auction.pk).status == Status.CLOSED
