@@ -115,6 +115,20 @@ def test_a_failed_payment_goes_back_to_the_queue_and_is_not_paid():
     assert services.payment_batch_prepare(actor=preparer).payments.get() == item  # re-batched
 
 
+def test_batches_prepared_in_the_same_second_get_distinct_numbers():
+    # given two refunds waiting, and a frozen clock (the state machine found a collision here)
+    preparer = f.finance()
+    first, second = _confirmed(), _confirmed()
+    with clock.frozen(clock.now()):
+        services.deposit_refund(instruction_id=first.pk)
+        one = services.payment_batch_prepare(actor=preparer)
+        services.deposit_refund(instruction_id=second.pk)
+        two = services.payment_batch_prepare(actor=preparer)
+    # then
+    assert one.code != two.code
+    assert one.code.startswith("PB") and one.code.endswith(f"{one.pk:06d}")
+
+
 def test_result_file_with_a_foreign_reference_is_refused_whole():
     preparer, approver = f.finance(), f.finance()
     services.deposit_refund(instruction_id=_confirmed().pk)

@@ -765,15 +765,17 @@ def payment_batch_prepare(*, actor: Any, item_ids: Iterable[int] | None = None) 
     if not items:
         raise InvalidInput(_("没有待代发的款项。"))
     now = clock.now()
-    code = f"PB{timezone.localtime(now):%Y%m%d%H%M%S}{secrets.randbelow(1000):03d}"
     with audit.action(actor, "payment_batch.prepare"):
         batch = PaymentBatch.objects.create(
-            code=code,
+            code=f"PB-{secrets.token_hex(8)}",  # replaced below by the number built from the id
             prepared_by=actor,
             prepared_at=now,
             total=sum((i.amount for i in items), ZERO),
             item_count=len(items),
         )
+        # PB + date + the id: unique by construction (a random suffix collided in the state test)
+        batch.code = f"PB{timezone.localtime(now):%Y%m%d}{batch.pk:06d}"
+        batch.save(update_fields=["code"])
     PaymentItem.objects.filter(pk__in=[i.pk for i in items]).update(
         batch=batch, status=PaymentItem.Status.BATCHED, failure_reason=""
     )
