@@ -257,3 +257,14 @@ def test_template_filters_render_and_fail_quietly():
     )
     for bad in (None, "", "abc", 0.5):
         assert template.render(Context({"x": bad})) == "|||"
+
+
+def test_wan_filter_shows_whole_yuan_outside_chinese():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    template = Template("{% load money %}{{ x|wan }}")
+    with translation.override("zh-hans"):
+        assert template.render(Context({"x": D("12750000")})) == "1,275.00万元"
+    with translation.override("en"):
+        assert template.render(Context({"x": D("12750000")})) == "¥12,750,000.00"

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 
 from exchange.core import money
 
@@ -34,7 +35,10 @@ def yuan(value: Any) -> str:
 
 @register.filter(is_safe=True)
 def wan(value: Any, places: int = 2) -> str:
-    """1,234.57万元; `{{ x|wan:4 }}` for 4 decimals of 万."""
+    """1,234.57万元; `{{ x|wan:4 }}` for 4 decimals of 万. Outside Chinese the unit 万 means
+    nothing to the reader, so the page shows the whole amount in yuan (¥12,345,678.00)."""
+    if not (get_language() or "zh").startswith("zh"):
+        return _quiet(money.format_yuan, value)
     return _quiet(lambda v: money.format_wan(v, int(places)), value)
 
 
