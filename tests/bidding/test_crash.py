@@ -20,7 +20,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -38,7 +37,6 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(not (ROOT / ".venv/bin/uvicorn").exists(), reason="uvicorn not installed")
 def test_sigkill_during_a_bid_storm_loses_no_acknowledged_bid(tmp_path):
     # given a migrated file database, a drill with 6 bidders and a running server
     db = tmp_path / "db.sqlite3"

@@ -223,13 +223,7 @@ def _confirm(
         instruction.payer_name, instruction.payer_account = line.payer_name, line.payer_account
         instruction.payer_bank = line.payer_bank
     _transition(instruction, Status.CONFIRMED, actor, "deposit.confirm", line=line.pk if line else None)
-    signals.send_on_commit(
-        signals.deposit_confirmed,
-        project_id=instruction.project_id,
-        member_id=instruction.member_id,
-        amount=instruction.amount,
-        instruction_id=instruction.pk,
-    )
+    _announce_confirmed(instruction)
 
 
 @transaction.atomic
@@ -448,13 +442,18 @@ def _confirm_matched(
     with audit.action(actor, "deposit.confirm", statement=statement.pk, instructions=[i.pk for i in changed]):
         statement.save(update_fields=["matched_count"])
     for instruction in changed:
-        signals.send_on_commit(
-            signals.deposit_confirmed,
-            project_id=instruction.project_id,
-            member_id=instruction.member_id,
-            amount=instruction.amount,
-            instruction_id=instruction.pk,
-        )
+        _announce_confirmed(instruction)
+
+
+def _announce_confirmed(instruction: DepositInstruction) -> None:
+    """`deposit_confirmed` after commit: the buyer of this project becomes a bidder."""
+    signals.send_on_commit(
+        signals.deposit_confirmed,
+        project_id=instruction.project_id,
+        member_id=instruction.member_id,
+        amount=instruction.amount,
+        instruction_id=instruction.pk,
+    )
 
 
 def _lock_line(line_id: int) -> StatementLine:
