@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "exchange.listings",
     "exchange.settlement",
     "exchange.bidding",
+    "exchange.members",
+    "exchange.trading",
+    "exchange.deals",
 ]
 
 MIDDLEWARE = [

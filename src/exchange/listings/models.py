@@ -33,6 +33,11 @@ class Status(models.TextChoices):
     EXTENDED = "extended", _("延牌披露")
     RELISTED = "relisted", _("重新挂牌（待披露）")
     TERMINATED = "terminated", _("终结")
+    # trading outcomes after disclosure (the deal's own stages live in exchange.trading)
+    BIDDING = "bidding", _("竞价中")
+    DEAL = "deal", _("已成交")
+    FAILED = "failed", _("流拍")
+    CLOSED = "closed", _("交易完成")
 
 
 # Shown in the hall by default: the project is open for registration.
@@ -44,6 +49,10 @@ PUBLIC_STATUSES = (
     Status.DISCLOSURE_ENDED,
     Status.RELISTED,
     Status.TERMINATED,
+    Status.BIDDING,
+    Status.DEAL,
+    Status.FAILED,
+    Status.CLOSED,
 )
 EDITABLE_STATUSES = (Status.DRAFT, Status.RETURNED)
 IN_REVIEW_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
@@ -341,6 +350,9 @@ class Notice(models.Model):
         TERMINATION = "termination", _("终结公告")
         CLARIFICATION = "clarification", _("澄清公告")
         QA = "qa", _("答疑公告")
+        AUCTION = "auction", _("竞价公告")
+        RESULT = "result", _("成交公告")
+        FAILURE = "failure", _("流拍公告")
 
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="notices")
     kind = models.CharField(_("公告类型"), max_length=20, choices=Kind.choices)
@@ -349,6 +361,9 @@ class Notice(models.Model):
     body = models.TextField(_("正文"))
     publish_at = models.DateTimeField(_("计划发布时间"))
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    period_end = models.DateField(
+        _("公示期截止日"), null=True, blank=True, help_text=_("成交公告等须公示一定期限的公告：公示期最后一个工作日")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL
     )

@@ -91,11 +91,20 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DISCLOSURE: frozenset({S.DISCLOSURE_ENDED, S.SUSPENDED, S.TERMINATED}),
     S.EXTENDED: frozenset({S.DISCLOSURE_ENDED, S.SUSPENDED, S.TERMINATED}),
     S.SUSPENDED: frozenset({S.DISCLOSURE, S.EXTENDED, S.TERMINATED}),
-    # the trading issue adds the buyer outcomes (协议成交, 网络竞价) from here
-    S.DISCLOSURE_ENDED: frozenset({S.EXTENDED, S.RELISTED, S.TERMINATED}),
+    # buyer outcomes: 1 qualified → 协议成交 (DEAL); ≥2 → 网络竞价 (BIDDING)
+    S.DISCLOSURE_ENDED: frozenset({S.EXTENDED, S.RELISTED, S.TERMINATED, S.BIDDING, S.DEAL}),
     S.RELISTED: frozenset({S.DISCLOSURE, S.TERMINATED}),
     S.TERMINATED: frozenset(),
+    S.BIDDING: frozenset({S.DEAL, S.FAILED, S.TERMINATED}),
+    S.FAILED: frozenset({S.RELISTED, S.TERMINATED}),
+    # a defaulted deal (悔拍) is relisted; a completed one (funds released) is closed
+    S.DEAL: frozenset({S.CLOSED, S.RELISTED, S.TERMINATED}),
+    S.CLOSED: frozenset(),
 }
+# statuses a project may be relisted from (DEAL only after the winner defaulted: trading checks)
+RELISTABLE_STATUSES = (S.DISCLOSURE_ENDED, S.FAILED, S.DEAL)
+# the moves trading makes through `project_trade_move`
+TRADE_MOVES = frozenset({S.BIDDING, S.DEAL, S.FAILED, S.CLOSED})
 FINAL_STATUSES = frozenset(s for s, to in TRANSITIONS.items() if not to)
 
 
@@ -599,6 +608,37 @@ def _notice_create(
     return notice
 
 
+def notice_publish(
+    *, project_id: int, kind: str, actor: Any, extra: dict[str, Any] | None = None,
+    publish_at: dt.datetime | None = None, period_end: dt.date | None = None, title: str = "", body: str = "",
+) -> Notice:  # fmt: skip
+    """A notice of another app's business (竞价公告, 成交公告, 流拍公告…) from
+    `listings/notices/<kind>.txt`, published now or by the worker at `publish_at`.
+    `period_end` is the last day of its publicity period (成交公告: ≥5 WD)."""
+    if kind not in Notice.Kind.values:
+        raise InvalidInput(_("未知的公告类型。"), field="kind")
+    with transaction.atomic(), audit.action(actor, "notice.publish", kind=kind):
+        project = _lock(project_id)
+        notice = _notice_create(project=project, kind=kind, actor=actor, publish_at=publish_at, title=title,
+                                body=body, extra=extra)  # fmt: skip
+        if period_end is not None:
+            notice.period_end = period_end
+            notice.save(update_fields=["period_end"])
+    return notice
+
+
+def project_trade_move(*, project_id: int, to: str, actor: Any, reason: str = "") -> Project:
+    """Trading's moves of a project after disclosure: → BIDDING (≥2 qualified), → DEAL
+    (agreement or auction won), → FAILED (流拍), → CLOSED (funds released). Guarded by
+    TRANSITIONS; one transaction; audited with the reason."""
+    if to not in TRADE_MOVES:
+        raise IllegalTransition(_("不支持的交易状态变更。"))
+    with transaction.atomic(), audit.action(actor, "project.trade", to=to, reason=reason):
+        project = _lock(project_id)
+        _transition(project, to)
+    return project
+
+
 def notices_publish_due(*, now: dt.datetime | None = None) -> int:
     """Publish every notice whose time has come (run by the worker); returns how many."""
     now = now or clock.now()
@@ -766,8 +806,8 @@ def project_relist(
     floor = cleaned["floor_price"]
     with transaction.atomic(), audit.action(actor, "project.relist", floor_price=floor):
         project = _lock(project_id)
-        if project.status != Status.DISCLOSURE_ENDED:
-            raise IllegalTransition(_("只有披露期满未成交的项目可以重新挂牌。"))
+        if project.status not in RELISTABLE_STATUSES:
+            raise IllegalTransition(_("只有披露期满未成交、流拍或受让方违约的项目可以重新挂牌。"))
         if new_valuation is not None:
             valuation = _clean_fields({"valuation": new_valuation})["valuation"]
             if valuation <= 0:

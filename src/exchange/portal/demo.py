@@ -303,7 +303,14 @@ def seed_demo() -> dict[str, int]:
             created_accounts += created
         created_articles = _ensure_articles() + _ensure_pages()
     summary: dict[str, int] = {"accounts": created_accounts, "articles": created_articles}
-    for app in ("listings", "settlement", "bidding"):  # the business apps' own demo data, in this order
+    for app in (
+        "listings",
+        "settlement",
+        "bidding",
+        "members",
+        "trading",
+        "deals",
+    ):  # the business apps' own demo data, in this order
         module = importlib.import_module(f"exchange.{app}.demo")
         for key, count in module.seed().items():
             summary[f"{app}.{key}"] = count
