@@ -27,7 +27,9 @@ from exchange.api_support import errors, require_perm
 from exchange.bidding import api as bidding_api
 from exchange.core.errors import DomainError
 from exchange.core.models import Region
+from exchange.deals import api as deals_api
 from exchange.listings import api as listings_api
+from exchange.members import api as members_api
 from exchange.settlement import api as settlement_api
 
 
@@ -259,6 +261,9 @@ api.add_router("/ref", ref_router)
 api.add_router("/projects", listings_api.router)
 api.add_router("/auctions", bidding_api.router)
 api.add_router("/settlement", settlement_api.router)
+api.add_router("/deals", deals_api.router)
+api.add_router("/trading", "exchange.trading.api.router")
+api.add_router("/messages", members_api.router)
 
 
 def openapi_json(request: HttpRequest) -> JsonResponse:

@@ -31,13 +31,13 @@ class Role:
 # Apps whose models the supervisor may see (every model of these apps).
 SUPERVISED_APPS = (
     "auth", "accounts", "core", "portal", "auditlog", "django_tasks_db", "axes",
-    "listings", "settlement", "bidding",
+    "listings", "settlement", "bidding", "members", "trading", "deals",
 )  # fmt: skip
 
 # Business apps add their own permissions to staff roles in `exchange.<app>.role_grants`
 # (a module with `GRANTS: dict[role_key, tuple[perm, ...]]`), so that each app declares
 # who may use it next to its code; `role_permissions()` merges them into this matrix.
-GRANT_APPS = ("listings", "settlement", "bidding")
+GRANT_APPS = ("listings", "settlement", "bidding", "members", "trading", "deals")
 
 _CONTENT = ("portal.view_article", "portal.add_article", "portal.change_article")
 

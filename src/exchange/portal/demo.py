@@ -107,6 +107,15 @@ MEMBERS = [
     DemoAccount(
         "13900000016", "buyer6@demo.sxcq.cn", "周婷", "bidder", MemberType.PERSON, "rejected", "14050219920101262"
     ),
+    DemoAccount(  # on the 失信名单 (members demo): applications are refused
+        "13900000019",
+        "buyer9@demo.sxcq.cn",
+        "某失信商贸有限公司",
+        "bidder",
+        MemberType.ENTITY,
+        "verified",
+        "91140105MA0L3Q2R5",
+    ),
     DemoAccount(
         "13900000021",
         "partner1@demo.sxcq.cn",

@@ -1,0 +1,42 @@
+"""The buyer's box on a project page ({% apply_box project %}) and in the member center."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("trading/_apply_box_inner.html", takes_context=True)
+def apply_box(context: Any, project: Any) -> dict[str, Any]:
+    from exchange.trading import selectors
+    from exchange.trading.models import ACTIVE_STATUSES
+    from exchange.trading.services import OPEN_FOR_APPLICATIONS
+
+    user = context.get("user")
+    app = None
+    if user is not None and user.is_authenticated and not user.is_staff:
+        app = selectors.application_for(project.pk, user.pk)
+    is_seller = bool(user and user.is_authenticated and user.pk in (project.seller_id, project.broker_id))
+    return {
+        "project": project,
+        "user": user,
+        "app": app,
+        "active": app is not None and app.status in ACTIVE_STATUSES,
+        "open": project.status in OPEN_FOR_APPLICATIONS,
+        "is_seller": is_seller,
+        "counts": selectors.project_counts(project.pk) if is_seller or (user and user.is_staff) else None,
+        "request": context.get("request"),
+        "perms": context.get("perms"),
+    }
+
+
+@register.inclusion_tag("trading/_center_box_inner.html", takes_context=True)
+def my_applications_box(context: Any) -> dict[str, Any]:
+    from exchange.trading import selectors
+
+    user = context.get("user")
+    apps = list(selectors.my_applications(user)[:5]) if user is not None and user.is_authenticated else []
+    return {"applications": apps, "user": user}
