@@ -228,6 +228,9 @@ LOGGING = {
         # 4xx answers are the API's normal rejections (a hot auction answers bid_too_low many
         # times a second): Django would log each as a WARNING. Server errors (5xx) still log.
         "django.request": {"level": env.str("REQUEST_LOG_LEVEL", default="ERROR")},
+        # PDF rendering (certificates, contracts, statements) logs every layout step at INFO
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

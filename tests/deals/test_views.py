@@ -168,3 +168,14 @@ def test_certificate_pdf_missing_before_issue(client):
     deal = f.deal()
     client.force_login(deal.buyer)
     assert client.get(reverse("deals:certificate_pdf", args=[deal.pk])).status_code == 404
+
+
+def test_the_public_result_notice_page_lists_published_results_with_the_deal_price(client):
+    empty = client.get(reverse("portal:deal_notices"))
+    assert "暂无成交公告" in empty.content.decode()
+    deal_ = f.certified()
+    notice = deal_.project.notices.get(kind="result")
+    assert notice.published_at is not None and notice.period_end is not None
+    page = client.get(reverse("portal:deal_notices")).content.decode()
+    assert deal_.project.title in page and notice.number in page
+    assert "120.00万元" in page  # the deal price (¥1,200,000.00) from the deal, not the notice text

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from exchange.deals.models import Certificate, Deal
+from exchange.listings.models import Notice
 
 
 def barred_member_ids(project_id: int) -> set[int]:
@@ -19,6 +20,23 @@ def barred_member_ids(project_id: int) -> set[int]:
 def deal_for_project(project_id: int) -> Deal | None:
     """The newest deal of a project (any round)."""
     return Deal.objects.filter(project_id=project_id).order_by("-round").first()
+
+
+def result_notices() -> QuerySet[Notice]:
+    """Published 成交公告, newest first (the public 成交公告 page)."""
+    return (
+        Notice.objects.filter(kind=Notice.Kind.RESULT, published_at__isnull=False)
+        .select_related("project")
+        .order_by("-published_at", "-pk")
+    )
+
+
+def deals_by_project(project_ids: list[int]) -> dict[int, Deal]:
+    """The newest deal of each project in one query (for a page of result notices)."""
+    found: dict[int, Deal] = {}
+    for deal in Deal.objects.filter(project_id__in=project_ids).order_by("project_id", "-round"):
+        found.setdefault(deal.project_id, deal)
+    return found
 
 
 def member_deals(user: Any) -> QuerySet[Deal]:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from exchange.bidding import selectors as bidding_selectors
 from exchange.core.models import Heartbeat
+from exchange.deals import selectors as deal_selectors
 from exchange.listings import selectors as listing_selectors
 from exchange.portal import selectors
 from exchange.portal.models import Article
@@ -33,7 +34,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def deal_notices(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/deal_notices.html")
+    """成交公告: the published result notices with each deal's price and method."""
+    page = Paginator(deal_selectors.result_notices(), 20).get_page(request.GET.get("page"))
+    deals = deal_selectors.deals_by_project([n.project_id for n in page.object_list])
+    rows = [(notice, deals.get(notice.project_id)) for notice in page.object_list]
+    return render(request, "portal/deal_notices.html", {"page": page, "rows": rows})
 
 
 @require_GET
