@@ -125,7 +125,12 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
 def _commitment_text(project: Project) -> str:
     from django.template.loader import render_to_string
 
-    return render_to_string("trading/commitment.txt", {"project": project}).strip()
+    from django.conf import settings
+    from django.utils.translation import get_language
+
+    chinese = (get_language() or "zh").startswith("zh")
+    name = settings.EXCHANGE_NAME if chinese else settings.EXCHANGE_NAME_EN
+    return render_to_string("trading/commitment.txt", {"project": project, "exchange_name": name}).strip()
 
 
 @login_required
