@@ -99,8 +99,8 @@ class Deal(models.Model):
     updated_at = models.DateTimeField(_("更新时间"))
 
     class Meta:
-        verbose_name = _("成交")
-        verbose_name_plural = _("成交")
+        verbose_name = _("成交记录")
+        verbose_name_plural = _("成交记录")
         ordering = ["-opened_at"]
         permissions = [
             ("review_contract", _("审核产权交易合同")),
@@ -132,7 +132,7 @@ class Deal(models.Model):
 class Contract(models.Model):
     """The 产权交易合同 of a deal, generated from the template of the project's category."""
 
-    deal = models.OneToOneField(Deal, verbose_name=_("成交"), on_delete=models.CASCADE, related_name="contract")
+    deal = models.OneToOneField(Deal, verbose_name=_("成交记录"), on_delete=models.CASCADE, related_name="contract")
     number = models.CharField(_("合同编号"), max_length=20, unique=True, null=True, blank=True, editable=False)
     template = models.CharField(_("合同模板"), max_length=40)
     created_at = models.DateTimeField(_("生成时间"))
@@ -151,7 +151,7 @@ class Certificate(models.Model):
     replaced), a unique number and a check code for the public verification page (so that
     numbers cannot be enumerated to read facts)."""
 
-    deal = models.ForeignKey(Deal, verbose_name=_("成交"), on_delete=models.PROTECT, related_name="certificates")
+    deal = models.ForeignKey(Deal, verbose_name=_("成交记录"), on_delete=models.PROTECT, related_name="certificates")
     project = models.ForeignKey(
         "listings.Project", verbose_name=_("项目"), on_delete=models.PROTECT, related_name="certificates"
     )
