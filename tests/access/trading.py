@@ -56,7 +56,10 @@ def site_checks(w: World) -> dict[str, Check]:
         w.objects["trading.material"],
     )
     return {
-        "trading:apply": _member_page(f"/trading/projects/{project}/apply/"),
+        # anonymous → login; the matrix's members are unverified and staff may not apply, so
+        # each is sent back to the project page with the reason (a verified buyer gets the
+        # form: tests/trading/test_views.py)
+        "trading:apply": Check("GET", f"/trading/projects/{project}/apply/", lambda a: 302),
         "trading:my_applications": _member_page("/trading/applications/"),
         "trading:application": _own_or_perm(f"/trading/applications/{app}/", "trading.view_application"),
         "trading:withdraw": _post_only(f"/trading/applications/{app}/withdraw/"),

@@ -106,27 +106,57 @@ def staff_reviews(page: Any, base: str, application_id: int, *, qualify: bool, r
     return page.text_content("[data-status]") or ""
 
 
-def deposits_arrive(application_ids: list[int], *, finance: User) -> int:
-    """The bank statement with the qualified buyers' deposits is imported (as finance does on
-    the finance page); settlement confirms them and trading makes them 竞买人. Returns the
-    number of deposits matched."""
-    from exchange.settlement import services as settlement
-    from exchange.settlement.models import BankProfile, DepositInstruction
+def deposit_statement(application_ids: list[int]) -> bytes:
+    """The bank's statement (generic format, GBK) with one credit per qualified application:
+    its deposit amount paid into its virtual sub-account today."""
+    from exchange.settlement.models import DepositInstruction
 
     now = clock.now().astimezone(dt.timezone(dt.timedelta(hours=8)))
     rows = [STATEMENT_HEADER]
     for i, app in enumerate(Application.objects.filter(pk__in=application_ids).select_related("applicant")):
+        assert app.deposit_instruction_id is not None, "not qualified"
         d = DepositInstruction.objects.get(pk=app.deposit_instruction_id)
         rows.append(
             f"JRN{app.pk:06d}{i},{now:%Y-%m-%d},{now:%H:%M:%S},{d.amount},,{app.applicant.name},"
             f"62220205020{app.pk:08d},中国工商银行太原分行,{d.virtual_account},保证金"
         )
-    data = ("\r\n".join(rows) + "\r\n").encode("gbk")
+    return ("\r\n".join(rows) + "\r\n").encode("gbk")
+
+
+def deposits_arrive(application_ids: list[int], *, finance: User) -> int:
+    """The bank statement with the qualified buyers' deposits is imported (as finance does on
+    the finance page); settlement confirms them and trading makes them 竞买人. Returns the
+    number of deposits matched."""
+    from exchange.settlement import services as settlement
+    from exchange.settlement.models import BankProfile
+
+    now = clock.now().astimezone(dt.timezone(dt.timedelta(hours=8)))
     statement = settlement.statement_import(
-        profile_id=BankProfile.objects.get(code="generic").pk, file_name=f"statement-{now:%H%M%S}.csv", data=data,
-        actor=finance,
+        profile_id=BankProfile.objects.get(code="generic").pk, file_name=f"statement-{now:%H%M%S}.csv",
+        data=deposit_statement(application_ids), actor=finance,
     )  # fmt: skip
     return statement.matched_count
+
+
+def finance_imports_statement(page: Any, base: str, application_ids: list[int], folder: Path, *, shot: Any = None,
+                              name: str = "") -> str:  # fmt: skip
+    """Finance (logged in on `page`) imports the bank statement with these deposits on the
+    settlement page 导入对账单 (generic format); returns the page's result message."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "工行对账单.csv"
+    path.write_bytes(deposit_statement(application_ids))
+    page.goto(f"{base}/settlement/finance/")
+    page.get_by_role("link", name="导入对账单").first.click()
+    page.select_option("select[name=profile]", label="通用格式（默认）")
+    page.set_input_files("input[name=file]", str(path))
+    if shot and name:
+        shot(page, f"{name}-form")
+    page.get_by_role("button", name="导入", exact=True).click()
+    message = page.get_by_text("导入完成").first
+    message.wait_for()
+    if shot and name:
+        shot(page, name)
+    return message.inner_text()
 
 
 def disclosure_ends(project_id: int) -> Project:

@@ -13,8 +13,8 @@ def _reference_data(request):
     if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
     request.getfixturevalue("django_db_blocker")
-    migration = importlib.import_module("exchange.settlement.migrations.0002_ledger_guards_and_reference_data")
-    migration.seed(apps, None)
+    for name in ("0002_ledger_guards_and_reference_data", "0004_agreement_fee_schedules"):
+        importlib.import_module(f"exchange.settlement.migrations.{name}").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -423,10 +423,84 @@ def test_work_queues_count_what_waits():
     assert "交易凭证待出具" not in labels  # reviewers do not issue certificates
 
 
-def test_default_after_the_contract_took_effect_leaves_the_converted_deposit_to_finance():
+def test_default_after_the_contract_took_effect_forfeits_the_converted_deposit_and_refunds_the_price_paid():
+    from exchange.settlement import ledger
+    from exchange.settlement.models import AccountKind, PaymentItem
+
     deal = f.effective(f.deal())
-    deal = services.deal_default(deal_id=deal.pk, actor=f.staff(), reason="未按期付款")
-    assert deal.status == S.DEFAULTED
     deposit = DepositInstruction.objects.get(project_id=deal.project_id, member=deal.buyer)
-    assert deposit.status == DepositInstruction.Status.CONVERTED
+    _pay_by_statement(deposit, Decimal("200000.00"), txn="PART-1")  # part of the price, then nothing
+    with f.run_on_commit():
+        deal = services.deal_default(deal_id=deal.pk, actor=f.staff(), reason="未按期付款")
+    assert deal.status == S.DEFAULTED
+    deposit.refresh_from_db()
+    assert deposit.status == DepositInstruction.Status.FORFEITED  # automatic now, no hand work
+    plan = PricePlan.objects.get(pk=deal.price_plan_id)
+    assert plan.status == PricePlan.Status.DEFAULTED
+    assert ledger.system_account(AccountKind.FORFEIT_INCOME).balance == deposit.amount
+    refund = PaymentItem.objects.get(kind="price_refund", member=deal.buyer)
+    assert refund.amount == Decimal("200000.00")
+    assert CreditEvent.objects.filter(member=deal.buyer, project_id=deal.project_id).exists()
     assert selectors.barred_member_ids(deal.project_id) == {deal.buyer_id}
+    assert ledger.ledger_verify().ok
+
+
+def test_default_job_after_the_payment_deadline_forfeits_the_converted_deposit():
+    deal = f.effective(f.deal())
+    late = timezone.make_aware(dt.datetime.combine(deal.payment_due_on + dt.timedelta(days=1), dt.time(9)))
+    with clock.frozen(late):
+        assert services.defaults_run() == 1
+    deposit = DepositInstruction.objects.get(project_id=deal.project_id, member=deal.buyer)
+    assert deposit.status == DepositInstruction.Status.FORFEITED
+    assert PricePlan.objects.get(pk=deal.price_plan_id).status == PricePlan.Status.DEFAULTED
+
+
+# --------------------------------------------------------------------------- price paid by bank statement
+
+
+def _pay_by_statement(deposit: DepositInstruction, amount: Decimal, txn: str) -> None:
+    from tests.settlement import factories as sf
+
+    row = sf.row(amount=amount, virtual_account=deposit.virtual_account, when=clock.now(), txn=txn)
+    with f.run_on_commit():
+        sf.import_rows([row], actor=f.finance())
+
+
+def test_price_paid_to_the_buyers_virtual_account_is_matched_and_the_deal_becomes_paid():
+    from exchange.settlement.models import Account, AccountKind, StatementLine
+
+    deal = f.effective(f.deal())
+    deposit = DepositInstruction.objects.get(project_id=deal.project_id, member=deal.buyer)
+    plan = PricePlan.objects.get(pk=deal.price_plan_id)
+    owed = plan.amount_due - Account.objects.get(kind=AccountKind.PRICE, owner=deal.buyer).balance
+    _pay_by_statement(deposit, owed - Decimal("1000.00"), txn="PRICE-1")
+    deal.refresh_from_db()
+    assert deal.status == S.EFFECTIVE
+    _pay_by_statement(deposit, Decimal("1000.01"), txn="PRICE-2")  # more than still owed
+    assert StatementLine.objects.get(bank_txn_id="PRICE-2").problem == "price_excess"
+    _pay_by_statement(deposit, Decimal("1000.00"), txn="PRICE-3")
+    deal.refresh_from_db()
+    assert deal.status == S.CERTIFICATE_ISSUED and deal.result_notice is not None  # price_paid → paid → certificate
+
+
+# --------------------------------------------------------------------------- agreement fees
+
+
+def test_agreement_deal_fee_is_the_agreement_schedule_band_by_band():
+    project = f.project_ready(status="disclosure_ended")
+    Project.objects.filter(pk=project.pk).update(floor_price=Decimal("40000000.00"))
+    deal = f.deal(project=project, kind="agreement", price=Decimal("45000000.00"))
+    # 3,000万 × 0.24% + 1,500万 × 0.20%, both sides
+    assert deal.buyer_fee == deal.seller_fee == Decimal("102000.00")
+    bands = deal.buyer_fee_working["bands"]
+    assert [(b["base"], b["rate"], b["fee"]) for b in bands] == [
+        ("30000000.00", "0.002400", "72000.00"),
+        ("15000000.00", "0.002000", "30000.00"),
+    ]
+    assert "协议转让" in deal.buyer_fee_working["schedule"]
+    assert (
+        deal.buyer_fee
+        == fee_compute(
+            amount=deal.price, method="agreement", side="buyer", category=project.category, on=clock.today()
+        ).total
+    )

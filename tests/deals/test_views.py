@@ -179,3 +179,15 @@ def test_the_public_result_notice_page_lists_published_results_with_the_deal_pri
     page = client.get(reverse("portal:deal_notices")).content.decode()
     assert deal_.project.title in page and notice.number in page
     assert "120.00万元" in page  # the deal price (¥1,200,000.00) from the deal, not the notice text
+
+
+def test_payment_instructions_tell_the_buyer_to_pay_to_the_deposit_virtual_account(client):
+    from exchange.settlement.models import DepositInstruction
+
+    deal = f.effective(f.deal())
+    account = DepositInstruction.objects.get(project_id=deal.project_id, member=deal.buyer).virtual_account
+    client.force_login(deal.buyer)
+    page = client.get(reverse("deals:member_deal", args=[deal.pk])).content.decode()
+    assert "专属虚拟子账号" in page and account in page
+    client.force_login(deal.seller)
+    assert account not in client.get(reverse("deals:member_deal", args=[deal.pk])).content.decode()

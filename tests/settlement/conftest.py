@@ -1,4 +1,4 @@
-"""Settlement tests rely on the reference data of migration 0002 (bank profiles, fee schedules).
+"""Settlement tests rely on the reference data of migrations 0002 and 0004 (bank profiles, fee schedules).
 A transactional test elsewhere may have flushed it, so make sure it is there (idempotent)."""
 
 from __future__ import annotations
@@ -14,5 +14,5 @@ def _reference_data(request):
     if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker("django_db"):
         return
     request.getfixturevalue("django_db_blocker")
-    migration = importlib.import_module("exchange.settlement.migrations.0002_ledger_guards_and_reference_data")
-    migration.seed(apps, None)
+    for name in ("0002_ledger_guards_and_reference_data", "0004_agreement_fee_schedules"):
+        importlib.import_module(f"exchange.settlement.migrations.{name}").seed(apps, None)

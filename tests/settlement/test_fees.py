@@ -100,5 +100,18 @@ def test_discount_reduces_only_the_exchanges_own_fee_line():
 
 @pytest.mark.django_db
 def test_no_schedule_is_a_clear_error():
-    with pytest.raises(NotFound):
-        fees.fee_compute(amount=D(100), method="agreement", side="buyer")
+    with pytest.raises(NotFound):  # nothing seeded before 2022
+        fees.fee_compute(amount=D(100), method="agreement", side="buyer", on=dt.date(2021, 12, 31))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("side", ["buyer", "seller"])
+def test_agreement_deals_have_a_seeded_schedule_on_both_sides_worked_band_by_band(side):
+    # 4,500万: 3,000万 × 0.24% + 1,500万 × 0.20% = 72,000 + 30,000
+    result = fees.fee_compute(amount=4500 * WAN, method="agreement", side=side, on=dt.date(2026, 3, 2))
+    assert [(w.base, w.rate) for w in result.bands] == [(3000 * WAN, D("0.0024")), (1500 * WAN, D("0.0020"))]
+    assert result.total == D("102000.00") == sum(w.fee for w in result.bands)
+    assert result.total == 4500 * WAN * result.rate + result.quick_deduction
+    assert "协议转让" in result.schedule_name
+    small = fees.fee_compute(amount=D(1_000_000), method="agreement", side=side)
+    assert small.minimum_applied and small.total == D("3600.00")

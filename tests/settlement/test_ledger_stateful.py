@@ -1,7 +1,10 @@
 """A hypothesis state machine moves money every way settlement can — deposits, statement
 imports (re-imports included), exceptions matched or returned, refunds, forfeits,
-conversions, payouts through four-eyes batches, price payments and releases, manual
-postings — and after every step the whole-ledger verifier must hold.
+conversions, cancelled instructions, payouts through four-eyes batches, price payments (by
+hand and by statement to the buyer's virtual sub-account, too much included), defaults after
+conversion, releases, manual postings — and after every step the whole-ledger verifier must
+hold, and no buyer's price account may hold more than its plan asks (nothing at all once
+the plan was terminated by a default).
 
 Runs on SQLite and PostgreSQL (whichever DATABASE_URL names); each example is rolled back.
 """
@@ -120,7 +123,18 @@ class LedgerMachine(RuleBasedStateMachine):
         confirmed = list(DepositInstruction.objects.filter(status="confirmed").order_by("pk"))
         return data.draw(st.sampled_from(confirmed)) if confirmed else None
 
-    @rule(data=st.data(), outcome=st.sampled_from(["refund", "forfeit", "convert", "scheduled"]))
+    @rule(data=st.data())
+    def cancel_unpaid(self, data: st.DataObject) -> None:
+        unpaid = list(DepositInstruction.objects.filter(status__in=["pending", "expired"]).order_by("pk"))
+        if unpaid:
+            services.deposit_instruction_cancel(instruction_id=data.draw(st.sampled_from(unpaid)).pk, reason="撤回")
+
+    @rule(
+        data=st.data(),
+        outcome=st.sampled_from(
+            ["refund", "forfeit", "convert", "scheduled", "price_by_statement", "default_after_conversion"]
+        ),
+    )
     def deposit_outcome(self, data: st.DataObject, outcome: str) -> None:
         target = self._confirmed(data)
         if target is None:
@@ -132,14 +146,31 @@ class LedgerMachine(RuleBasedStateMachine):
         elif outcome == "scheduled":
             services.deposit_refund_schedule(project_id=target.project_id, result_on=dt.date(2026, 2, 20))
             services.refunds_due_run()
-        else:
+        elif outcome == "convert":
             services.deposit_convert(instruction_id=target.pk)
             self._pay_price(target)
+        else:  # the price (or part of it, or too much) paid to the virtual account by statement
+            services.deposit_convert(instruction_id=target.pk)
+            plan = self._plan(target)
+            if plan.buyer_id != target.member_id:
+                return
+            account = ledger.member_account(kind=AccountKind.PRICE, member=plan.buyer, project_id=plan.project_id)
+            owed = plan.amount_due - account.balance
+            amount = data.draw(st.sampled_from([quantize_money(owed / 3) or owed, owed + D("0.01"), owed]))
+            rows = [f.row(amount=amount, virtual_account=target.virtual_account)]
+            self.files.append(rows)
+            f.import_rows(rows, actor=self.preparer)
+            if outcome == "default_after_conversion":
+                try:
+                    services.deposit_forfeit_converted(instruction_id=target.pk, reason="悔拍", actor=self.preparer)
+                except services.IllegalTransition:
+                    plan.refresh_from_db()
+                    assert plan.status == PricePlan.Status.PAID  # paid in full: no default any more
 
-    def _pay_price(self, instruction: DepositInstruction) -> None:
+    def _plan(self, instruction: DepositInstruction) -> PricePlan:
         price = instruction.amount * 3
         fee = quantize_money(price / 100)
-        plan = services.price_plan_create(
+        return services.price_plan_create(
             project_id=instruction.project_id,
             project_code=instruction.project_code,
             project_title=instruction.project_title,
@@ -151,6 +182,9 @@ class LedgerMachine(RuleBasedStateMachine):
             buyer_fee_discount=quantize_money(fee / 3),
             seller_fee=fee,
         )
+
+    def _pay_price(self, instruction: DepositInstruction) -> None:
+        plan = self._plan(instruction)
         if plan.buyer_id != instruction.member_id:
             return
         account = ledger.member_account(kind=AccountKind.PRICE, member=plan.buyer, project_id=plan.project_id)
@@ -209,6 +243,12 @@ class LedgerMachine(RuleBasedStateMachine):
         LedgerMachine.total_checks += 1
         report = ledger.ledger_verify()
         assert report.ok, report.text()
+        for plan in PricePlan.objects.all():
+            account = ledger.member_account(kind=AccountKind.PRICE, member=plan.buyer, project_id=plan.project_id)
+            if plan.status == PricePlan.Status.DEFAULTED:
+                assert account.balance == 0
+            elif plan.status != PricePlan.Status.RELEASED:
+                assert account.balance <= plan.amount_due
 
 
 def test_ledger_state_machine():

@@ -104,3 +104,23 @@ def test_api_lists_and_withdraws_own_applications(client):
     assert client.get(f"/api/v1/trading/applications/{other.pk}").status_code == 404
     response = client.post(f"/api/v1/trading/applications/{app.pk}/withdraw", {}, content_type="application/json")
     assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+
+
+def test_a_blacklisted_member_is_told_on_the_project_page_and_never_gets_the_form(client):
+    import datetime as dt
+
+    from exchange.core import clock
+    from exchange.members import services as members
+
+    project = f.project()
+    user = f.buyer()
+    members.blacklist_add(
+        member=user, reason="悔拍（测试）", starts_on=clock.today() - dt.timedelta(days=1), actor=None
+    )
+    client.force_login(user)
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert "data-refusal" in page and "黑名单" in page and "我要受让/报名" not in page
+    response = client.get(f"/trading/projects/{project.pk}/apply/", follow=True)
+    assert response.redirect_chain[-1][0] == project.get_absolute_url()
+    assert "黑名单" in response.content.decode() and "受让资格承诺函" not in response.content.decode()
+    assert not Application.objects.filter(applicant=user).exists()

@@ -601,7 +601,7 @@ def certificate_issue(*, deal_id: int, actor: Any = None) -> Certificate:
         cert = Certificate.objects.create(
             deal=deal,
             project_id=deal.project_id,
-            check_code=secrets.token_urlsafe(12),
+            check_code=secrets.token_hex(8),  # no '-' or '_': the printed URL survives a line break
             facts=certificate_facts(deal),
             issued_at=now,
             issued_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -713,8 +713,11 @@ def deal_default(*, deal_id: int, reason: str, actor: Any = None) -> Deal:
     """悔拍: the buyer did not sign or pay in time, or breached (staff with
     deals.record_default, or the periodic job). A reason is required. The deal →
     DEFAULTED, the buyer's deposit is forfeited (settlement.deposit_forfeit records the
-    credit event), the buyer is barred from the re-sale (`barred_member_ids`), the project
-    stays in DEAL for staff to relist; parties and staff are notified."""
+    credit event; once the contract took effect the deposit is already price, so
+    settlement.deposit_forfeit_converted forfeits it, refunds any price paid and
+    terminates the price plan), the buyer is barred from the re-sale
+    (`barred_member_ids`), the project stays in DEAL for staff to relist; parties and
+    staff are notified."""
     from exchange.settlement import services as settlement
     from exchange.settlement.models import DepositInstruction
 
@@ -728,14 +731,10 @@ def deal_default(*, deal_id: int, reason: str, actor: Any = None) -> Deal:
         if deposit is not None and deposit.status == DepositInstruction.Status.CONFIRMED:
             settlement.deposit_forfeit(instruction_id=deposit.pk, reason=_("受让方违约（悔拍）：%(r)s") % {"r": reason})
         elif deposit is not None and deposit.status == DepositInstruction.Status.CONVERTED:
-            # the contract took effect, the deposit is already price: settlement has no
-            # entry point to forfeit it from the price account, so finance handles it
-            _notify_staff(
-                "settlement.manage_depositinstruction",
-                kind="deal.forfeit_converted",
-                subject=_("违约受让方的保证金已转为价款，请人工处理没收：%(t)s") % {"t": deal.project_title},
-                url=reverse("deals:staff_deal", args=[deal.pk]),
-                dedupe_key=f"deal.forfeit_converted:{deal.pk}",
+            # the contract took effect, the deposit is already price: settlement forfeits it
+            # from the price account, refunds any price paid and terminates the plan
+            settlement.deposit_forfeit_converted(
+                instruction_id=deposit.pk, reason=_("受让方违约（悔拍）：%(r)s") % {"r": reason}
             )
         deal.defaulted_at, deal.default_reason = clock.now(), reason
         _transition(deal, S.DEFAULTED, fields=("defaulted_at", "default_reason"))

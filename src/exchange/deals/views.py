@@ -84,6 +84,7 @@ def _verify_url(request: HttpRequest, cert: Certificate) -> str:
 
 def _deal_context(request: HttpRequest, deal: Deal, side: str) -> dict[str, Any]:
     from exchange.settlement import conf as settlement_conf
+    from exchange.settlement.selectors import price_payment_account
 
     plan = _plan(deal)
     today = clock.today()
@@ -99,6 +100,7 @@ def _deal_context(request: HttpRequest, deal: Deal, side: str) -> dict[str, Any]
         "paid_in": paid_in,
         "outstanding": amount_due - (paid_in or 0),
         "bank": settlement_conf.settlement_bank(),
+        "pay_to_account": price_payment_account(deal.project_id, deal.buyer_id) if side == "buyer" else "",
         "certificate": _valid_certificate(deal),
         "certificates": list(deal.certificates.order_by("-issued_at")),
         "buyer_working": deal.buyer_fee_working,

@@ -260,9 +260,9 @@ class DepositInstruction(models.Model):
         Status.CONFIRMED: {Status.REFUNDING, Status.CONVERTED, Status.FORFEITED},
         Status.REFUNDING: {Status.REFUNDED},
         Status.REFUNDED: set(),
-        Status.CONVERTED: set(),
+        Status.CONVERTED: {Status.FORFEITED},  # the winner defaulted after the contract took effect
         Status.FORFEITED: set(),
-        Status.CANCELLED: set(),
+        Status.CANCELLED: {Status.PENDING},  # re-issued: the member was qualified again
     }
 
     project_id = models.PositiveBigIntegerField(_("项目ID"), db_index=True)
@@ -397,6 +397,8 @@ class StatementLine(models.Model):
         EXCESS = "excess", _("金额超额")
         LATE = "late", _("逾期到账")
         NOT_PENDING = "not_pending", _("重复或已处理的交款")
+        PRICE_EXCESS = "price_excess", _("超过应付价款余额")
+        NO_PLAN = "no_plan", _("无待付价款（付款计划未开立或已终止）")
 
     statement = models.ForeignKey(
         StatementImport, verbose_name=_("对账单"), on_delete=models.PROTECT, related_name="lines"
@@ -420,6 +422,15 @@ class StatementLine(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="lines",
+    )
+    plan = models.ForeignKey(
+        "PricePlan",
+        verbose_name=_("对应价款计划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        help_text=_("汇入受让方虚拟子账号的价款"),
     )
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -507,6 +518,7 @@ class PaymentItem(models.Model):
         REFUND = "refund", _("保证金退款")
         RETURN = "return", _("退回来款")
         RELEASE = "release", _("价款划转转让方")
+        PRICE_REFUND = "price_refund", _("已付价款退还")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待代发")
@@ -515,7 +527,7 @@ class PaymentItem(models.Model):
         FAILED = "failed", _("支付失败")
 
     reference = models.CharField(_("业务参考号"), max_length=40, unique=True)
-    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2)
     account = models.ForeignKey(Account, verbose_name=_("应付账户"), on_delete=models.PROTECT, related_name="+")
@@ -562,6 +574,7 @@ class PricePlan(models.Model):
         PAID = "paid", _("已付清")
         RELEASE_SCHEDULED = "release_scheduled", _("待划转")
         RELEASED = "released", _("已划转转让方")
+        DEFAULTED = "defaulted", _("受让方违约，已终止")
 
     project_id = models.PositiveBigIntegerField(_("项目ID"), unique=True)
     project_code = models.CharField(_("项目编号"), max_length=40)

@@ -64,6 +64,34 @@ def exceptions() -> QuerySet[StatementLine]:
     )
 
 
+def price_payment_account(project_id: int, member_id: int) -> str:
+    """The virtual sub-account a buyer pays the price into: the one issued for their deposit
+    on this project (the statement import matches price payments to it once the price plan
+    is open). Empty when the buyer has no paid deposit there."""
+    account = (
+        DepositInstruction.objects.filter(
+            project_id=project_id, member_id=member_id, status__in=[Status.CONFIRMED, Status.CONVERTED]
+        )
+        .values_list("virtual_account", flat=True)
+        .first()
+    )
+    return account or ""
+
+
+def price_match_candidates(line: StatementLine) -> list[PricePlan]:
+    """Open price plans a line could pay (not above what is still owed); the plan of its own
+    virtual sub-account first."""
+    own = line.instruction.project_id if line.instruction_id and line.instruction else None
+    out = []
+    for plan in PricePlan.objects.filter(status=PricePlan.Status.OPEN).select_related("buyer").order_by("-pk")[:50]:
+        account = Account.objects.filter(key=f"{AccountKind.PRICE}:u{plan.buyer_id}:p{plan.project_id}").first()
+        plan.outstanding = plan.amount_due - (account.balance if account else ZERO)  # type: ignore[attr-defined]
+        if line.amount <= plan.outstanding:  # type: ignore[attr-defined]
+            out.append(plan)
+    out.sort(key=lambda p: p.project_id != own)
+    return out
+
+
 def match_candidates(line: StatementLine) -> list[DepositInstruction]:
     """Deposits a line could pay: awaiting payment and not above its amount; its own virtual account first."""
     qs = DepositInstruction.objects.filter(

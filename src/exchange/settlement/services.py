@@ -56,6 +56,16 @@ class NotPending(IllegalTransition):
     code = "line_not_pending"
 
 
+class DepositPaid(IllegalTransition):
+    code = "deposit_paid"
+    default_message = gettext_lazy("保证金已交纳，只能通过退还或没收处理，不能取消。")
+
+
+class PlanClosed(IllegalTransition):
+    code = "plan_closed"
+    default_message = gettext_lazy("该价款支付计划已终止，不能再登记付款。")
+
+
 def _require(actor: Any, perm: str) -> None:
     """Staff actors need the permission; actor None is the system (another app, a task)."""
     if actor is None:
@@ -148,6 +158,8 @@ def deposit_instruction_create(
     amount = _positive(amount)
     existing = DepositInstruction.objects.filter(project_id=project_id, member=member).first()
     if existing is not None:
+        if existing.status == Status.CANCELLED:
+            return _reissue(existing.pk, amount=amount, qualified_at=qualified_at)
         return existing
     due, provisional = deposit_due(qualified_at)
     now = clock.now()
@@ -172,6 +184,38 @@ def deposit_instruction_create(
             if existing is not None:
                 return existing
     raise Conflict(_("无法分配虚拟子账号，请重试。"))
+
+
+def _reissue(instruction_id: int, *, amount: Decimal, qualified_at: dt.datetime) -> DepositInstruction:
+    """A cancelled instruction of a member qualified again for the same project (one per
+    project and member): pending again with the new amount and due time, same account."""
+    instruction = _lock_instruction(instruction_id)
+    if instruction.status != Status.CANCELLED:
+        return instruction
+    instruction.amount = amount
+    instruction.qualified_at = qualified_at
+    instruction.due_at, instruction.due_provisional = deposit_due(qualified_at)
+    instruction.outcome_reason = ""
+    _transition(instruction, Status.PENDING, None, "deposit.reissue")
+    return instruction
+
+
+@transaction.atomic
+def deposit_instruction_cancel(*, instruction_id: int, reason: str = "", actor: Any = None) -> DepositInstruction:
+    """Cancel an unpaid deposit instruction (pending, or expired after its due time): the
+    applicant withdrew or the application was closed before paying. Idempotent on a
+    cancelled one. A paid deposit (confirmed and after) raises DepositPaid: it is refunded
+    or forfeited instead. A payment arriving later on the virtual account goes to the
+    exceptions queue (重复或已处理的交款) for finance to return."""
+    _require(actor, "settlement.manage_depositinstruction")
+    instruction = _lock_instruction(instruction_id)
+    if instruction.status == Status.CANCELLED:
+        return instruction
+    if instruction.status not in (Status.PENDING, Status.EXPIRED):
+        raise DepositPaid(status=instruction.status)
+    instruction.outcome_reason = (reason or "").strip()[:300]
+    _transition(instruction, Status.CANCELLED, actor, "deposit.cancel", reason=instruction.outcome_reason)
+    return instruction
 
 
 def _confirm(
@@ -332,6 +376,7 @@ def _import_lines(
         ):
             instructions[instruction.virtual_account] = instruction
     matched: list[tuple[StatementLine, DepositInstruction]] = []
+    prices = _PriceMatcher(instructions.values())
     original = {va: i.status for va, i in instructions.items()}
     for line in fresh:
         if line.amount <= 0:
@@ -339,6 +384,8 @@ def _import_lines(
             continue
         found = instructions.get(line.virtual_account)
         line.instruction = found
+        if prices.claims(line, found):
+            continue
         line.problem = _classify(line, found)
         if found is not None and line.problem == Problem.NONE:
             line.status = LineStatus.MATCHED
@@ -371,12 +418,96 @@ def _import_lines(
     for i in range(0, len(specs), 2000):
         ledger.postings_create(specs=specs[i : i + 2000], actor=actor)
     _confirm_matched(matched, bank=bank, actor=actor, statement=statement)
+    prices.record(actor=actor)
     statement.new_count = len(fresh)
     statement.duplicate_count = len(parsed) - len(fresh)
-    statement.matched_count = len(matched)
+    statement.matched_count = len(matched) + len(prices.matched)
     statement.exception_count = sum(1 for line in fresh if line.status == LineStatus.EXCEPTION)
     statement.save(update_fields=["new_count", "duplicate_count", "matched_count", "exception_count"])
     return statement
+
+
+def _price_reference(line: StatementLine) -> str:
+    """The reference of a price payment from a bank line: the bank's transaction number
+    (what finance types on the deals page, so a payment recorded by hand and then
+    imported is credited once), else the line's fingerprint."""
+    return line.bank_txn_id or f"L{line.fingerprint[:40]}"
+
+
+class _PriceMatcher:
+    """Statement lines paid to a buyer's project virtual sub-account after the deposit was
+    paid and a price plan is open for that buyer and project: price payments (DOMAIN §5).
+
+    Built inside the import's transaction: the plans are locked (after the instructions,
+    the one lock order), what is still owed is read once and reduced line by line, so a
+    line is matched only if it fits. Lines that do not fit go to the exceptions queue:
+    `price_excess` (more than still owed, or the plan already paid) or `no_plan` (deposit
+    converted but no plan yet, or the plan terminated by a default). `record` posts the matched ones through `_price_in`, the code path of
+    `price_payment_record`."""
+
+    def __init__(self, instructions: Iterable[DepositInstruction]) -> None:
+        paid = [i for i in instructions if i.status not in (Status.PENDING, Status.EXPIRED)]
+        self.plans: dict[int, PricePlan] = {}
+        self.owed: dict[int, Decimal] = {}
+        self.matched: list[tuple[StatementLine, PricePlan]] = []
+        if not paid:
+            return
+        wanted = {(i.project_id, i.member_id) for i in paid}
+        projects = sorted({project_id for project_id, _member in wanted})
+        for plan in PricePlan.objects.select_for_update().filter(project_id__in=projects).order_by("pk"):
+            if (plan.project_id, plan.buyer_id) in wanted:
+                self.plans[plan.project_id] = plan
+        keys = {f"{AccountKind.PRICE}:u{p.buyer_id}:p{p.project_id}": p for p in self.plans.values()}
+        balances = dict(Account.objects.filter(key__in=list(keys)).values_list("key", "balance"))
+        for key, plan in keys.items():
+            self.owed[plan.pk] = plan.amount_due - balances.get(key, ZERO)
+
+    def claims(self, line: StatementLine, instruction: DepositInstruction | None) -> bool:
+        """Classify `line` as a price payment if it is one (True), else leave it to the deposit rules."""
+        if instruction is None or instruction.status in (Status.PENDING, Status.EXPIRED, "_claimed"):
+            return False
+        plan = self.plans.get(instruction.project_id)
+        if plan is not None and plan.buyer_id != instruction.member_id:
+            plan = None  # another member's deposit on the winner's project (e.g. a refund pending)
+        if plan is None and instruction.status != Status.CONVERTED:
+            return False  # a deposit paid twice, or after its refund: NOT_PENDING, as before
+        line.plan = plan
+        if plan is None or plan.status == PricePlan.Status.DEFAULTED:
+            line.problem = Problem.NO_PLAN
+            return True
+        if plan.status != PricePlan.Status.OPEN:  # paid in full: nothing is owed any more
+            line.problem = Problem.PRICE_EXCESS
+            return True
+        done = ledger.Posting.objects.filter(key=_price_key(plan, _price_reference(line))).first()
+        if done is not None:  # recorded by hand on the deals page with this bank reference
+            if _posting_credit(done) == line.amount:
+                line.status, line.problem = LineStatus.MATCHED, Problem.NONE
+            else:
+                line.problem = Problem.NOT_PENDING
+            return True
+        if line.amount > self.owed[plan.pk]:
+            line.problem = Problem.PRICE_EXCESS
+            return True
+        self.owed[plan.pk] -= line.amount
+        line.status, line.problem = LineStatus.MATCHED, Problem.NONE
+        self.matched.append((line, plan))
+        return True
+
+    def record(self, *, actor: Any) -> None:
+        for line, plan in self.matched:
+            with audit.action(actor, "price.statement_match", line=line.pk, plan=plan.pk):
+                _price_in(
+                    plan=plan,
+                    amount=line.amount,
+                    reference=_price_reference(line),
+                    source=AccountKind.BANK,
+                    actor=actor,
+                )
+
+
+def _posting_credit(posting: Any) -> Decimal:
+    """What a posting credited (the sum of its credit entries, as a positive amount)."""
+    return -sum((e.amount for e in posting.entries.all() if e.amount < 0), ZERO)
 
 
 def _deposit_accounts(instructions: list[DepositInstruction]) -> dict[int, Account]:
@@ -699,6 +830,111 @@ def deposit_convert(*, instruction_id: int, actor: Any = None) -> DepositInstruc
         member_id=instruction.member_id,
         amount=instruction.amount,
         instruction_id=instruction.pk,
+    )
+    return instruction
+
+
+@transaction.atomic
+def deposit_forfeit_converted(*, instruction_id: int, reason: str, actor: Any = None) -> DepositInstruction:
+    """The winner defaulted after the contract took effect, so the deposit is already part
+    of the price (`deposit_convert`). DOMAIN §5: the deposit is what is forfeited. In one
+    posting the buyer's price account is emptied: the converted deposit → forfeit income,
+    any price (and fee) the buyer paid on top → refunds payable with a payment item
+    (`price_refund`, to the payer of the last price payment, else the deposit's payer).
+    The price plan becomes DEFAULTED (no further payments, no overdue flags), a credit
+    event is recorded and `deposit_forfeited` sent after commit. Idempotent on a forfeited
+    deposit. A reason is required; a deposit not converted raises IllegalTransition (use
+    `deposit_forfeit`), and so does a plan already paid in full."""
+    _require(actor, "settlement.manage_depositinstruction")
+    if not reason.strip():
+        raise InvalidInput(_("请填写没收原因。"), field="reason")
+    instruction = _lock_instruction(instruction_id)
+    if instruction.status == Status.FORFEITED:
+        return instruction
+    if instruction.status != Status.CONVERTED:
+        raise IllegalTransition(
+            _("保证金尚未转为价款（%(s)s），请按保证金没收处理。") % {"s": instruction.get_status_display()},
+            status=instruction.status,
+        )
+    plan = (
+        PricePlan.objects.select_for_update()
+        .filter(project_id=instruction.project_id, buyer_id=instruction.member_id)
+        .first()
+    )
+    if plan is not None and plan.status not in (PricePlan.Status.OPEN, PricePlan.Status.DEFAULTED):
+        raise IllegalTransition(_("价款已付清（%(s)s），不能按违约处理。") % {"s": plan.get_status_display()})
+    price = ledger.member_account(
+        kind=AccountKind.PRICE,
+        member=instruction.member,
+        project_id=instruction.project_id,
+        project_code=instruction.project_code,
+    )
+    balance = ledger.lock_accounts([price.pk])[price.pk].balance
+    forfeit = min(instruction.amount, balance)
+    refund = balance - forfeit
+    refunds = ledger.system_account(AccountKind.REFUNDS_PAYABLE)
+    lines: list[tuple[Any, Decimal]] = [(price, balance)]
+    if forfeit > 0:
+        lines.append((ledger.system_account(AccountKind.FORFEIT_INCOME), -forfeit))
+    if refund > 0:
+        lines.append((refunds, -refund))
+    if balance > 0:
+        ledger.posting_create(
+            key=f"deposit:{instruction.pk}:forfeit_converted",
+            reason="deposit_forfeit",
+            reference=f"deposit:{instruction.pk}",
+            memo=_("违约没收已转价款的保证金 %(code)s：%(reason)s")
+            % {"code": instruction.project_code, "reason": reason},
+            project_id=instruction.project_id,
+            lines=lines,
+            actor=actor,
+        )
+    if refund > 0:
+        last = (
+            StatementLine.objects.filter(plan=plan, status__in=[LineStatus.MATCHED, LineStatus.RESOLVED])
+            .order_by("-booked_at", "-pk")
+            .first()
+            if plan is not None
+            else None
+        )
+        payee = (
+            (last.payer_name, last.payer_account, last.payer_bank)
+            if last is not None and last.payer_account
+            else (instruction.payer_name or instruction.member.name, instruction.payer_account, instruction.payer_bank)
+        )
+        _payment_item(
+            kind=PaymentItem.Kind.PRICE_REFUND,
+            amount=refund,
+            account_id=refunds.pk,
+            member=instruction.member,
+            project_id=instruction.project_id,
+            project_code=instruction.project_code,
+            reference=f"P{instruction.pk:09d}",
+            payee=payee,
+        )
+    event = CreditEvent.objects.create(
+        member=instruction.member,
+        kind=CreditEvent.Kind.DEPOSIT_FORFEITED,
+        project_id=instruction.project_id,
+        project_code=instruction.project_code,
+        amount=forfeit,
+        reason=reason[:300],
+        occurred_at=clock.now(),
+    )
+    if plan is not None and plan.status == PricePlan.Status.OPEN:
+        plan.status = PricePlan.Status.DEFAULTED
+        with audit.action(actor, "price_plan.defaulted", reason=reason, refund=refund):
+            plan.save(update_fields=["status"])
+    instruction.outcome_reason = reason[:300]
+    _transition(instruction, Status.FORFEITED, actor, "deposit.forfeit_converted", reason=reason, refund=refund)
+    signals.send_on_commit(
+        signals.deposit_forfeited,
+        project_id=instruction.project_id,
+        member_id=instruction.member_id,
+        amount=forfeit,
+        instruction_id=instruction.pk,
+        reason=reason,
+        credit_event_id=event.pk,
     )
     return instruction
 
@@ -1034,27 +1270,29 @@ def _allocate(plan: PricePlan, received: Decimal) -> None:
             instalment.save(update_fields=["paid", "overdue_since"])
 
 
-@transaction.atomic
-def price_payment_record(
-    *, plan_id: int, amount: Decimal, reference: str, actor: Any = None, from_suspense_line: int | None = None
-) -> PricePlan:
-    """Record a price payment that arrived in the bank (or a suspense line matched to it):
-    bank → the buyer's price account. Refused above what is still owed. Idempotent on
-    `reference` (the bank transaction). Sends `price_paid` once everything is in."""
-    _require(actor, "settlement.resolve_statementline")
-    amount = _positive(amount)
-    plan = PricePlan.objects.select_for_update().get(pk=plan_id)
+def _price_key(plan: PricePlan, reference: str) -> str:
+    return f"price:{plan.pk}:{reference}"
+
+
+def _price_in(*, plan: PricePlan, amount: Decimal, reference: str, source: str, actor: Any) -> bool:
+    """The one code path of a price payment (the caller holds the plan's row lock):
+    `source` (bank, or suspense for a line matched by hand) → the buyer's price account,
+    allocated to fees then instalments; the plan PAID and `price_paid` once all is in.
+    Returns False when this reference was recorded before (nothing written). Raises
+    PlanClosed for a terminated plan and InvalidInput above what is still owed."""
     account = ledger.member_account(
         kind=AccountKind.PRICE, member=plan.buyer, project_id=plan.project_id, project_code=plan.project_code
     )
-    if ledger.Posting.objects.filter(key=f"price:{plan.pk}:{reference}").exists():
-        return plan
+    key = _price_key(plan, reference)
+    if ledger.Posting.objects.filter(key=key).exists():
+        return False
+    if plan.status == PricePlan.Status.DEFAULTED:
+        raise PlanClosed()
     owed = plan.amount_due - account.balance
     if amount > owed:
         raise InvalidInput(_("付款金额超过应付余额 %(o)s。") % {"o": owed}, field="amount")
-    source = AccountKind.SUSPENSE if from_suspense_line else AccountKind.BANK
     ledger.posting_create(
-        key=f"price:{plan.pk}:{reference}",
+        key=key,
         reason="price_in",
         reference=f"plan:{plan.pk}",
         memo=_("价款到账 %(code)s") % {"code": plan.project_code},
@@ -1069,7 +1307,47 @@ def price_payment_record(
         with audit.action(actor, "price_plan.paid"):
             plan.save(update_fields=["status"])
         signals.send_on_commit(signals.price_paid, project_id=plan.project_id, plan_id=plan.pk)
+    return True
+
+
+@transaction.atomic
+def price_payment_record(
+    *, plan_id: int, amount: Decimal, reference: str, actor: Any = None, from_suspense_line: int | None = None
+) -> PricePlan:
+    """Record a price payment that arrived in the bank (or a suspense line matched to it):
+    bank → the buyer's price account. Refused above what is still owed and on a
+    terminated plan (PlanClosed). Idempotent on `reference` (the bank transaction: the
+    statement import uses the same reference, so a payment recorded here and then imported
+    is credited once). Sends `price_paid` once everything is in. Payments to the buyer's
+    virtual sub-account are matched by the statement import through the same path."""
+    _require(actor, "settlement.resolve_statementline")
+    amount = _positive(amount)
+    plan = PricePlan.objects.select_for_update().get(pk=plan_id)
+    source = AccountKind.SUSPENSE if from_suspense_line else AccountKind.BANK
+    _price_in(plan=plan, amount=amount, reference=reference, source=source, actor=actor)
     return plan
+
+
+@transaction.atomic
+def statement_line_match_price(*, line_id: int, plan_id: int, actor: Any, note: str = "") -> StatementLine:
+    """Match an exception line to a price plan by hand (e.g. paid before the plan opened,
+    or without the virtual account): suspense → the buyer's price account, through the
+    same path as `price_payment_record`. Refused above what is still owed (return it
+    instead) and on a closed plan; the line is locked, so it is credited once."""
+    _require(actor, "settlement.resolve_statementline")
+    line = _lock_line(line_id)
+    plan = PricePlan.objects.select_for_update().filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound(_("价款支付计划不存在。"))
+    if plan.status != PricePlan.Status.OPEN:
+        raise PlanClosed(_("该价款支付计划不在付款中（%(s)s）。") % {"s": plan.get_status_display()})
+    posted = _price_in(
+        plan=plan, amount=line.amount, reference=_price_reference(line), source=AccountKind.SUSPENSE, actor=actor
+    )
+    if not posted:
+        raise NotPending(_("该笔银行流水已登记为价款，请核对后退回或手工更正。"))
+    line.plan = plan
+    return _close_line(line, LineStatus.RESOLVED, actor, note, None)
 
 
 @transaction.atomic

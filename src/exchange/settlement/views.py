@@ -233,16 +233,21 @@ def exceptions(request: HttpRequest) -> HttpResponse:
 
 class ResolveForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[("match", gettext_lazy("匹配到保证金")), ("return", gettext_lazy("退回付款人"))]
+        choices=[
+            ("match", gettext_lazy("匹配到保证金")),
+            ("match_price", gettext_lazy("匹配为价款")),
+            ("return", gettext_lazy("退回付款人")),
+        ]
     )
     instruction = forms.IntegerField(required=False)
+    plan = forms.IntegerField(required=False)
     note = forms.CharField(label=gettext_lazy("处理说明"), max_length=300, required=False)
 
 
 @require_http_methods(["GET", "POST"])
 @staff_perm("settlement.view_statementline")
 def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    line = get_object_or_404(StatementLine.objects.select_related("statement", "instruction"), pk=pk)
+    line = get_object_or_404(StatementLine.objects.select_related("statement", "instruction", "plan"), pk=pk)
     form = ResolveForm(request.POST or None)
     if request.method == "POST":
         if not request.user.has_perm("settlement.resolve_statementline"):
@@ -257,6 +262,13 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
                         line_id=line.pk, instruction_id=data["instruction"], actor=request.user, note=data["note"]
                     )
                     messages.success(request, _("已匹配，保证金已确认并冻结。"))
+                elif data["action"] == "match_price":
+                    if not data["plan"]:
+                        raise services.InvalidInput(_("请选择要匹配的价款支付计划。"))
+                    services.statement_line_match_price(
+                        line_id=line.pk, plan_id=data["plan"], actor=request.user, note=data["note"]
+                    )
+                    messages.success(request, _("已匹配为价款，已计入受让方价款账户。"))
                 else:
                     services.statement_line_return(line_id=line.pk, actor=request.user, note=data["note"])
                     messages.success(request, _("已转入待退款项，将随下一代发批次退回。"))
@@ -267,6 +279,7 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "line": line,
         "form": form,
         "candidates": selectors.match_candidates(line) if line.status == StatementLine.Status.EXCEPTION else [],
+        "plans": selectors.price_match_candidates(line) if line.status == StatementLine.Status.EXCEPTION else [],
         "can_resolve": request.user.has_perm("settlement.resolve_statementline"),
     }
     return render(request, "settlement/exception_detail.html", context)

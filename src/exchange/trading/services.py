@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from exchange.accounts.models import MemberType, User
 from exchange.core import audit, clock, workdays
-from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from exchange.core.errors import Conflict, DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.core.money import format_yuan, quantize_money
 from exchange.listings.models import Project
 from exchange.listings.models import Status as P
@@ -354,6 +354,18 @@ def _check_applicant(project: Project, applicant: User) -> None:
         raise Barred(_("您曾在本项目中违约（悔拍），不能再次报名受让本项目。"))
 
 
+def applicant_refusal(project: Project, user: Any) -> str:
+    """Why `user` may not apply to `project` (blacklist, bar, not verified, own project…),
+    or "" — shown on the project page and the form before anyone fills anything in."""
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    try:
+        _check_applicant(project, user)
+    except DomainError as exc:
+        return str(exc.as_dict()["message"])
+    return ""
+
+
 def _check_window(project: Project, now: dt.datetime) -> None:
     if project.status not in OPEN_FOR_APPLICATIONS or (project.ends_at and now >= project.ends_at):
         if project.status == P.SUSPENDED:
@@ -473,8 +485,10 @@ def application_submit(
 
 
 def application_withdraw(*, application_id: int, actor: User, reason: str = "") -> Application:
-    """The applicant withdraws. Free before the deposit is paid; after it (竞买人), the
-    deposit is forfeited (DOMAIN §5). Not possible once the auction was organised."""
+    """The applicant withdraws. Free before the deposit is paid (a qualified applicant's
+    unpaid deposit instruction is cancelled: settlement.deposit_instruction_cancel); after
+    it (竞买人), the deposit is forfeited (DOMAIN §5). Not possible once the auction was
+    organised."""
     with transaction.atomic(), audit.action(actor, "application.withdraw", reason=reason):
         app = _lock(application_id)
         if app.applicant_id != getattr(actor, "pk", None):
@@ -482,9 +496,23 @@ def application_withdraw(*, application_id: int, actor: User, reason: str = "") 
         if app.auction_id or app.status not in (*IN_REVIEW, Status.QUALIFIED, Status.DEPOSIT_CONFIRMED):
             raise IllegalTransition(_("当前状态下不能撤回申请。"), status=app.status)
         paid = app.status == Status.DEPOSIT_CONFIRMED
+        unpaid_instruction = app.deposit_instruction_id if app.status == Status.QUALIFIED else None
         app.closed_reason = (reason or "").strip()[:300] or _("申请人撤回")
         app.closed_at = clock.now()
         _transition(app, Status.WITHDRAWN, fields=("closed_reason", "closed_at"))
+        if unpaid_instruction:
+            from exchange.settlement.services import DepositPaid, deposit_instruction_cancel
+
+            try:
+                deposit_instruction_cancel(
+                    instruction_id=unpaid_instruction,
+                    reason=_("受让申请已撤回（%(code)s）") % {"code": app.project.code},
+                )
+            except DepositPaid:  # arrived just now; its confirmation is on its way
+                raise IllegalTransition(
+                    _("保证金刚刚到账，您已成为竞买人。请刷新页面后再决定是否撤回（撤回将没收保证金）。"),
+                    status=app.status,
+                ) from None
         if paid and app.deposit_instruction_id:
             from exchange.settlement.services import deposit_forfeit
 
@@ -629,8 +657,63 @@ def application_review(
 # --------------------------------------------------------------------------- deposits
 
 
+def _round_decided(app: Application) -> bool:
+    """The application's round can take no more bidders (its outcome is decided or it ended)."""
+    project = app.project
+    return (
+        app.round != project.round
+        or project.status not in (*OPEN_FOR_APPLICATIONS, P.SUSPENDED, P.DISCLOSURE_ENDED)
+        or Outcome.objects.filter(project=project, round=app.round, cycle=project.extension_cycles)
+        .exclude(decision=Outcome.Decision.EXTENDED)
+        .exists()
+    )
+
+
+def _refund_stray_deposit(*, project_id: int, member_id: int, instruction_id: int) -> Application | None:
+    """A deposit confirmed for an application that can no longer become a bidder (closed,
+    withdrawn, or lapsed after the round's outcome was decided) is refunded at once
+    (settlement.deposit_refund: to the account it came from, in the next payment batch).
+    Nothing happens while the member has an active application, or when the deposit is
+    no longer held (refunded or forfeited already). Returns the application refunded for."""
+    from exchange.settlement import services as settlement
+    from exchange.settlement.models import DepositInstruction
+
+    if Application.objects.filter(project_id=project_id, applicant_id=member_id, status__in=ACTIVE_STATUSES).exists():
+        return None
+    app = (
+        Application.objects.select_related("project", "applicant")
+        .filter(
+            project_id=project_id,
+            applicant_id=member_id,
+            deposit_instruction_id=instruction_id,
+            status__in=[Status.CLOSED, Status.WITHDRAWN, Status.LAPSED],
+        )
+        .order_by("-round", "-pk")
+        .first()
+    )
+    held = DepositInstruction.objects.filter(
+        pk=instruction_id, project_id=project_id, member_id=member_id, status=DepositInstruction.Status.CONFIRMED
+    ).exists()
+    if app is None or not held:
+        return None
+    reason = _("受让申请已%(s)s，保证金到账后自动退还") % {"s": Status(app.status).label}
+    settlement.deposit_refund(instruction_id=instruction_id, reason=reason)
+    _notify(
+        app.applicant,
+        kind="application.deposit_refunded",
+        subject=_("%(t)s的保证金将原路退还") % {"t": app.project.title},
+        body=reason,
+        url=app.get_absolute_url(),
+        key=f"application:{app.pk}:stray_deposit:{instruction_id}",
+    )
+    return app
+
+
 def deposit_confirmed_apply(*, project_id: int, member_id: int, instruction_id: int) -> Application | None:
-    """settlement's `deposit_confirmed`: the qualified applicant becomes a 竞买人 (idempotent)."""
+    """settlement's `deposit_confirmed`: the qualified applicant becomes a 竞买人 (idempotent).
+    A late payment matched by hand revives a lapsed application while its round is still
+    open. A deposit confirmed for an application already closed, withdrawn, or lapsed in a
+    decided round is refunded automatically (`_refund_stray_deposit`); returns None then."""
     with transaction.atomic(), audit.action(None, "application.deposit_confirmed", instruction=instruction_id):
         app = (
             Application.objects.select_for_update()
@@ -639,7 +722,8 @@ def deposit_confirmed_apply(*, project_id: int, member_id: int, instruction_id: 
             .order_by("-round", "-pk")
             .first()
         )
-        if app is None:
+        if app is None or (app.status == Status.LAPSED and _round_decided(app)):
+            _refund_stray_deposit(project_id=project_id, member_id=member_id, instruction_id=instruction_id)
             return None
         app.deposit_confirmed_at = clock.now()
         app.deposit_instruction_id = app.deposit_instruction_id or instruction_id

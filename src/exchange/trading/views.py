@@ -83,6 +83,10 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(Project, pk=pk, is_public=True)
     terms = services.terms_ensure(project_id=project.pk)
     kinds = services.required_materials(terms, request.user)  # type: ignore[arg-type]
+    refusal = services.applicant_refusal(project, request.user)
+    if refusal and request.method == "GET":  # say it before the buyer fills in anything
+        messages.error(request, refusal)
+        return redirect(project.get_absolute_url())
     form = ApplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -123,9 +127,8 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _commitment_text(project: Project) -> str:
-    from django.template.loader import render_to_string
-
     from django.conf import settings
+    from django.template.loader import render_to_string
     from django.utils.translation import get_language
 
     chinese = (get_language() or "zh").startswith("zh")

@@ -13,7 +13,7 @@ register = template.Library()
 def apply_box(context: Any, project: Any) -> dict[str, Any]:
     from exchange.trading import selectors
     from exchange.trading.models import ACTIVE_STATUSES
-    from exchange.trading.services import OPEN_FOR_APPLICATIONS
+    from exchange.trading.services import OPEN_FOR_APPLICATIONS, applicant_refusal
 
     user = context.get("user")
     app = None
@@ -26,6 +26,8 @@ def apply_box(context: Any, project: Any) -> dict[str, Any]:
         "app": app,
         "active": app is not None and app.status in ACTIVE_STATUSES,
         "open": project.status in OPEN_FOR_APPLICATIONS,
+        # blacklisted, barred after a default, not verified…: said before the form, not after it
+        "refusal": applicant_refusal(project, user) if user is not None and not is_seller else "",
         "is_seller": is_seller,
         "counts": selectors.project_counts(project.pk) if is_seller or (user and user.is_staff) else None,
         "request": context.get("request"),

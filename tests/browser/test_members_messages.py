@@ -1,7 +1,6 @@
 """Browser: 陈明 reads his messages on a phone; 张经理 lifts a 失信名单 entry in the back office.
 
-Uses the Playwright fixtures of tests/browser (imported here: this file lives with the
-members tests). Screenshots: test-artifacts/screenshots/members-*.png.
+Screenshots: test-artifacts/screenshots/members-*.png.
 """
 
 from __future__ import annotations
@@ -12,14 +11,13 @@ from exchange.accounts import roles
 from exchange.members import demo, selectors
 from exchange.members.models import BlacklistEntry, Message
 from exchange.portal.demo import DEMO_PASSWORD
-from tests.browser.conftest import browser, page, shot  # noqa: F401  (pytest fixtures)
 from tests.factories import PASSWORD, UserFactory
 from tests.members.factories import grant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def _login(page, base: str, phone: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def _login(page, base: str, phone: str, password: str = PASSWORD) -> None:  # type: ignore[no-untyped-def]
     page.context.clear_cookies()
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=username]", phone)
@@ -28,7 +26,7 @@ def _login(page, base: str, phone: str, password: str = PASSWORD) -> None:  # ty
     page.wait_for_load_state()
 
 
-def test_member_reads_messages_on_a_phone_and_manager_lifts_blacklist(live_server, page, shot):  # noqa: F811
+def test_member_reads_messages_on_a_phone_and_manager_lifts_blacklist(live_server, page, shot):
     roles.ensure_roles()
     chen = UserFactory(phone="13900000011", name="陈明", email="chen@example.com")
     UserFactory(phone="13900000012", name="刘芳")
