@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,49 @@ def staff_approves_contract(
     page.get_by_role("button", name="审核通过，合同生效").click()
     page.get_by_text("合同已审核通过，已生效。").wait_for()
     page.get_by_text("合同已生效").first.wait_for()
+
+
+def buyer_sees_payment_instructions(
+    page: Any, base: str, deal_id: int, phone: str, *, password: str = DEMO_PASSWORD, shot: Any = None,
+    name: str = "deals-04-buyer-payment-instructions",
+) -> tuple[Decimal, str]:  # fmt: skip
+    """The buyer opens the deal on 我的成交 after the contract took effect: 付款说明 shows what is
+    still owed and their virtual sub-account. Returns (amount still owed, account) as shown."""
+    login_as(page, base, phone, password)
+    page.goto(f"{base}/deals/me/{deal_id}/")
+    box = page.locator("#payment")
+    box.get_by_text("您的专属虚拟子账号").wait_for()
+    assert "请将价款汇入上述虚拟子账号" in box.inner_text()
+    owed = Decimal((page.text_content("[data-outstanding]") or "").strip().lstrip("¥").replace(",", ""))
+    account = (page.text_content("[data-pay-to-account]") or "").strip()
+    assert owed > 0 and account
+    if shot:
+        box.scroll_into_view_if_needed()
+        shot(page, name)
+    return owed, account
+
+
+def buyer_sees_price_settled(
+    page: Any,
+    base: str,
+    deal_id: int,
+    phone: str,
+    *,
+    password: str = DEMO_PASSWORD,
+    shot: Any = None,
+    name: str = "deals-04-buyer-price-settled",
+) -> str:
+    """After the payment matched: 付款说明 says 价款已结清 (no bank details any more). Returns the box's text."""
+    login_as(page, base, phone, password)
+    page.goto(f"{base}/deals/me/{deal_id}/")
+    box = page.locator("#payment")
+    box.get_by_text("价款已结清").wait_for()
+    text = box.inner_text()
+    assert "请将价款汇入" not in text and "收款账号" not in text
+    if shot:
+        box.scroll_into_view_if_needed()
+        shot(page, name)
+    return text
 
 
 def finance_records_payment(

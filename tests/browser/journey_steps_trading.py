@@ -123,6 +123,19 @@ def deposit_statement(application_ids: list[int]) -> bytes:
     return ("\r\n".join(rows) + "\r\n").encode("gbk")
 
 
+def price_statement(virtual_account: str, amount: Decimal, *, payer: str, reference: str, memo: str = "价款") -> bytes:
+    """The bank's statement (generic format, GBK) with the buyer's price payment: one credit of
+    `amount` into their virtual sub-account (the one of their deposit) today. Settlement
+    matches it to the buyer's open price plan."""
+    now = clock.now().astimezone(dt.timezone(dt.timedelta(hours=8)))
+    rows = [
+        STATEMENT_HEADER,
+        f"{reference},{now:%Y-%m-%d},{now:%H:%M:%S},{amount:.2f},,{payer},6222020502099887766,"
+        f"中国工商银行太原分行,{virtual_account},{memo}",
+    ]
+    return ("\r\n".join(rows) + "\r\n").encode("gbk")
+
+
 def deposits_arrive(application_ids: list[int], *, finance: User) -> int:
     """The bank statement with the qualified buyers' deposits is imported (as finance does on
     the finance page); settlement confirms them and trading makes them 竞买人. Returns the
@@ -139,12 +152,14 @@ def deposits_arrive(application_ids: list[int], *, finance: User) -> int:
 
 
 def finance_imports_statement(page: Any, base: str, application_ids: list[int], folder: Path, *, shot: Any = None,
-                              name: str = "") -> str:  # fmt: skip
-    """Finance (logged in on `page`) imports the bank statement with these deposits on the
-    settlement page 导入对账单 (generic format); returns the page's result message."""
+                              name: str = "", data: bytes | None = None,
+                              file_name: str = "工行对账单.csv") -> str:  # fmt: skip
+    """Finance (logged in on `page`) imports the bank statement with these deposits (or the
+    statement `data`, e.g. from `price_statement`) on the settlement page 导入对账单 (generic
+    format); returns the page's result message."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "工行对账单.csv"
-    path.write_bytes(deposit_statement(application_ids))
+    path = folder / file_name
+    path.write_bytes(deposit_statement(application_ids) if data is None else data)
     page.goto(f"{base}/settlement/finance/")
     page.get_by_role("link", name="导入对账单").first.click()
     page.select_option("select[name=profile]", label="通用格式（默认）")

@@ -4,10 +4,13 @@
    the worker publishes it; three buyers apply, two are qualified and one rejected with a
    published condition; finance imports the bank statement with the deposits; the outcome
    job organises a 动态报价 auction that the two bidders fight out in their own browsers; the
-   winner and the seller sign, staff approve, finance records the price; the 交易凭证 PDF
+   winner and the seller sign, staff approve; the winner's deal page shows what is still owed
+   and their virtual sub-account, 李结算 imports the bank statement with that payment and it
+   is matched to the price plan (价款已结清); the 交易凭证 PDF
    downloads and its QR's URL verifies; the loser's deposit is refunded through the refund
    job and the payment batch; the ledger verifier passes.
-2. An agreement project with a single qualified buyer: 协议成交 → contract → paid → certificate.
+2. An agreement project with a single qualified buyer: 协议成交 → contract → paid (finance
+   records the price on the staff deal page, the exception path) → certificate.
 3. The winner does not sign in time: the job records the default, the deposit is forfeited
    (a credit event), the manager relists, and the defaulter's new application is refused.
 
@@ -45,7 +48,7 @@ from exchange.listings.models import Notice, Project
 from exchange.listings.models import Status as P
 from exchange.settlement import ledger
 from exchange.settlement import services as settlement
-from exchange.settlement.models import CreditEvent, DepositInstruction, PaymentItem
+from exchange.settlement.models import CreditEvent, DepositInstruction, PaymentItem, PricePlan, StatementLine
 from exchange.trading import services as trading
 from exchange.trading.models import Application, Outcome, Status
 from tests.bidding.test_sse_support import ThreadServer
@@ -186,9 +189,45 @@ def _certificate_png(pdf: Path, name: str) -> None:
         subprocess.run(["pdftoppm", "-png", "-r", "80", "-singlefile", str(pdf), str(SHOTS / name)], check=True)
 
 
-def _after_deal(browser: Any, base: str, deal: Deal, seller: str, shot: Any, tmp_path: Path, n: int, j: str) -> Path:
-    """Both sign, the reviewer approves, finance records the price, the buyer downloads the
-    certificate and anyone verifies it through the URL under its QR code. Returns the PDF."""
+def _buyer_pays_by_statement(browser: Any, base: str, page: Any, deal: Deal, shot: Any, tmp_path: Path,
+                             prefix: str) -> None:  # fmt: skip
+    """The winner pays like a real buyer: the deal page shows what is still owed and their
+    virtual sub-account (also on a phone); the bank's statement with exactly that amount into
+    that account is imported by 李结算 on the settlement page and matched to the price plan."""
+    buyer = deal.buyer.phone
+    owed, account = deal_steps.buyer_sees_payment_instructions(page, base, deal.pk, buyer, shot=shot,
+                                                               name=f"{prefix}a-buyer-payment-due")  # fmt: skip
+    deposit = DepositInstruction.objects.get(project_id=deal.project_id, member=deal.buyer)
+    assert account == deposit.virtual_account and deposit.status == "converted"
+    plan = PricePlan.objects.get(project_id=deal.project_id)
+    assert owed == plan.amount_due - deposit.amount  # price + buyer fee − the converted deposit
+    phone_ctx = browser.new_context(locale="zh-CN", **PHONE)
+    try:
+        phone_page = phone_ctx.new_page()
+        phone_page.set_default_timeout(15000)
+        shown = deal_steps.buyer_sees_payment_instructions(phone_page, base, deal.pk, buyer, shot=shot,
+                                                           name=f"{prefix}a-buyer-payment-due-phone")  # fmt: skip
+        assert shown == (owed, account)
+    finally:
+        phone_ctx.close()
+    reference = f"ICBC-PRICE-{deal.pk:06d}"
+    data = steps.price_statement(account, owed, payer=deal.buyer.name or "", reference=reference,
+                                 memo=f"{deal.project_code} 价款")  # fmt: skip
+    deal_steps.login_as(page, base, FINANCE)
+    message = steps.finance_imports_statement(page, base, [], tmp_path / "bank", data=data, shot=shot,
+                                              name=f"{prefix}b-price-statement-imported",
+                                              file_name="工行对账单-价款.csv")  # fmt: skip
+    assert "新增 1 笔" in message and "自动匹配 1 笔" in message and "异常 0 笔" in message, message
+    line = StatementLine.objects.get(bank_txn_id=reference)
+    assert (line.status, line.plan_id, line.amount) == ("matched", plan.pk, owed)
+
+
+def _after_deal(browser: Any, base: str, deal: Deal, seller: str, shot: Any, tmp_path: Path, n: int, j: str, *,
+                pay_by_statement: bool = False) -> Path:  # fmt: skip
+    """Both sign, the reviewer approves, the price is paid — by bank statement to the buyer's
+    virtual sub-account (`pay_by_statement`) or recorded by finance on the staff deal page —,
+    the buyer downloads the certificate and anyone verifies it through the URL under its QR
+    code. Returns the PDF."""
     buyer = deal.buyer.phone
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
@@ -202,11 +241,18 @@ def _after_deal(browser: Any, base: str, deal: Deal, seller: str, shot: Any, tmp
         shot(page, f"{j}-{n + 2:02d}-review-approved")
         deal.refresh_from_db()
         assert deal.status == Deal.Status.EFFECTIVE
-        deal_steps.finance_records_payment(page, base, deal.pk, f"BANK-{deal.pk:06d}", FINANCE, shot=shot,
-                                           name=f"{j}-{n + 3:02d}-payment-recorded")  # fmt: skip
+        if pay_by_statement:
+            _buyer_pays_by_statement(browser, base, page, deal, shot, tmp_path, f"{j}-{n + 3:02d}")
+        else:
+            deal_steps.finance_records_payment(page, base, deal.pk, f"BANK-{deal.pk:06d}", FINANCE, shot=shot,
+                                               name=f"{j}-{n + 3:02d}-payment-recorded")  # fmt: skip
         deal.refresh_from_db()
         assert deal.status == Deal.Status.CERTIFICATE_ISSUED, deal.status
         assert deal.result_notice is not None and deal.result_notice.published_at is not None
+        if pay_by_statement:
+            text = deal_steps.buyer_sees_price_settled(page, base, deal.pk, buyer, shot=shot,
+                                                       name=f"{j}-{n + 3:02d}c-buyer-price-settled")  # fmt: skip
+            assert f"（{deal.paid_at.astimezone():%Y-%m-%d}）" in text and "已结清，待向转让方划转" in text
         pdf, text = deal_steps.buyer_downloads_certificate(page, base, deal.pk, buyer, tmp_path, shot=shot,
                                                            name=f"{j}-{n + 4:02d}-buyer-certificate")  # fmt: skip
         cert = Certificate.objects.get(deal=deal)
@@ -343,7 +389,7 @@ def test_journey1_equity_three_buyers_auction_contract_certificate_refund(browse
     assert loser_deposit.status == "confirmed" and loser_deposit.refund_due_on is not None
 
     # contract, approval, payment, certificate, verification
-    _after_deal(browser, base, deal, SELLER, shot, tmp_path, 16, "journey1")
+    _after_deal(browser, base, deal, SELLER, shot, tmp_path, 16, "journey1", pay_by_statement=True)
     assert DepositInstruction.objects.get(project_id=project.pk, member__phone=LIU).status == "converted"
 
     # the refund job on the due day releases the loser's deposit; the batch pays it back

@@ -191,3 +191,29 @@ def test_payment_instructions_tell_the_buyer_to_pay_to_the_deposit_virtual_accou
     assert "专属虚拟子账号" in page and account in page
     client.force_login(deal.seller)
     assert account not in client.get(reverse("deals:member_deal", args=[deal.pk])).content.decode()
+
+
+def test_payment_box_shows_what_is_owed_then_a_settled_state_in_the_buyers_words(client):
+    from exchange.settlement.models import DepositInstruction, PricePlan
+
+    deal = f.effective(f.deal())
+    account = DepositInstruction.objects.get(project_id=deal.project_id, member=deal.buyer).virtual_account
+    url = reverse("deals:member_deal", args=[deal.pk])
+    client.force_login(deal.buyer)
+    page = client.get(url).content.decode()
+    assert "请将价款汇入" in page and account in page and "尚需支付" in page
+    # the short label with the note under the number (the long one wrapped in the 7em column)
+    assert "<dt>收款账号</dt>" in page and "收款账号（" not in page and "您的专属虚拟子账号</span>" in page
+
+    deal = f.pay_rest(deal)
+    plan = PricePlan.objects.get(project_id=deal.project_id)
+    assert plan.status == PricePlan.Status.RELEASE_SCHEDULED and deal.paid_at is not None
+    page = client.get(url).content.decode()
+    assert "价款已结清" in page and deal.paid_at.astimezone().strftime("%Y-%m-%d") in page
+    assert "请将价款汇入" not in page and account not in page and "尚需支付" not in page and "附言" not in page
+    assert "已结清，待向转让方划转" in page and "<dd data-plan-status>待划转" not in page
+
+    plan.status = PricePlan.Status.RELEASED
+    plan.save(update_fields=["status"])
+    page = client.get(url).content.decode()
+    assert "已结清，已划转转让方" in page and "请将价款汇入" not in page

@@ -90,6 +90,7 @@ def _deal_context(request: HttpRequest, deal: Deal, side: str) -> dict[str, Any]
     today = clock.today()
     paid_in = _paid_in(deal)
     amount_due = plan.amount_due if plan else deal.total_buyer_pays
+    settled = bool(plan) and plan.status in SETTLED_PLAN_STATUSES
     return {
         "deal": deal,
         "side": side,
@@ -98,7 +99,11 @@ def _deal_context(request: HttpRequest, deal: Deal, side: str) -> dict[str, Any]
         "instalments": list(plan.instalments.all()) if plan else [],
         "amount_due": amount_due,
         "paid_in": paid_in,
-        "outstanding": amount_due - (paid_in or 0),
+        # once settled the price account is emptied by the release: nothing is owed any more
+        "outstanding": 0 if settled else amount_due - (paid_in or 0),
+        "settled": settled,
+        "payable": bool(plan) and plan.status == "open",
+        "plan_status_label": _buyer_plan_status(plan),
         "bank": settlement_conf.settlement_bank(),
         "pay_to_account": price_payment_account(deal.project_id, deal.buyer_id) if side == "buyer" else "",
         "certificate": _valid_certificate(deal),
@@ -112,6 +117,25 @@ def _deal_context(request: HttpRequest, deal: Deal, side: str) -> dict[str, Any]
         "sign_late": deal.status == Deal.Status.OPEN and today > deal.sign_deadline,
         "steps": _steps(deal),
     }
+
+
+SETTLED_PLAN_STATUSES = ("paid", "release_scheduled", "released")
+
+
+def _buyer_plan_status(plan: Any) -> str:
+    """The price plan's status in the buyer's words (settlement's labels are finance's:
+    待划转 means the exchange has yet to pass the money on to the seller)."""
+    if plan is None:
+        return ""
+    if plan.status == "paid":
+        return str(_("已结清"))
+    if plan.status == "release_scheduled":
+        if plan.release_due_on:
+            return str(_("已结清，待向转让方划转（预计 %(d)s）") % {"d": plan.release_due_on.strftime("%Y-%m-%d")})
+        return str(_("已结清，待向转让方划转"))
+    if plan.status == "released":
+        return str(_("已结清，已划转转让方"))
+    return str(plan.get_status_display())
 
 
 ACTION_LABELS = {
