@@ -261,6 +261,32 @@ class Server:
                 pass
         return total / os.sysconf("SC_CLK_TCK")
 
+    def connections_per_process(self) -> list[int]:
+        """Established client connections held by each server process (largest first): the
+        workers share one listening socket and the kernel hands a burst of new connections
+        to whichever accepts first, so 64 keep-alive bidders may split 44/20 — and the
+        busier worker then sets the pace and the tail."""
+        inodes: dict[str, int] = {}
+        for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                lines = Path(path).read_text().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                parts = line.split()
+                if int(parts[1].rsplit(":", 1)[1], 16) == self.port and parts[3] == "01":  # ESTABLISHED
+                    inodes[parts[9]] = 0
+        counts = []
+        for pid in self.pids():
+            try:
+                links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+            except OSError:
+                continue
+            n = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in inodes)
+            if n:
+                counts.append(n)
+        return sorted(counts, reverse=True)
+
     def rss(self) -> int:
         total = 0
         for pid in self.pids():
@@ -427,15 +453,28 @@ async def crash(base: str, drill: dict[str, Any], seconds: float, server: Server
     return storm, down
 
 
-def cpu_report(cpu: float, tally: Tally) -> dict[str, float]:
+def client_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_report(cpu: float, tally: Tally, client_cpu: float = 0.0) -> dict[str, float]:
     """Server CPU per request: what the throughput would be with both cores free for the
-    server (the box is shared with the client and, here, with other work)."""
+    server (the box is shared with the client and, here, with other work); and the load
+    generator's own CPU per request (it runs on the same two cores)."""
     n = max(1, tally.accepted + tally.rejected)
     per = cpu / n * 1000
-    out = {"server_cpu_ms_per_request": round(per, 2), "capacity_2_free_cores_req_s": round(2000 / per) if per else 0}
+    client = client_cpu / n * 1000
+    out = {
+        "server_cpu_ms_per_request": round(per, 3),
+        "capacity_2_free_cores_req_s": round(2000 / per) if per else 0,
+        "client_cpu_ms_per_request": round(client, 3),
+        "capacity_2_cores_with_client_req_s": round(2000 / (per + client)) if per + client else 0,
+    }
     print(
-        f"     server CPU {per:.2f} ms per request → ≈{out['capacity_2_free_cores_req_s']} req/s if both cores"
-        " were the server's"
+        f"     server CPU {per:.3f} ms per request → ≈{out['capacity_2_free_cores_req_s']} req/s if both cores"
+        f" were the server's; load generator {client:.3f} ms per request (server + client:"
+        f" ≈{out['capacity_2_cores_with_client_req_s']} req/s on 2 cores)"
     )
     return out
 
@@ -650,22 +689,28 @@ def main() -> None:
         print(f"  server up: {len(server.pids())} processes, RSS {server.rss() / 2**20:.0f} MiB")
         if hot_drill:
             server.reset_peak()
-            cpu0 = server.cpu_seconds()
+            cpu0, client0 = server.cpu_seconds(), client_cpu_seconds()
+            split: list[list[int]] = []
+            timer = threading.Timer(args.seconds / 2, lambda: split.append(server.connections_per_process()))
+            timer.start()
             tally = asyncio.run(hot(base, hot_drill, args.seconds))
+            timer.cancel()
             results["hot"] = tally.report(tally.elapsed, f"(a) hot auction, {args.bidders} bidders")  # type: ignore[attr-defined]
+            results["hot"]["connections_per_worker"] = split[0] if split else []
+            print(f"     bidders' connections per worker: {results['hot']['connections_per_worker']}")
             results["hot"]["peak_rss_mib"] = round(server.peak_rss / 2**20)
-            results["hot"].update(cpu_report(server.cpu_seconds() - cpu0, tally))
+            results["hot"].update(cpu_report(server.cpu_seconds() - cpu0, tally, client_cpu_seconds() - client0))
             acks += tally.acks
         if many_drills:
             server.reset_peak()
-            cpu0 = server.cpu_seconds()
+            cpu0, client0 = server.cpu_seconds(), client_cpu_seconds()
             tally = asyncio.run(many(base, many_drills, args.seconds, args.in_flight))
             results["many"] = tally.report(
                 tally.elapsed,  # type: ignore[attr-defined]
                 f"(b) {len(many_drills)} auctions in parallel, {args.in_flight} in flight",
             )
             results["many"]["peak_rss_mib"] = round(server.peak_rss / 2**20)
-            results["many"].update(cpu_report(server.cpu_seconds() - cpu0, tally))
+            results["many"].update(cpu_report(server.cpu_seconds() - cpu0, tally, client_cpu_seconds() - client0))
             acks += tally.acks
         if crash_drill:
             tally, down = asyncio.run(crash(base, crash_drill, args.seconds, server))

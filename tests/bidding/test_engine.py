@@ -328,3 +328,69 @@ def test_clock_job_is_registered_every_half_second():
     with clock.frozen(at(600.3)):
         schedule.run_job(job)  # runs inline in the clock process
     assert Auction.objects.get(pk=auction.pk).status == Status.CLOSED
+
+
+# --- SQLite: rejections from a snapshot, writes under the write lock ------------------------
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="the two-step bid is SQLite's")
+
+
+SNAPSHOT_REFUSED = ["BEGIN DEFERRED", "SELECT", "SELECT", "ROLLBACK"]
+
+
+def _words(ctx: CaptureQueriesContext) -> list[str]:
+    return [" ".join(q["sql"].split()[:2]) if q["sql"].startswith("BEGIN") else q["sql"].split()[0] for q in ctx]
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sqlite_bids_outside_a_transaction_start_from_a_snapshot(monkeypatch):
+    import sqlite3
+
+    from django.db import OperationalError
+
+    from exchange.bidding import ledger_sql
+
+    auction, (a, b) = auction_with_bidders(2)
+    # an accepted bid: the same 6 statements, in a deferred transaction (the INSERT takes the write lock)
+    with CaptureQueriesContext(connection) as ctx:
+        bid(auction, a, "100000", 1)
+    assert _words(ctx) == ["BEGIN DEFERRED", "SELECT", "SELECT", "INSERT", "UPDATE", "COMMIT"]
+    # a final rejection is answered from the snapshot: no write lock taken
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(BidRejected) as too_low:
+        bid(auction, b, "100000", 2)
+    assert too_low.value.code == rules.BID_TOO_LOW and too_low.value.data == {"minimum": "101000.00"}
+    assert _words(ctx) == SNAPSHOT_REFUSED
+    # a rejection a concurrent bid could turn (the leader outbid meanwhile) is decided again under the lock
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(BidRejected) as self_raise:
+        bid(auction, a, "101000", 3)
+    assert self_raise.value.code == rules.SELF_RAISE
+    assert _words(ctx) == [*SNAPSHOT_REFUSED, "BEGIN IMMEDIATE", "SELECT", "SELECT", "ROLLBACK"]
+
+    # SQLite refuses the write of a stale snapshot at once (SQLITE_BUSY_SNAPSHOT): the bid
+    # is placed again under the write lock, and only that attempt is written
+    real_insert, refused = ledger_sql.insert_bids, []
+
+    def insert_once_refused(cursor, bids):
+        if not refused:
+            refused.append(bids)
+            cause = sqlite3.OperationalError("database is locked")
+            cause.sqlite_errorcode = 517  # type: ignore[attr-defined]
+            raise OperationalError("database is locked") from cause
+        return real_insert(cursor, bids)
+
+    monkeypatch.setattr(ledger_sql, "insert_bids", insert_once_refused)
+    with CaptureQueriesContext(connection) as ctx:
+        placed = bid(auction, b, "101000", 4)
+    assert refused and placed.seq == 2
+    assert _words(ctx) == [*SNAPSHOT_REFUSED, "BEGIN IMMEDIATE", "SELECT", "SELECT", "INSERT", "UPDATE", "COMMIT"]
+    assert list(Bid.objects.filter(auction=auction).values_list("seq", flat=True).order_by("seq")) == [1, 2]
+    assert verify_auction(auction.pk).ok
+
+    # any other database error is not retried
+    def insert_broken(cursor, bids):
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(ledger_sql, "insert_bids", insert_broken)
+    with pytest.raises(OperationalError, match="disk I/O"):
+        bid(auction, a, "102000", 5)
+    assert Auction.objects.get(pk=auction.pk).seq == 2

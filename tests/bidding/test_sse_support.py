@@ -23,7 +23,7 @@ from exchange.core import clock
 class ThreadServer:
     """uvicorn (httptools protocol, as in production) on a free loopback port, in a thread."""
 
-    def __init__(self, *, static: bool = False) -> None:
+    def __init__(self, *, static: bool = False, native_bids: bool = True, wsgi_app: Any = None) -> None:
         import uvicorn
         from django.contrib.staticfiles.handlers import StaticFilesHandler
 
@@ -31,7 +31,9 @@ class ThreadServer:
 
         # a bridge of its own (its threads' connections are closed at the end); static files
         # from the finders when asked, as the live_server fixture serves them
-        application = build(StaticFilesHandler(django_wsgi) if static else django_wsgi)  # type: ignore[arg-type]
+        wsgi = wsgi_app or django_wsgi
+        application = build(StaticFilesHandler(wsgi) if static else wsgi, native_bids=native_bids)  # type: ignore[arg-type]
+        self.application = application
         self.bridge = application.bridge  # type: ignore[attr-defined]
 
         sock = socket.socket()

@@ -7,6 +7,8 @@ Paths and fields are stable: a mini-program or app bids through them. Reads are 
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -21,7 +23,7 @@ from exchange.api_support import errors, require_perm
 from exchange.bidding import engine, rules, selectors, services
 from exchange.bidding.errors import AuctionNotFound, InvalidAmount, LogNotPublic
 from exchange.bidding.models import Auction
-from exchange.core.errors import InvalidInput, NotFound, PermissionDenied
+from exchange.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 
 router = Router(tags=["bidding"])
 
@@ -128,6 +130,85 @@ def bid_create(request: HttpRequest, auction_id: int, payload: BidIn) -> Any:
     amount = parse_amount(payload.amount)
     bid = engine.bid_place(auction_id=auction_id, user=request.auth, amount=amount, key=payload.key)  # type: ignore[attr-defined]
     return Status(200 if getattr(bid, "replayed", False) else 201, engine.bid_public(bid))
+
+
+# --- the same endpoint without Django's request stack --------------------------------------
+# `exchange.asgi` answers `POST /{auction_id}/bids` itself when the request carries a bearer
+# token and nothing unusual (no cookie, a JSON body of the usual shape …): the hot path of a
+# hot auction. It calls `bid_native` below in a thread of the worker — the same token lookup,
+# `parse_amount` and `engine.bid_place` as `bid_create` — and must answer byte for byte what
+# the endpoint above (through ninja and the middleware) answers; tests/bidding/test_native_bids.py
+# sends every kind of input to both. Whatever it does not reproduce exactly goes to Django.
+
+MALFORMED = object()  # a body that is not JSON: ninja answers 400 (after authentication)
+_LIMIT = 64 * 1024  # larger bodies go through Django (its upload limits apply)
+_BIG = 2**63
+
+
+def native_bid_payload(raw: bytes) -> Any:
+    """The body of a bid as the native path takes it: a dict with "amount" and/or "key"
+    (a missing field is answered 422 as ninja does), MALFORMED for text that is not JSON,
+    or None when pydantic / the API guard would treat it in a way this does not reproduce
+    (control characters, another JSON shape, booleans, nulls, nested values, …): the request
+    then goes to Django."""
+    if not raw or len(raw) > _LIMIT or b"\x00" in raw or b"\\u0000" in raw:
+        return None  # empty body: ninja's own "field required" shape; NUL: the API guard's 422
+    try:
+        data = json.loads(raw)
+    except Exception:  # as ninja's parser: any failure is a 400
+        return MALFORMED
+    if type(data) is not dict:
+        return None
+    out: dict[str, Any] = {}
+    if "amount" in data:
+        amount = data["amount"]
+        kind = type(amount)
+        if kind is int:
+            if not -_BIG < amount < _BIG:
+                return None
+        elif kind is float:
+            if not math.isfinite(amount):
+                return None
+        elif kind is not str or not _text(amount):
+            return None  # bool, None, lists, objects: pydantic's own coercions and messages
+        out["amount"] = amount
+    if "key" in data:
+        key = data["key"]
+        if type(key) is not str or not _text(key):
+            return None
+        out["key"] = key
+    return out
+
+
+def _text(value: str) -> bool:
+    """Plain text pydantic takes as it is (no lone surrogates)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def bid_native(*, auction_id: int, token: str, payload: Any) -> tuple[int, dict[str, Any]]:
+    """(status, body) of `POST /{auction_id}/bids` for a bearer token, as `bid_create` through
+    ninja answers it: authentication first (401), then the body (400, 422), then the bid."""
+    user = account_services.api_token_authenticate(raw=token)
+    if not user:  # exchange.api: the AuthenticationError handler
+        return 401, {"code": "unauthenticated", "message": _("请先登录或提供有效的令牌。")}
+    if payload is MALFORMED:  # exchange.api: the HttpError(400) handler
+        return 400, {"code": "bad_request", "message": _("请求格式有误（无法解析请求内容）。")}
+    missing = [name for name in ("amount", "key") if name not in payload]
+    if missing:  # exchange.api: the validation error handler, with pydantic's own message
+        errors_ = [{"loc": ["body", "payload", name], "msg": "Field required"} for name in missing]
+        return 422, {"code": "invalid", "message": _("请求参数有误。"), "errors": errors_}
+    try:
+        amount = parse_amount(payload["amount"])
+        bid = engine.bid_place(auction_id=auction_id, user=user, amount=amount, key=payload["key"])
+    except DomainError as exc:  # exchange.api: the DomainError handler
+        return exc.status, exc.as_dict()
+    return (200 if getattr(bid, "replayed", False) else 201), engine.bid_public(bid)
 
 
 @router.get("/{auction_id}/bids", auth=None, response={200: list[BidOut], **errors(404, 422)})

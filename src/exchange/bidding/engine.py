@@ -5,22 +5,29 @@ first (`select_for_update` on PostgreSQL; on SQLite every transaction is `BEGIN
 IMMEDIATE`, which serialises all writers), the server time is read *after* the lock (so
 seq order = time order), the pure rules decide, and the result is written with narrow
 statements. Events leave through `transaction.on_commit`, never from inside the lock.
+A bid on SQLite is first decided on a snapshot and takes the write lock only to be
+written (see the comment above `bid_place`).
 
 Statements of an accepted bid (see tests/bidding/test_engine.py, which counts them):
 lock the auction (1), the bidder with its prior bid under the same key (2), insert the
-bid(s) (3), update the auction (4); on SQLite plus the `BEGIN IMMEDIATE` (5).
+bid(s) (3), update the auction (4), with `BEGIN` (`BEGIN DEFERRED` / `BEGIN IMMEDIATE`
+on SQLite) and `COMMIT`: 6.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import logging
-from collections.abc import Iterable
+import os
+import threading
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -74,6 +81,75 @@ def _locked(auction_id: int) -> Auction:
 
 # --- bids ------------------------------------------------------------------------------
 
+# SQLite has one writer at a time, so a bid is placed in two steps there (D5):
+#
+# 1. optimistically, in a *deferred* transaction: the reads see a consistent snapshot (in
+#    WAL mode readers never wait), the rules decide; a final rejection (see _FINAL) is
+#    answered from that snapshot without ever taking the write lock — in a hot auction
+#    nearly every request is one (bid_too_low) — and an accepted bid is written in the same
+#    transaction. SQLite refuses that write at once (SQLITE_BUSY, no waiting) if another
+#    writer holds the lock or committed since the snapshot; then
+# 2. the bid is placed again under the write lock (`BEGIN IMMEDIATE`), after its turn in
+#    the queue of bid writers (_writer_queue): SQLite's busy handler polls with sleeps of
+#    1, 2, 5, 10 … 100 ms, so a writer that waits there may sleep long after the lock was
+#    released (and one process's writers can starve the other's); queued on a lock (the
+#    threads of a process) and an flock (the processes on one database file), each gets
+#    the write lock the moment the previous one has committed.
+#
+# Both steps give the answers of a serial execution: a written bid's snapshot was the
+# latest state (nobody committed in between), so its server time, read after the snapshot,
+# still orders it after every earlier bid; a final rejection stays true in every later
+# state (prices only rise; a maximum, a qualification, a sealed quote, a closed session do
+# not change back), so it is the answer the request would have had at its snapshot's place
+# in the serial order. Rejections that a concurrent bid could turn (self_raise,
+# not_multiple_of_increment, a deadline, a pause) are decided again under the lock.
+# PostgreSQL locks the auction row (`SELECT … FOR UPDATE`): one step.
+
+
+class _WriterQueue:
+    """The queue of bid writers on one SQLite file: a thread lock per process, and across
+    the processes an exclusive flock of `<database>-bidqueue` (an in-memory database has
+    one process). Only the order of waiting changes: SQLite's own lock still guards the
+    data (the clock's closes and other writers take it without queueing here)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[str, tuple[int, int]] = {}  # lock file → (pid, fd): reopened after a fork
+
+    @contextlib.contextmanager
+    def __call__(self, conn: Any) -> Iterator[None]:
+        with self._lock:
+            fd = self._fd(conn)
+            if fd is None:
+                yield
+                return
+            fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def _fd(self, conn: Any) -> int | None:
+        if conn.is_in_memory_db():
+            return None
+        path = f"{conn.settings_dict['NAME']}-bidqueue"
+        pid = os.getpid()
+        known = self._files.get(path)
+        if known is not None and known[0] == pid:
+            return known[1]
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._files[path] = (pid, fd)
+        return fd
+
+
+_writer_queue = _WriterQueue()
+_FINAL = frozenset({rules.BID_TOO_LOW, rules.NOT_QUALIFIED, rules.ABOVE_MAX, rules.SEALED_ALREADY_BID})
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+
+class _Retry(Exception):
+    """The snapshot cannot decide this bid: place it under the write lock."""
+
 
 MAX_ROW_ID = 2**63 - 1  # the largest primary key a 64-bit integer column holds
 
@@ -82,11 +158,12 @@ def bid_place(*, auction_id: int, user: Any, amount: Decimal, key: str) -> Bid:
     """Place a bid (in proxy mode: set a hidden maximum) and return the caller's bid.
 
     One transaction, serialised per auction; the server time of the bid is read under the
-    lock. Idempotent on `key` per bidder: the same key with the same amount returns the
-    original bid (even after the auction closed); with another amount raises KeyReused.
-    Raises BidRejected (the rule's code), InvalidAmount, AuctionNotFound; on any of them
-    nothing is written. After commit publishes one "bid" event per appended bid (and
-    "closed" when a Dutch taker ends the auction).
+    lock (on SQLite: after the snapshot it is decided on, see above). Idempotent on `key`
+    per bidder: the same key with the same amount returns the original bid (even after the
+    auction closed); with another amount raises KeyReused. Raises BidRejected (the rule's
+    code), InvalidAmount, AuctionNotFound; on any of them nothing is written. After commit
+    publishes one "bid" event per appended bid (and "closed" when a Dutch taker ends the
+    auction).
     """
     if (
         not isinstance(amount, Decimal)
@@ -99,70 +176,108 @@ def bid_place(*, auction_id: int, user: Any, amount: Decimal, key: str) -> Bid:
         raise InvalidInput(_("幂等键须为 1–64 个字符。"), field="key")
     if not 0 < auction_id <= MAX_ROW_ID:  # the raw SQL below would overflow the database integer
         raise errors.AuctionNotFound()
-    with transaction.atomic(), connection.cursor() as cursor:
-        loaded = ledger_sql.lock_auction(cursor, auction_id)  # 1: the auction (row lock on PostgreSQL)
-        if loaded is None:
-            raise errors.AuctionNotFound()
-        auction, leader_no = loaded
-        now = clock.now()  # read under the lock: seq order is time order
-        user_id = getattr(user, "pk", None) or 0
-        bidder = ledger_sql.load_bidder(  # 2: the bidder and its earlier bid under this key
-            cursor, auction_id=auction_id, user_id=user_id, key=key, sealed=auction.mode == rules.SEALED
+    user_id = getattr(user, "pk", None) or 0
+    conn = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy is a thread-local lookup
+    if conn.vendor != "sqlite" or conn.in_atomic_block:
+        # PostgreSQL (row lock), or inside the caller's transaction (which may already hold
+        # SQLite's write lock: queueing for it here could deadlock)
+        with transaction.atomic(), conn.cursor() as cursor:
+            return _place(cursor, auction_id, user_id, amount, key, snapshot=False)
+    try:
+        with _deferred_atomic(conn), conn.cursor() as cursor:
+            return _place(cursor, auction_id, user_id, amount, key, snapshot=True)
+    except _Retry:
+        pass
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlite_errorcode", 0) & 0xFF not in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            raise
+    with _writer_queue(conn), transaction.atomic(), conn.cursor() as cursor:
+        return _place(cursor, auction_id, user_id, amount, key, snapshot=False)
+
+
+@contextlib.contextmanager
+def _deferred_atomic(conn: Any) -> Iterator[None]:
+    """An outermost atomic block that starts with `BEGIN DEFERRED` (the settings make every
+    other transaction on SQLite `BEGIN IMMEDIATE`)."""
+    conn.ensure_connection()  # connecting sets the mode from the settings
+    mode = conn.transaction_mode
+    conn.transaction_mode = "DEFERRED"
+    try:
+        with transaction.atomic():
+            conn.transaction_mode = mode
+            yield
+    finally:
+        conn.transaction_mode = mode
+
+
+def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str, *, snapshot: bool) -> Bid:
+    """The bid inside its transaction (see bid_place). `snapshot`: a deferred transaction
+    on SQLite, which answers only what no concurrent bid can change (else raises _Retry)."""
+    loaded = ledger_sql.lock_auction(cursor, auction_id)  # 1: the auction (row lock on PostgreSQL)
+    if loaded is None:
+        raise errors.AuctionNotFound()
+    auction, leader_no = loaded
+    now = clock.now()  # read under the lock (or after the snapshot): seq order is time order
+    bidder = ledger_sql.load_bidder(  # 2: the bidder and its earlier bid under this key
+        cursor, auction_id=auction_id, user_id=user_id, key=key, sealed=auction.mode == rules.SEALED
+    )
+    if bidder is not None and bidder.prior_id is not None:
+        prior = Bid.objects.get(pk=bidder.prior_id)
+        requested = prior.max_amount if prior.max_amount is not None else prior.amount
+        if requested != amount:
+            raise errors.KeyReused()
+        prior.replayed = True  # type: ignore[attr-defined]  # the API answers 200, not 201
+        return prior
+    who = (
+        rules.Bidder(bidder.id, bidder.bidder_no, qualified=bidder.qualified, rank=bidder.rank, has_bid=bidder.has_bid)
+        if bidder is not None
+        else rules.Bidder(0, "", qualified=False)
+    )
+    decision = rules.evaluate_bid(auction.state(leader_no=leader_no), who, amount, now)
+    if not decision.accepted:
+        if snapshot and not (
+            decision.reason in _FINAL
+            or (decision.reason == rules.IS_CLOSED and auction.status in (Status.CLOSED, Status.CANCELLED))
+        ):
+            raise _Retry()
+        raise errors.rejection(decision)
+    assert bidder is not None
+    new = decision.state
+    prev_hash = auction.head_hash or genesis_hash(auction_id)
+    rows: list[Bid] = []
+    mine: Bid | None = None
+    for nb in decision.bids:
+        h = bid_hash(prev_hash=prev_hash, seq=nb.seq, bidder_no=nb.bidder_no, amount=nb.amount, accepted_at=nb.at)
+        own = nb.bidder_id == bidder.id and mine is None
+        row = Bid(
+            auction_id=auction_id,
+            seq=nb.seq,
+            bidder_id=nb.bidder_id,
+            bidder_no=nb.bidder_no,
+            amount=nb.amount,
+            max_amount=amount if own and auction.mode == rules.PROXY else None,
+            kind=nb.kind,
+            key=key if own else None,
+            accepted_at=nb.at,
+            ends_at=new.ends_at,
+            prev_hash=prev_hash,
+            hash=h,
         )
-        if bidder is not None and bidder.prior_id is not None:
-            prior = Bid.objects.get(pk=bidder.prior_id)
-            requested = prior.max_amount if prior.max_amount is not None else prior.amount
-            if requested != amount:
-                raise errors.KeyReused()
-            prior.replayed = True  # type: ignore[attr-defined]  # the API answers 200, not 201
-            return prior
-        who = (
-            rules.Bidder(
-                bidder.id, bidder.bidder_no, qualified=bidder.qualified, rank=bidder.rank, has_bid=bidder.has_bid
-            )
-            if bidder is not None
-            else rules.Bidder(0, "", qualified=False)
-        )
-        decision = rules.evaluate_bid(auction.state(leader_no=leader_no), who, amount, now)
-        if not decision.accepted:
-            raise errors.rejection(decision)
-        assert bidder is not None
-        new = decision.state
-        prev_hash = auction.head_hash or genesis_hash(auction_id)
-        rows: list[Bid] = []
-        mine: Bid | None = None
-        for nb in decision.bids:
-            h = bid_hash(prev_hash=prev_hash, seq=nb.seq, bidder_no=nb.bidder_no, amount=nb.amount, accepted_at=nb.at)
-            own = nb.bidder_id == bidder.id and mine is None
-            row = Bid(
-                auction_id=auction_id,
-                seq=nb.seq,
-                bidder_id=nb.bidder_id,
-                bidder_no=nb.bidder_no,
-                amount=nb.amount,
-                max_amount=amount if own and auction.mode == rules.PROXY else None,
-                kind=nb.kind,
-                key=key if own else None,
-                accepted_at=nb.at,
-                ends_at=new.ends_at,
-                prev_hash=prev_hash,
-                hash=h,
-            )
-            mine = row if own else mine
-            rows.append(row)
-            prev_hash = h
-        ledger_sql.insert_bids(cursor, rows)  # 3: the bid(s), one statement
-        fields = {**auction.state_fields(new), "head_hash": prev_hash}
-        close = rules.evaluate_close(new, now) if auction.mode == rules.DUTCH else None
-        if close is not None:
-            fields.update(_close_fields(close, now))
-        ledger_sql.update_auction(cursor, auction_id, fields)  # 4: price, leader, deadline, head
-        public = [bid_public(row) for row in rows]
-        transaction.on_commit(lambda: _publish_bids(auction_id, public))
-        if close is not None:
-            _after_close(auction_id, close)
-        assert mine is not None
-        return mine
+        mine = row if own else mine
+        rows.append(row)
+        prev_hash = h
+    ledger_sql.insert_bids(cursor, rows)  # 3: the bid(s), one statement (SQLite: takes the write lock)
+    fields = {**auction.state_fields(new), "head_hash": prev_hash}
+    close = rules.evaluate_close(new, now) if auction.mode == rules.DUTCH else None
+    if close is not None:
+        fields.update(_close_fields(close, now))
+    ledger_sql.update_auction(cursor, auction_id, fields)  # 4: price, leader, deadline, head
+    public = [bid_public(row) for row in rows]
+    transaction.on_commit(lambda: _publish_bids(auction_id, public))
+    if close is not None:
+        _after_close(auction_id, close)
+    assert mine is not None
+    return mine
 
 
 def bid_public(bid: Bid) -> dict[str, Any]:

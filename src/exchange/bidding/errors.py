@@ -64,22 +64,34 @@ _STATUS = {
 
 
 def _message(decision: rules.Decision) -> str:
+    """The Chinese message of a rejection (only that one is translated: a hot auction
+    answers thousands of rejections a second)."""
     reason = decision.reason
-    minimum = format_yuan(decision.minimum) if decision.minimum is not None else ""
-    messages = {
-        rules.BID_TOO_LOW: _("出价低于最低可出价 %(min)s。") % {"min": minimum},
-        rules.NOT_MULTIPLE: _("出价须为当前价加整数倍加价幅度（最低 %(min)s）。") % {"min": minimum},
-        rules.ABOVE_MAX: _("出价高于上限 %(max)s。")
-        % {"max": format_yuan(decision.maximum) if decision.maximum is not None else ""},
-        rules.INVALID_AMOUNT: _("出价金额格式不正确：请输入大于零、最多两位小数的数字。"),
-        rules.NOT_QUALIFIED: _("您不是本场竞价的竞买人，不能出价。"),
-        rules.SELF_RAISE: _("您已是最高出价者，不能自行加价。"),
-        rules.NOT_OPEN: _("竞价尚未开始。"),
-        rules.IS_PAUSED: _("竞价已暂停，请等待恢复。"),
-        rules.IS_CLOSED: _("竞价已结束。"),
-        rules.SEALED_ALREADY_BID: _("一次报价每人只能报价一次，您已报价。"),
-    }
-    return messages.get(reason, _("出价未被接受。"))
+    if reason == rules.BID_TOO_LOW:
+        return _("出价低于最低可出价 %(min)s。") % {"min": _yuan(decision.minimum)}
+    if reason == rules.NOT_MULTIPLE:
+        return _("出价须为当前价加整数倍加价幅度（最低 %(min)s）。") % {"min": _yuan(decision.minimum)}
+    if reason == rules.ABOVE_MAX:
+        return _("出价高于上限 %(max)s。") % {"max": _yuan(decision.maximum)}
+    if reason == rules.INVALID_AMOUNT:
+        return _("出价金额格式不正确：请输入大于零、最多两位小数的数字。")
+    if reason == rules.NOT_QUALIFIED:
+        return _("您不是本场竞价的竞买人，不能出价。")
+    if reason == rules.SELF_RAISE:
+        return _("您已是最高出价者，不能自行加价。")
+    if reason == rules.NOT_OPEN:
+        return _("竞价尚未开始。")
+    if reason == rules.IS_PAUSED:
+        return _("竞价已暂停，请等待恢复。")
+    if reason == rules.IS_CLOSED:
+        return _("竞价已结束。")
+    if reason == rules.SEALED_ALREADY_BID:
+        return _("一次报价每人只能报价一次，您已报价。")
+    return _("出价未被接受。")
+
+
+def _yuan(value: Decimal | None) -> str:
+    return format_yuan(value) if value is not None else ""
 
 
 def rejection(decision: rules.Decision) -> BidRejected:

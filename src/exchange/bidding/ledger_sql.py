@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Field
+from django.db.models.base import DEFERRED
 
 from exchange.bidding.models import Auction, AuctionBidder, Bid
 
@@ -49,7 +50,13 @@ class _Statements:
     bidder_sealed: str
     insert_one: str
     insert_values: str
-    auction_converters: tuple[tuple[Field[Any, Any], Any, tuple[Callable[..., Any], ...]], ...]
+    # the auction row: where each selected column goes in the model's constructor, and the
+    # converters (database value → Python) of the columns that have any
+    auction_slots: tuple[int, ...]
+    auction_template: tuple[Any, ...]
+    auction_converters: tuple[tuple[int, Any, tuple[Callable[..., Any], ...]], ...]
+    bid_fields: tuple[Field[Any, Any], ...]
+    auction_columns: dict[str, tuple[Field[Any, Any], str]]  # attname → field, "quoted column" = %s
 
 
 @cache
@@ -70,20 +77,27 @@ def _statements(vendor: str) -> _Statements:
     sealed = f", EXISTS(SELECT 1 FROM {_q(b)} s WHERE s.{_q('bidder_id')} = x.{_q('id')})"
     bid_cols = ", ".join(_q(_field(Bid, n).column) for n in BID_FIELDS)
     placeholders = "(" + ", ".join(["%s"] * len(BID_FIELDS)) + ")"
+    concrete = [f.attname for f in Auction._meta.concrete_fields]
     converters = []
-    for name in AUCTION_FIELDS:
+    for i, name in enumerate(AUCTION_FIELDS):
         f = _field(Auction, name)
         col = f.get_col(a)
-        converters.append(
-            (f, col, tuple(connection.ops.get_db_converters(col)) + tuple(cast(Any, f).get_db_converters(connection)))
-        )
+        convs = tuple(connection.ops.get_db_converters(col)) + tuple(cast(Any, f).get_db_converters(connection))
+        if convs:
+            converters.append((i, col, convs))
     return _Statements(
         lock_auction=lock,
         bidder=base + where,
         bidder_sealed=base + sealed + where,
         insert_one=f"INSERT INTO {_q(b)} ({bid_cols}) VALUES ",
         insert_values=placeholders,
+        auction_slots=tuple(concrete.index(n) for n in AUCTION_FIELDS),
+        auction_template=tuple(DEFERRED for _ in concrete),
         auction_converters=tuple(converters),
+        bid_fields=tuple(_field(Bid, n) for n in BID_FIELDS),
+        auction_columns={
+            f.attname: (f, f"{_q(f.column)} = %s") for f in Auction._meta.concrete_fields if not f.primary_key
+        },
     )
 
 
@@ -98,27 +112,33 @@ class BidderRow:
 
 
 def lock_auction(cursor: Any, auction_id: int) -> tuple[Auction, str] | None:
-    """Load (and on PostgreSQL row-lock) the auction; returns it with the leader's 竞买号."""
-    st = _statements(connection.vendor)
+    """Load (and on PostgreSQL row-lock) the auction; returns it with the leader's 竞买号.
+    The other columns of the model are deferred (none is read on the bid path)."""
+    db = cursor.db  # the connection itself, not the thread-local proxy (this is the hot path)
+    st = _statements(db.vendor)
     cursor.execute(st.lock_auction, [auction_id])
     row = cursor.fetchone()
     if row is None:
         return None
-    values: dict[str, Any] = {}
-    for (field, col, convs), raw in zip(st.auction_converters, row, strict=False):
-        value = raw
+    values = list(row)
+    for i, col, convs in st.auction_converters:
+        value = values[i]
         if value is not None:
             for conv in convs:
-                value = conv(value, col, connection)
-        values[field.attname] = value
-    auction = Auction(**values)
+                value = conv(value, col, db)
+            values[i] = value
+    args = list(st.auction_template)
+    for slot, value in zip(st.auction_slots, values, strict=False):
+        args[slot] = value
+    model: Any = Auction  # positional arguments, as Model.from_db builds a row with deferred fields
+    auction: Auction = model(*args)
     auction._state.adding = False
-    auction._state.db = "default"
+    auction._state.db = db.alias
     return auction, row[-1] or ""
 
 
 def load_bidder(cursor: Any, *, auction_id: int, user_id: int, key: str, sealed: bool) -> BidderRow | None:
-    st = _statements(connection.vendor)
+    st = _statements(cursor.db.vendor)
     cursor.execute(st.bidder_sealed if sealed else st.bidder, [key, auction_id, user_id])
     row = cursor.fetchone()
     if row is None:
@@ -128,27 +148,30 @@ def load_bidder(cursor: Any, *, auction_id: int, user_id: int, key: str, sealed:
 
 def insert_bids(cursor: Any, bids: Sequence[Bid]) -> None:
     """One INSERT for all the bids of a decision; sets their primary keys (RETURNING)."""
-    st = _statements(connection.vendor)
-    fields = [_field(Bid, n) for n in BID_FIELDS]
+    db = cursor.db
+    st = _statements(db.vendor)
     params: list[Any] = []
     for bid in bids:
-        params.extend(f.get_db_prep_save(getattr(bid, f.attname), connection) for f in fields)
-    sql = st.insert_one + ", ".join([st.insert_values] * len(bids)) + f" RETURNING {_q('id')}"
+        params.extend(f.get_db_prep_save(getattr(bid, f.attname), db) for f in st.bid_fields)
+    sql = st.insert_one + ", ".join([st.insert_values] * len(bids)) + f" RETURNING {db.ops.quote_name('id')}"
     cursor.execute(sql, params)
     for bid, (pk,) in zip(bids, cursor.fetchall(), strict=True):
         bid.pk = pk
         bid._state.adding = False
-        bid._state.db = "default"
+        bid._state.db = db.alias
 
 
 def update_auction(cursor: Any, auction_id: int, changes: dict[str, Any]) -> None:
     """One UPDATE of the auction's live columns (attnames → values) and version + 1."""
+    db = cursor.db
+    columns = _statements(db.vendor).auction_columns
     sets, params = [], []
     for attname, value in changes.items():
-        f = _field(Auction, attname)
-        sets.append(f"{_q(f.column)} = %s")
-        params.append(f.get_db_prep_save(value, connection))
-    sets.append(f"{_q('version')} = {_q('version')} + 1")
+        f, assignment = columns[attname]
+        sets.append(assignment)
+        params.append(f.get_db_prep_save(value, db))
+    q = db.ops.quote_name
+    sets.append(f"{q('version')} = {q('version')} + 1")
     cursor.execute(
-        f"UPDATE {_q(Auction._meta.db_table)} SET {', '.join(sets)} WHERE {_q('id')} = %s", [*params, auction_id]
+        f"UPDATE {q(Auction._meta.db_table)} SET {', '.join(sets)} WHERE {q('id')} = %s", [*params, auction_id]
     )
