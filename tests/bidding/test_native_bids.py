@@ -33,7 +33,14 @@ pytestmark = pytest.mark.xdist_group("bidding-sse")
 def servers(django_db_serialized_rollback, transactional_db, settings, tmp_path):
     settings.REDIS_URL = ""
     settings.BIDDING_EVENTS_DIR = str(tmp_path / "ev")
-    with ThreadServer() as native, ThreadServer(native_bids=False) as django:
+    from django.core.handlers.wsgi import WSGIHandler
+
+    # a Django stack of its own per test: middleware reads settings when it is loaded, and a
+    # stack loaded during another test (e.g. with HTTPS enforced) would answer differently
+    with (
+        ThreadServer(wsgi_app=WSGIHandler()) as native,
+        ThreadServer(wsgi_app=WSGIHandler(), native_bids=False) as django,
+    ):
         yield native, django
     sse.hub.stop()
 
@@ -310,6 +317,8 @@ def test_behind_an_https_proxy(world, settings):
     # given HTTPS enforced as settings.py does with HTTPS=true, and servers started after that
     # (Django's middleware reads these settings when it is loaded)
     from django.core.handlers.wsgi import WSGIHandler
+
+    import exchange.asgi  # noqa: F401  (its module-level Django stack must be built with the normal settings)
 
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     settings.SECURE_SSL_REDIRECT = True
