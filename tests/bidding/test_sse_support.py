@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -184,3 +185,30 @@ def bid_war(auction_id: int, people: list[AuctionBidder], n: int, start: Decimal
         bid = engine.bid_place(auction_id=auction_id, user=who.user, amount=start + step * i, key=f"k{time.time_ns()}")
         seqs.append(bid.seq)
     return seqs
+
+
+@contextmanager
+def clock_thread() -> Iterator[None]:
+    """Stands in for the clock process in browser tests: closes due auctions every 0.25 s.
+    The test database may be SQLite's shared in-memory one, whose table locks are not
+    retried by busy_timeout: a tick that meets a writer just tries again at the next tick."""
+    from django.db import OperationalError, close_old_connections
+
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(0.25):
+            try:
+                engine.auction_close_due(now=clock.now())
+            except OperationalError:
+                pass
+            finally:
+                close_old_connections()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        t.join(timeout=5)

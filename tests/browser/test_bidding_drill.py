@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError, close_old_connections
 from django.test import Client
 
 from exchange.bidding import engine, rules, services
 from exchange.bidding.models import Auction, AuctionBidder
 from exchange.core import clock
-from tests.bidding.test_sse_support import ThreadServer
+from tests.bidding.test_sse_support import ThreadServer, clock_thread
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.xdist_group("bidding-browser")
@@ -37,31 +33,6 @@ def asgi_server(django_db_serialized_rollback, transactional_db, settings, tmp_p
     from exchange.bidding import sse
 
     sse.hub.stop()
-
-
-@contextmanager
-def clock_thread() -> Iterator[None]:
-    """Stands in for the clock process: closes due auctions every 0.25 s. The test database
-    is SQLite's shared in-memory one, whose table locks are not retried by busy_timeout:
-    a tick that meets a writer just tries again at the next tick."""
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.wait(0.25):
-            try:
-                engine.auction_close_due(now=clock.now())
-            except OperationalError:
-                pass
-            finally:
-                close_old_connections()
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        t.join(timeout=5)
 
 
 def logged_in_context(browser, server: ThreadServer, user, **options):  # type: ignore[no-untyped-def]

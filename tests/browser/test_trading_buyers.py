@@ -8,21 +8,15 @@ live stream; a thread stands in for the clock process (auction close)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from django.db import OperationalError, close_old_connections
 
 from exchange.accounts.models import User
 from exchange.bidding import engine
 from exchange.bidding.models import Auction
-from exchange.core import clock
 from exchange.listings.models import Notice
 from exchange.trading import services
 from exchange.trading.models import Application, Status
-from tests.bidding.test_sse_support import ThreadServer
+from tests.bidding.test_sse_support import ThreadServer, clock_thread
 from tests.browser import journey_steps_trading as steps
 
 pytestmark = pytest.mark.xdist_group("bidding-browser")
@@ -42,29 +36,6 @@ def asgi_server(django_db_serialized_rollback, transactional_db, settings, tmp_p
     from exchange.bidding import sse
 
     sse.hub.stop()
-
-
-@contextmanager
-def clock_thread() -> Iterator[None]:
-    """Stands in for the clock process: opens and closes due auctions every 0.25 s."""
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.wait(0.25):
-            try:
-                engine.auction_close_due(now=clock.now())
-            except OperationalError:
-                pass
-            finally:
-                close_old_connections()
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        t.join(timeout=5)
 
 
 def test_three_buyers_two_qualified_bid_and_the_winner_is_marked(browser, asgi_server, shot, tmp_path):

@@ -26,7 +26,6 @@ import importlib
 import io
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -35,7 +34,6 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, close_old_connections
 
 from exchange.accounts.models import User
 from exchange.bidding import engine
@@ -51,7 +49,7 @@ from exchange.settlement import services as settlement
 from exchange.settlement.models import CreditEvent, DepositInstruction, PaymentItem, PricePlan, StatementLine
 from exchange.trading import services as trading
 from exchange.trading.models import Application, Outcome, Status
-from tests.bidding.test_sse_support import ThreadServer
+from tests.bidding.test_sse_support import ThreadServer, clock_thread
 from tests.browser import journey_steps_deals as deal_steps
 from tests.browser import journey_steps_trading as steps
 from tests.listings import factories as lf
@@ -86,29 +84,6 @@ def server(django_db_serialized_rollback, transactional_db, settings, tmp_path) 
     from exchange.bidding import sse
 
     sse.hub.stop()
-
-
-@contextmanager
-def clock_thread() -> Iterator[None]:
-    """Stands in for the clock process: opens and closes due auctions every 0.25 s."""
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.wait(0.25):
-            try:
-                engine.auction_close_due(now=clock.now())
-            except OperationalError:
-                pass
-            finally:
-                close_old_connections()
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        t.join(timeout=5)
 
 
 def user(phone: str) -> User:
