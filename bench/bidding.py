@@ -209,7 +209,9 @@ GUNICORN = (  # the foundation's web line, for comparison (no event streams unde
 
 
 class Server:
-    def __init__(self, env: dict[str, str], port: int, workers: int, kind: str = "procfile") -> None:
+    def __init__(
+        self, env: dict[str, str], port: int, workers: int, kind: str = "procfile", log_name: str = "server.log"
+    ) -> None:
         line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
         self.command = line.split(":", 1)[1].strip() if kind == "procfile" else GUNICORN
         self.env = {**env, "WEB_BIND": f"127.0.0.1:{port}", "WEB_WORKERS": str(workers)}
@@ -218,7 +220,7 @@ class Server:
         self.peak_rss = 0
         self.rss_now = 0
         self._stop = threading.Event()
-        self.log = open(Path(env["BIDDING_EVENTS_DIR"]).parent / "server.log", "wb")  # noqa: SIM115
+        self.log = open(Path(env["BIDDING_EVENTS_DIR"]).parent / log_name, "wb")  # noqa: SIM115
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -238,7 +240,10 @@ class Server:
 
     def pids(self) -> list[int]:
         assert self.proc is not None
-        pgid = os.getpgid(self.proc.pid)
+        try:
+            pgid = os.getpgid(self.proc.pid)
+        except ProcessLookupError:  # killed (crash scenario), not yet restarted
+            return []
         out = []
         for d in os.listdir("/proc"):
             if d.isdigit():
@@ -252,16 +257,20 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time consumed so far by the server processes (load-independent)."""
-        total = 0
+        return sum(self.cpu_per_process().values())
+
+    def cpu_per_process(self) -> dict[int, float]:
+        """CPU seconds so far of each server process (pid → s): how evenly the work is spread."""
+        out = {}
         for pid in self.pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+                out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
             except (OSError, ValueError, IndexError):
                 pass
-        return total / os.sysconf("SC_CLK_TCK")
+        return out
 
-    def connections_per_process(self) -> list[int]:
+    def connections_per_process(self, port: int | None = None) -> list[int]:
         """Established client connections held by each server process (largest first): the
         workers share one listening socket and the kernel hands a burst of new connections
         to whichever accepts first, so 64 keep-alive bidders may split 44/20 — and the
@@ -274,7 +283,7 @@ class Server:
                 continue
             for line in lines:
                 parts = line.split()
-                if int(parts[1].rsplit(":", 1)[1], 16) == self.port and parts[3] == "01":  # ESTABLISHED
+                if int(parts[1].rsplit(":", 1)[1], 16) == (port or self.port) and parts[3] == "01":  # ESTABLISHED
                     inodes[parts[9]] = 0
         counts = []
         for pid in self.pids():
@@ -324,6 +333,144 @@ class Server:
         self.log.close()
 
 
+NGINX_CONF = """
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log warn;
+events {{ worker_connections 30000; }}
+http {{
+    client_body_temp_path {work}/nginx-body;
+    proxy_temp_path {work}/nginx-proxy;
+    fastcgi_temp_path {work}/nginx-fastcgi;
+    uwsgi_temp_path {work}/nginx-uwsgi;
+    scgi_temp_path {work}/nginx-scgi;
+    access_log {work}/nginx-access.log combined buffer=64k flush=1s;
+    upstream exchange_app {{
+        least_conn;
+{servers}
+        keepalive 256;
+    }}
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location ~ ^/api/v1/auctions/(\\d+/)?events$ {{
+            proxy_pass http://exchange_app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_buffering off;
+            proxy_cache off;
+            proxy_read_timeout 1h;
+        }}
+        location / {{
+            proxy_pass http://exchange_app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Port $remote_port;
+            proxy_redirect off;
+        }}
+    }}
+}}
+"""
+
+
+class Cluster:
+    """The multi-process production topology of docs/operations.md §4–5 on one box: `n`
+    single-worker app processes (the Procfile's web line, WEB_WORKERS=1, each on its own port)
+    behind nginx with `least_conn`, which hands each request to the app process with the
+    fewest requests in flight. The kernel's accept() cannot do that: with one listening
+    socket shared by uvicorn's workers, a burst of keep-alive connections lands unevenly
+    (44/20 of 64 in most runs) and the busier worker sets the tail. nginx keeps the access
+    log; the app processes run without theirs (WEB_ACCESS_LOG=--no-access-log)."""
+
+    def __init__(self, env: dict[str, str], port: int, workers: int) -> None:
+        self.port = port
+        self.work = Path(env["BIDDING_EVENTS_DIR"]).parent
+        quiet = {**env, "WEB_ACCESS_LOG": "--no-access-log"}
+        self.apps = [Server(quiet, port + 1 + i, 1, log_name=f"server-{i + 1}.log") for i in range(workers)]
+        servers = "\n".join(f"        server 127.0.0.1:{a.port} max_fails=0;" for a in self.apps)
+        conf = self.work / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(work=self.work, port=port, servers=servers))
+        self.nginx_cmd = ["nginx", "-p", str(self.work), "-c", str(conf), "-g", "daemon off;"]
+        self.nginx: subprocess.Popen[bytes] | None = None
+        self.peak_rss = 0
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        if shutil.which("nginx") is None:
+            raise SystemExit("--front nginx needs nginx (Debian: apt-get install nginx)")
+        if self.nginx is None:
+            self.nginx = subprocess.Popen(self.nginx_cmd, start_new_session=True)
+            threading.Thread(target=self._sample, daemon=True).start()
+        for app in self.apps:
+            app.start()
+
+    def pids(self) -> list[int]:
+        assert self.nginx is not None
+        nginx = [self.nginx.pid, *_children(self.nginx.pid)]
+        return nginx + [pid for app in self.apps if app.proc is not None for pid in app.pids()]
+
+    def cpu_per_process(self) -> dict[int, float]:
+        out = {}
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, ValueError, IndexError):
+                pass
+        return out
+
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu_per_process().values())
+
+    def connections_per_process(self) -> list[int]:
+        """nginx's upstream connections held by each app process (nginx spreads requests, not
+        connections: see the CPU split for the balance)."""
+        return [n for app in self.apps for n in app.connections_per_process()]
+
+    def rss(self) -> int:
+        total = 0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+            except OSError:
+                pass
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_rss = max(self.peak_rss, self.rss())
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL every app process (the crash scenario); nginx stays, as it would."""
+        for app in self.apps:
+            app.kill()
+
+    def reset_peak(self) -> None:
+        self.peak_rss = self.rss()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for app in self.apps:
+            app.stop()
+        if self.nginx is not None:
+            os.killpg(os.getpgid(self.nginx.pid), signal.SIGTERM)
+            self.nginx.wait(timeout=15)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 # --- load: bids -------------------------------------------------------------------------------
 class Tally:
     def __init__(self) -> None:
@@ -356,18 +503,88 @@ class Tally:
         return out
 
 
+class RawBidConnection(asyncio.Protocol):
+    """One bidder's keep-alive HTTP/1.1 connection, written by hand: aiohttp's client spent
+    0.45–0.7 ms of CPU per request, as much as the server, on the same two cores; this one
+    spends about a fifth of that, leaving the cores to the server as a client on another
+    machine would. It speaks just what the bid endpoint answers (Content-Length bodies) and
+    reconnects after the server went away (crash scenario)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.transport: Any = None
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+        self.buf = b""
+
+    async def post(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+        if self.transport is None or self.transport.is_closing():
+            loop = asyncio.get_running_loop()
+            await loop.create_connection(lambda: self, self.host, self.port)
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(
+            b"POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (path.encode(), self.host.encode(), token.encode(), len(body), body)
+        )
+        return await self.waiter
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport, self.buf = transport, b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        length = None
+        for line in self.buf[:end].split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:  # not what the bid endpoint sends
+            self._fail(ConnectionError("response without Content-Length"))
+            return
+        if len(self.buf) < end + 4 + length:
+            return
+        status = int(self.buf[9:12])
+        body, self.buf = self.buf[end + 4 : end + 4 + length], self.buf[end + 4 + length :]
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result((status, body))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self._fail(exc or ConnectionResetError("connection closed"))
+
+    def _fail(self, exc: Exception) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc)
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
+
 async def post_bid(
-    session: Any, base: str, auction_id: int, bidder: dict[str, Any], amount: Decimal, tally: Tally
+    session: Any,
+    base: str,
+    auction_id: int,
+    bidder: dict[str, Any],
+    amount: Decimal,
+    tally: Tally,
+    due: float | None = None,
 ) -> Any:
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() if due is None else due
     try:
-        async with session.post(
-            f"{base}/api/v1/auctions/{auction_id}/bids",
-            json={"amount": f"{amount:.2f}", "key": uuid.uuid4().hex},
-            headers={"Authorization": f"Bearer {bidder['token']}"},
-        ) as r:
-            body = await r.json(content_type=None)
-            status = r.status
+        if isinstance(session, RawBidConnection):
+            payload = b'{"amount": "%s", "key": "%s"}' % (f"{amount:.2f}".encode(), uuid.uuid4().hex.encode())
+            status, raw = await session.post(f"/api/v1/auctions/{auction_id}/bids", payload, bidder["token"])
+            body = json.loads(raw) if raw.startswith(b"{") else {}  # nginx's 502 page while the app is down
+        else:
+            async with session.post(
+                f"{base}/api/v1/auctions/{auction_id}/bids",
+                json={"amount": f"{amount:.2f}", "key": uuid.uuid4().hex},
+                headers={"Authorization": f"Bearer {bidder['token']}"},
+            ) as r:
+                body = await r.json(content_type=None)
+                status = r.status
     except Exception as exc:  # connection reset etc.: counted, never hidden
         tally.errors += 1
         tally.codes[type(exc).__name__] += 1
@@ -383,31 +600,50 @@ async def post_bid(
     else:
         tally.errors += 1
         tally.codes[str(status)] += 1
+        if status >= 500:
+            await asyncio.sleep(0.05)  # nginx answers 502 while the app is down: do not spin
     return status, body
 
 
-async def hot(base: str, drill: dict[str, Any], seconds: float) -> Tally:
-    import aiohttp
+async def hot(base: str, drill: dict[str, Any], seconds: float, rate: float = 0.0) -> Tally:
+    """The bidders bid as fast as the server answers (closed loop: latency then only measures
+    the queue of 64 bidders, ≈ 64 / throughput), or, with `rate`, together at that many
+    requests per second on a fixed schedule (open loop: bidder i sends at i/rate, then every
+    64/rate s; a request's latency counts from its scheduled time, so a server that falls
+    behind is charged for the wait — no coordinated omission)."""
 
     tally = Tally()
     inc = Decimal("100.00")
     known = {"price": Decimal("100000.00") - inc}
     end = time.monotonic() + seconds
+    n = len(drill["bidders"])
+    start = time.perf_counter() + 0.05
 
     async def bidder(b: dict[str, Any], session: Any) -> None:
+        i = drill["bidders"].index(b)
+        k = 0
         while time.monotonic() < end:
+            due = None
+            if rate:
+                due = start + (k * n + i) / rate
+                k += 1
+                if (wait := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
             amount = known["price"] + inc * random.choice((1, 1, 2))
-            status, body = await post_bid(session, base, drill["auction_id"], b, amount, tally)
+            status, body = await post_bid(session, base, drill["auction_id"], b, amount, tally, due)
             if status == 201:
                 known["price"] = max(known["price"], Decimal(body["amount"]))
             elif body and body.get("minimum"):
                 known["price"] = max(known["price"], Decimal(body["minimum"]) - inc)
 
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        t0 = time.monotonic()
-        await asyncio.gather(*(bidder(b, session) for b in drill["bidders"]))
-        tally.elapsed = time.monotonic() - t0  # type: ignore[attr-defined]
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    connections = [RawBidConnection(host, int(port)) for _ in drill["bidders"]]
+    t0 = time.monotonic()
+    await asyncio.gather(*(bidder(b, c) for b, c in zip(drill["bidders"], connections, strict=True)))
+    tally.elapsed = time.monotonic() - t0  # type: ignore[attr-defined]
+    for c in connections:
+        if c.transport is not None:
+            c.transport.close()
     return tally
 
 
@@ -438,7 +674,7 @@ async def many(base: str, drills: list[dict[str, Any]], seconds: float, in_fligh
     return tally
 
 
-async def crash(base: str, drill: dict[str, Any], seconds: float, server: Server) -> tuple[Tally, float]:
+async def crash(base: str, drill: dict[str, Any], seconds: float, server: Server | Cluster) -> tuple[Tally, float]:
     """A bid storm on one auction; a third of the way in, every server process is killed
     (SIGKILL) and the server restarted. Every acknowledged bid must be in the log."""
 
@@ -527,7 +763,7 @@ class WatcherProtocol(asyncio.Protocol):
 
 
 async def watch(
-    base: str, drill: dict[str, Any], watchers: int, bids: int, interval: float, server: Server
+    base: str, drill: dict[str, Any], watchers: int, bids: int, interval: float, server: Server | Cluster
 ) -> tuple[dict[str, Any], list[Any]]:
     import aiohttp
 
@@ -635,6 +871,16 @@ def main() -> None:
     parser.add_argument(
         "--server", choices=["procfile", "gunicorn"], default="procfile", help="gunicorn: compare bids only"
     )
+    parser.add_argument(
+        "--front",
+        choices=["nginx", "none"],
+        default="nginx" if shutil.which("nginx") else "none",
+        help="nginx: --workers single-worker app processes behind nginx least_conn (production, docs/operations.md);"
+        " none: the web line alone with --workers uvicorn workers (make run). Default: nginx when installed",
+    )
+    parser.add_argument(
+        "--rates", default="1000,1500,2000", help="hot: also run at these fixed request rates (open loop); '' = none"
+    )
     parser.add_argument("--scenarios", default="hot,many,crash,watch")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--bidders", type=int, default=64)
@@ -681,26 +927,49 @@ def main() -> None:
 
     connections.close_all()
 
-    server = Server(env, args.port, args.workers, args.server)
+    server: Server | Cluster
+    if args.front == "nginx" and args.server == "procfile":
+        server = Cluster(env, args.port, args.workers)
+    else:
+        server = Server(env, args.port, args.workers, args.server)
+    results["front"] = args.front if args.server == "procfile" else "none"
     server.start()
     base = f"http://127.0.0.1:{args.port}"
     acks: list[tuple[int, int, str, str, str]] = []
     try:
-        print(f"  server up: {len(server.pids())} processes, RSS {server.rss() / 2**20:.0f} MiB")
+        front = f"{args.workers} app processes behind nginx" if isinstance(server, Cluster) else "uvicorn alone"
+        print(f"  server up ({front}): {len(server.pids())} processes, RSS {server.rss() / 2**20:.0f} MiB")
         if hot_drill:
-            server.reset_peak()
-            cpu0, client0 = server.cpu_seconds(), client_cpu_seconds()
-            split: list[list[int]] = []
-            timer = threading.Timer(args.seconds / 2, lambda: split.append(server.connections_per_process()))
-            timer.start()
-            tally = asyncio.run(hot(base, hot_drill, args.seconds))
-            timer.cancel()
-            results["hot"] = tally.report(tally.elapsed, f"(a) hot auction, {args.bidders} bidders")  # type: ignore[attr-defined]
-            results["hot"]["connections_per_worker"] = split[0] if split else []
-            print(f"     bidders' connections per worker: {results['hot']['connections_per_worker']}")
-            results["hot"]["peak_rss_mib"] = round(server.peak_rss / 2**20)
-            results["hot"].update(cpu_report(server.cpu_seconds() - cpu0, tally, client_cpu_seconds() - client0))
-            acks += tally.acks
+            results["hot_paced"] = []
+            for rate in [0.0] + [float(r) for r in args.rates.split(",") if r]:
+                server.reset_peak()
+                cpu0, client0 = server.cpu_seconds(), client_cpu_seconds()
+                per0 = server.cpu_per_process()
+                split: list[list[int]] = []
+                timer = threading.Timer(args.seconds / 2, lambda s=split: s.append(server.connections_per_process()))
+                timer.start()
+                tally = asyncio.run(hot(base, hot_drill, args.seconds, rate))
+                timer.cancel()
+                how = f"at {rate:.0f} req/s offered" if rate else "as fast as answered"
+                out = tally.report(tally.elapsed, f"(a) hot auction, {args.bidders} bidders, {how}")  # type: ignore[attr-defined]
+                out["offered_req_s"] = rate or None
+                out["connections_per_worker"] = split[0] if split else []
+                per = server.cpu_per_process()
+                out["cpu_split_s"] = sorted(
+                    (round(per[p] - per0.get(p, 0.0), 1) for p in per if per[p] - per0.get(p, 0.0) >= 0.1),
+                    reverse=True,
+                )
+                print(
+                    f"     connections per app process: {out['connections_per_worker']};"
+                    f" CPU seconds per server process: {out['cpu_split_s']}"
+                )
+                out["peak_rss_mib"] = round(server.peak_rss / 2**20)
+                out.update(cpu_report(server.cpu_seconds() - cpu0, tally, client_cpu_seconds() - client0))
+                acks += tally.acks
+                if rate:
+                    results["hot_paced"].append(out)
+                else:
+                    results["hot"] = out
         if many_drills:
             server.reset_peak()
             cpu0, client0 = server.cpu_seconds(), client_cpu_seconds()

@@ -261,3 +261,17 @@ def test_token_use_is_stamped_at_most_every_five_minutes_and_inactive_users_are_
     # and a deactivated member's token no longer works
     User.objects.filter(pk=member.pk).update(is_active=False)
     assert services.api_token_authenticate(raw=raw) is None
+
+
+def test_token_user_is_the_same_as_the_orm_loads_it_field_by_field(member):
+    """The lookup builds the User from its own row with the backend's converters: every
+    field (datetimes, booleans, decimals, choices…) must come out as the ORM's."""
+    raw = services.api_token_issue(user=member)
+    member.last_login = member.date_joined
+    member.save()
+    user = services.api_token_authenticate(raw=raw)
+    expected = User.objects.get(pk=member.pk)
+    assert user is not None and not user._state.adding and user._state.db == "default"
+    for field in User._meta.concrete_fields:
+        mine, orm = getattr(user, field.attname), getattr(expected, field.attname)
+        assert (mine, type(mine)) == (orm, type(orm)), field.name
