@@ -209,3 +209,28 @@ def test_a_bid_on_an_auction_id_beyond_the_integer_range_is_a_404(client):
     # then
     assert response.status_code == 404
     assert response.json()["code"] == "auction_not_found"
+
+
+def test_preemption_only_over_the_api(client):
+    # given a Dutch lot taken by a bidder without a right while a holder outranks them
+    auction, (taker, other, holder) = auction_with_bidders(
+        3,
+        ranks=(0, 0, 1),
+        mode=rules.DUTCH,
+        start_price=200000,
+        dutch_tick=5000,
+        dutch_interval_seconds=30,
+        dutch_floor=150000,
+    )
+    assert post_bid(client, auction, auth(taker.user), "200000.00", when=10).status_code == 201
+    # when others bid in the pre-emption window
+    r = post_bid(client, auction, auth(other.user), "200000.00", when=11)
+    r2 = post_bid(client, auction, auth(holder.user), "195000.00", when=12)
+    ok = post_bid(client, auction, auth(holder.user), "200000.00", key="k2", when=13)
+    # then
+    assert (r.status_code, r.json()["code"]) == (409, "preemption_only")
+    assert "优先购买权" in r.json()["message"] and "minimum" not in r.json()
+    assert (r2.status_code, r2.json()["code"], r2.json()["minimum"]) == (409, "preemption_only", "200000.00")
+    assert ok.status_code == 201
+    auction.refresh_from_db()
+    assert auction.status == "closed" and auction.winner_id == holder.pk

@@ -394,3 +394,172 @@ def test_sqlite_bids_outside_a_transaction_start_from_a_snapshot(monkeypatch):
     with pytest.raises(OperationalError, match="disk I/O"):
         bid(auction, a, "102000", 5)
     assert Auction.objects.get(pk=auction.pk).seq == 2
+
+
+# --- pre-emption in proxy and Dutch modes ----------------------------------------------
+def test_proxy_holder_with_an_equal_maximum_takes_the_lead_and_wins_at_the_close(
+    published, django_capture_on_commit_callbacks
+):
+    # given a proxy auction with a holder of rank 1
+    auction, (a, holder, c) = auction_with_bidders(3, mode=rules.PROXY, ranks=(0, 1, 0))
+    first = bid(auction, a, "110000", 1)
+    auction.refresh_from_db()
+    assert first.amount == D("100000") and auction.leader_rank == 0
+    # when the holder submits the leader's maximum
+    with django_capture_on_commit_callbacks(execute=True):
+        mine = bid(auction, holder, "110000", 2)
+    # then the leader's proxy bids its maximum and the holder matches it
+    rows = list(Bid.objects.filter(auction=auction).values_list("bidder_no", "amount", "max_amount"))
+    assert rows == [
+        (a.bidder_no, D("100000.00"), D("110000.00")),
+        (a.bidder_no, D("110000.00"), None),
+        (holder.bidder_no, D("110000.00"), D("110000.00")),
+    ]
+    assert mine.seq == 3 and [d["seq"] for _, e, d in published if e == "bid"] == [2, 3]
+    auction.refresh_from_db()
+    assert (auction.leader_id, auction.leader_rank, auction.current_price) == (holder.pk, 1, D("110000"))
+    # a lower-ranked challenger with a higher maximum pays one increment above it
+    bid(auction, c, "115000", 3)
+    auction.refresh_from_db()
+    assert (auction.leader_id, auction.current_price) == (c.pk, D("111000"))
+    # and the holder, coming back at the price, answers and wins at the challenger's maximum
+    with pytest.raises(BidRejected) as err:
+        bid(auction, holder, "110000", 4)
+    assert err.value.code == rules.BID_TOO_LOW and err.value.data["minimum"] == "111000.00"
+    bid(auction, holder, "115000", 5)
+    auction.refresh_from_db()
+    assert (auction.leader_id, auction.current_price) == (holder.pk, D("115000"))
+    with clock.frozen(at(600)):
+        assert engine.auction_close_due(now=at(600)) == [auction.pk]
+    auction.refresh_from_db()
+    assert (auction.result, auction.winner_id, auction.final_price) == ("sold", holder.pk, D("115000"))
+    report = verify_auction(auction.pk)
+    assert report.ok, report.problems
+    assert report.winner_no == holder.bidder_no
+
+
+def test_proxy_with_leader_rebid_is_refused_when_created():
+    from exchange.bidding import services
+
+    with pytest.raises(InvalidInput) as err:
+        services.auction_create(
+            spec=services.AuctionSpec(title="x", mode=rules.PROXY, allow_leader_rebid=True), actor=None
+        )
+    assert err.value.data.get("field") == "allow_leader_rebid" and "代理出价" in err.value.message
+    assert not Auction.objects.exists()
+
+
+def dutch_auction(ranks, **kw):
+    return auction_with_bidders(
+        len(ranks),
+        ranks=ranks,
+        mode=rules.DUTCH,
+        start_price=D("200000"),
+        dutch_tick=D("5000"),
+        dutch_interval_seconds=30,
+        dutch_floor=D("150000"),
+        **kw,
+    )
+
+
+def test_dutch_holders_preempt_in_the_window_and_the_top_rank_ends_it(published, django_capture_on_commit_callbacks):
+    # given a taker, a bidder without a right, and holders of rank 1 and 2
+    auction, (taker, other, h1, h2) = dutch_auction((0, 0, 1, 2), preemption_seconds=45)
+    # when the taker takes the step price
+    with django_capture_on_commit_callbacks(execute=True):
+        bid(auction, taker, "190000", 66)
+    # then the auction is not over: the price freezes and the window opens
+    auction.refresh_from_db()
+    assert auction.status == Status.RUNNING and auction.ends_at == at(66 + 45)
+    assert [e for _, e, _ in published] == ["bid"]
+    with clock.frozen(at(100)):  # the step price would be 185000 by now
+        public = selectors.auction_public(auction_id=auction.pk)
+    assert public["dutch_price"] == "190000.00" and public["current_price"] == "190000.00"
+    assert public["phase"] == "preemption" and public["next_minimum"] == "190000.00"
+    # rejections in the window: nothing changes
+    before = snapshot(auction)
+    for who, amount, minimum in ((other, "190000", None), (h1, "185000", "190000.00"), (h1, "195000", "190000.00")):
+        with pytest.raises(BidRejected) as err:
+            bid(auction, who, amount, 70)
+        assert err.value.code == rules.PREEMPTION_ONLY and err.value.status == 409
+        assert err.value.data.get("minimum") == minimum
+    with pytest.raises(BidRejected) as err:
+        bid(auction, taker, "190000", 70)
+    assert err.value.code == rules.SELF_RAISE
+    assert snapshot(auction) == before
+    # the rank-1 holder pre-empts: leads, and the window restarts
+    bid(auction, h1, "190000", 80)
+    auction.refresh_from_db()
+    assert (auction.leader_id, auction.status, auction.ends_at) == (h1.pk, Status.RUNNING, at(80 + 45))
+    # the rank-2 holder (the top rank) pre-empts: it ends at once
+    with django_capture_on_commit_callbacks(execute=True):
+        bid(auction, h2, "190000", 90)
+    auction.refresh_from_db()
+    assert auction.status == Status.CLOSED and auction.closed_at == at(90) == auction.ends_at
+    assert (auction.winner_id, auction.final_price, auction.result) == (h2.pk, D("190000"), "sold")
+    assert published[-1][1] == "closed"
+    report = verify_auction(auction.pk)
+    assert report.ok, report.problems
+    assert (report.winner_no, report.price, report.bids) == (h2.bidder_no, "190000.00", 3)
+
+
+def test_dutch_window_expires_and_the_clock_awards_the_leader(published, django_capture_on_commit_callbacks):
+    auction, (taker, _holder) = dutch_auction((0, 1))
+    bid(auction, taker, "190000", 70)  # the default window: 60 s
+    auction.refresh_from_db()
+    assert auction.ends_at == at(130) and auction.preemption_seconds == 60
+    assert engine.auction_close_due(now=at(129)) == []
+    with pytest.raises(BidRejected) as err:
+        bid(auction, _holder, "190000", 130)  # the window is over
+    assert err.value.code == rules.IS_CLOSED
+    with clock.frozen(at(131)), django_capture_on_commit_callbacks(execute=True):
+        assert engine.auction_close_due(now=at(131)) == [auction.pk]
+        public = selectors.auction_public(auction_id=auction.pk)
+    auction.refresh_from_db()
+    assert (auction.winner_id, auction.final_price, auction.closed_at) == (taker.pk, D("190000"), at(131))
+    assert public["dutch_price"] == "190000.00" and public["phase"] == "closed"
+    assert verify_auction(auction.pk).ok
+
+
+def test_dutch_disqualified_holder_does_not_hold_the_lot_open():
+    auction, (taker, holder) = dutch_auction((0, 3))
+    holder.qualified = False
+    holder.save(update_fields=["qualified"])
+    bid(auction, taker, "195000", 31)
+    auction.refresh_from_db()
+    assert auction.status == Status.CLOSED and auction.winner_id == taker.pk
+    assert verify_auction(auction.pk).ok
+
+
+def test_dutch_statements_per_accepted_bid():
+    """A Dutch bid reads the top pre-emption rank too: 7 (the other modes stay at 6)."""
+    auction, (taker, _h) = dutch_auction((0, 1))
+    with CaptureQueriesContext(connection) as ctx:
+        bid(auction, taker, "195000", 31)
+    assert len(ctx.captured_queries) == 7, [q["sql"] for q in ctx.captured_queries]
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sqlite_preemption_only_is_final_and_answered_from_the_snapshot():
+    auction, (taker, other, holder) = dutch_auction((0, 0, 1))
+    bid(auction, taker, "190000", 66)
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(BidRejected) as err:
+        bid(auction, other, "190000", 67)
+    assert err.value.code == rules.PREEMPTION_ONLY
+    # the Dutch snapshot also reads the top rank; no write lock is taken
+    assert _words(ctx) == ["BEGIN DEFERRED", "SELECT", "SELECT", "SELECT", "ROLLBACK"]
+    bid(auction, holder, "190000", 68)
+    assert Auction.objects.get(pk=auction.pk).winner_id == holder.pk
+    assert verify_auction(auction.pk).ok
+
+
+def test_drill_command_sets_the_preemption_window():
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("drill", "--mode", "dutch", "--bidders", "1", "--preemption-seconds", "90", stdout=out)
+    assert Auction.objects.get(pk=json.loads(out.getvalue())["auction_id"]).preemption_seconds == 90

@@ -315,3 +315,168 @@ def test_pause_resume_keeps_the_remaining_time(paused_after, pause_len):
     assert resumed is not None and resumed.status == rules.RUNNING
     assert resumed.ends_at - (T0 + sec(paused_after + pause_len)) == state.ends_at - (T0 + sec(paused_after))
     assert rules.evaluate_pause(replace(state, status=rules.CLOSED), T0) is None
+
+
+# --- proxy with pre-emption ranks ------------------------------------------------------
+@FAST
+@given(
+    st.lists(st.integers(0, 2), min_size=4, max_size=4),
+    st.lists(st.tuples(st.integers(1, 4), st.integers(0, 6)), min_size=1, max_size=15),
+)
+def test_proxy_with_ranks_highest_maximum_then_rank_wins_at_the_minimum_needed(ranks, script):
+    state = make(rules.PROXY)
+    inc = D("1000")
+    latest: dict[int, tuple[D, int, int]] = {}  # bidder -> (its latest maximum, rank, -order)
+    for order, (who, n) in enumerate(script):
+        me = bidder(who, ranks[who - 1])
+        if state.leader_id == who:
+            assert rules.evaluate_bid(state, me, D("999999"), T0 + sec(order)).reason == rules.SELF_RAISE
+            continue
+        # the challenger's lowest maximum: the price itself when it outranks the leader
+        price = state.current_price
+        preempts = price is not None and me.rank > state.leader_rank
+        lowest = price if preempts else rules.next_minimum(state.settings, price)
+        if price is not None and not preempts:  # one fen short of the minimum is too low
+            low = rules.evaluate_bid(state, me, lowest - inc, T0 + sec(order))
+            assert low.reason == rules.BID_TOO_LOW and low.minimum == lowest and low.state is state
+        maximum = lowest + n * inc
+        d = rules.evaluate_bid(state, me, maximum, T0 + sec(order))
+        assert d.accepted, d.reason
+        amounts = [b.amount for b in d.bids]
+        assert amounts == sorted(amounts) and amounts[0] >= (price or 0)
+        assert d.state.seq == state.seq + len(d.bids) == d.bids[-1].seq
+        # the last bid leads, and each bid leads when it is placed (price up, or same price higher rank)
+        assert d.bids[-1].bidder_id == d.state.leader_id and d.bids[-1].amount == d.state.current_price
+        assert d.state.leader_rank == ranks[d.state.leader_id - 1]
+        prev_amount, prev_rank = price, state.leader_rank
+        for b in d.bids:
+            rank = ranks[b.bidder_id - 1]
+            if prev_amount is not None:
+                assert (
+                    b.amount > prev_amount
+                    or (b.amount == prev_amount and rank > prev_rank)
+                    or (
+                        b is d.bids[-1] and b.bidder_id == state.leader_id  # the earlier maximum answers at par
+                    )
+                )
+            prev_amount, prev_rank = b.amount, rank
+        latest[who] = (maximum, me.rank, -order)
+        state = d.state
+    if not latest:
+        return
+    # the final leader has the highest (maximum, rank), the earlier maximum on a full tie …
+    ordered = sorted(latest.items(), key=lambda kv: kv[1], reverse=True)
+    (winner, (w_max, w_rank, _)), runner = ordered[0], ordered[1:2]
+    assert state.leader_id == winner
+    assert state.current_price <= w_max  # … never pays above it …
+    if not runner:
+        assert state.current_price == D("100000")
+        return
+    _r, (r_max, r_rank, _o) = runner[0]
+    # … and pays the minimum needed to lead over the runner-up's maximum
+    expected = r_max if w_rank > r_rank else min(r_max + inc, w_max)
+    assert state.current_price == expected
+
+
+def test_proxy_first_bid_records_the_rank():
+    d = rules.evaluate_bid(make(rules.PROXY), bidder(1, 2), D("110000"), T0)
+    assert d.accepted and d.state.leader_rank == 2 and d.state.leader_max == D("110000")
+    assert [b.amount for b in d.bids] == [D("100000")]
+
+
+def test_proxy_holder_takes_the_lead_at_the_leaders_maximum():
+    led = rules.evaluate_bid(make(rules.PROXY), bidder(1), D("105000"), T0).state
+    # an equal maximum with a higher rank wins: the leader's proxy goes to 105k, the holder matches it
+    d = rules.evaluate_bid(led, bidder(2, 1), D("105000"), T0 + sec(1))
+    assert [(b.bidder_id, b.amount) for b in d.bids] == [(1, D("105000")), (2, D("105000"))]
+    assert d.state.leader_id == 2 and d.state.current_price == D("105000")
+    # a holder may submit the current price itself; it loses to a higher maximum: the
+    # leader (lower rank) answers one increment above
+    d = rules.evaluate_bid(led, bidder(2, 1), D("100000"), T0 + sec(1))
+    assert [(b.bidder_id, b.amount) for b in d.bids] == [(2, D("100000")), (1, D("101000"))]
+    # a leader with a higher rank answers at the challenger's maximum
+    top = rules.evaluate_bid(make(rules.PROXY), bidder(1, 2), D("105000"), T0).state
+    d = rules.evaluate_bid(top, bidder(2, 1), D("103000"), T0 + sec(1))
+    assert [(b.bidder_id, b.amount) for b in d.bids] == [(2, D("103000")), (1, D("103000"))]
+    assert d.state.leader_id == 1
+
+
+# --- dutch with pre-emption holders ----------------------------------------------------
+def dutch(**kw: object) -> State:
+    base: dict[str, object] = {
+        "start_price": D("200000"),
+        "dutch_tick": D("5000"),
+        "dutch_interval_seconds": 30,
+        "dutch_floor": D("150000"),
+        "preemption_seconds": 60,
+    }
+    base.update(kw)
+    return make(rules.DUTCH, **base)
+
+
+@FAST
+@given(
+    st.integers(0, 3),  # the taker's rank
+    st.lists(st.integers(0, 3), min_size=0, max_size=4),  # the other qualified bidders' ranks
+    st.integers(1, 300),  # when the lot is taken
+    st.lists(st.tuples(st.integers(0, 4), st.integers(-1, 1), st.floats(0, 90, allow_nan=False)), max_size=10),
+)
+def test_dutch_holders_preempt_at_the_taken_price_until_the_top_rank_leads(taker_rank, others, taken_at, tries):
+    ranks = [taker_rank, *others]
+    state = dutch(top_rank=max(ranks))
+    at = T0 + sec(taken_at)
+    price = rules.dutch_price_at(state.settings, at)
+    d = rules.evaluate_bid(state, bidder(1, taker_rank), price, at)
+    assert d.accepted and d.state.current_price == price and d.state.leader_id == 1
+    if max(ranks) <= taker_rank:  # no holder above the taker: it ends at once, as without holders
+        assert d.state.ends_at == at
+        assert rules.evaluate_close(d.state, at).winner_id == 1
+        return
+    assert d.state.ends_at == at + sec(60) and rules.evaluate_close(d.state, at) is None
+    state = d.state
+    for who, delta, gap in tries:  # bidder index (0 = the taker) and -1/0/+1 tick from the taken price
+        at = at + sec(gap)
+        me = bidder(who + 1, ranks[who] if who < len(ranks) else 0)
+        amount = price + delta * D("5000")
+        d = rules.evaluate_bid(state, me, amount, at)
+        # the shown price is frozen, whatever the time
+        assert rules.dutch_price(state, at) == price and rules.phase_at(state, min(at, state.ends_at)) in (
+            "preemption",
+            rules.CLOSED,
+        )
+        if at >= state.ends_at:
+            assert d.reason == rules.IS_CLOSED
+        elif me.bidder_id == state.leader_id:
+            assert d.reason == rules.SELF_RAISE
+        elif me.rank <= state.leader_rank:
+            assert d.reason == rules.PREEMPTION_ONLY and d.minimum is None
+        elif amount != price:
+            assert d.reason == rules.PREEMPTION_ONLY and d.minimum == d.maximum == price
+        else:
+            assert d.accepted and d.state.leader_id == me.bidder_id and d.state.current_price == price
+            # the top rank ends it at once; a lower holder restarts the window
+            assert d.state.ends_at == (at if me.rank == max(ranks) else at + sec(60))
+            state = d.state
+            continue
+        assert d.state is state
+    close = rules.evaluate_close(state, state.ends_at)
+    assert close is not None and close.winner_id == state.leader_id and close.price == price
+
+
+def test_dutch_without_a_holder_above_the_taker_ends_at_once_as_before():
+    for taker_rank, top in ((0, 0), (2, 2), (3, 1)):
+        state = dutch(top_rank=top)
+        d = rules.evaluate_bid(state, bidder(1, taker_rank), D("195000"), T0 + sec(31))
+        assert d.accepted and d.state.ends_at == T0 + sec(31)
+        assert rules.evaluate_bid(d.state, bidder(2, 5), D("195000"), T0 + sec(31)).reason == rules.IS_CLOSED
+
+
+def test_dutch_pause_in_the_window_keeps_the_price_and_the_remaining_window():
+    taken = rules.evaluate_bid(dutch(top_rank=1), bidder(1), D("195000"), T0 + sec(31)).state
+    paused = rules.evaluate_pause(taken, T0 + sec(41))
+    assert paused is not None
+    resumed = rules.evaluate_resume(paused, T0 + sec(541))
+    assert resumed is not None and resumed.ends_at == T0 + sec(591)
+    assert rules.dutch_price(resumed, T0 + sec(560)) == D("195000")
+    d = rules.evaluate_bid(resumed, bidder(2, 1), D("195000"), T0 + sec(590))
+    assert d.accepted and d.state.ends_at == T0 + sec(590)

@@ -4,6 +4,7 @@ bidders and the bid log (read-only), pause/resume/rerun and training drills (竞
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -77,6 +78,9 @@ class DrillForm(forms.Form):
     )
     dutch_floor = forms.DecimalField(
         label=_("减价底价（元）"), max_digits=18, decimal_places=2, required=False, widget=UnfoldAdminDecimalFieldWidget
+    )
+    preemption_seconds = forms.IntegerField(
+        label=_("优先购买权行权期（秒，减价）"), min_value=1, required=False, widget=UnfoldAdminIntegerFieldWidget
     )
 
 
@@ -204,6 +208,7 @@ class AuctionAdmin(ExchangeModelAdmin):
                     dutch_floor=str(data["dutch_floor"]) if data["dutch_floor"] else None,
                     start_delay=data["start_delay"],
                 )
+                spec = replace(spec, preemption_seconds=data["preemption_seconds"])
                 result = services.drill_create(spec=spec, bidders=data["bidders"], actor=request.user)
                 self.message_user(
                     request, _("已创建竞价演练 #%(pk)s。") % {"pk": result["auction_id"]}, messages.SUCCESS

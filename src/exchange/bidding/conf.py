@@ -11,6 +11,7 @@ DEFAULTS: dict[str, Any] = {
     "WINDOW_SECONDS": 300,  # 延时: W, a bid within the last W seconds extends
     "EXTENSION_SECONDS": 300,  # 延时: E, the new end is bid time + E
     "DUTCH_INTERVAL_SECONDS": 60,
+    "PREEMPTION_SECONDS": 60,  # 减价: the pre-emption window after a take, when a holder outranks the taker
     "CLOSE_INTERVAL_SECONDS": 0.25,  # how often the clock looks for due auctions (run_clock --tick ≤ this)
     "BIDDER_NO_DIGITS": 4,
     "LOG_PAGE_SIZE": 500,
@@ -35,3 +36,7 @@ def default_extension() -> int:
 
 def default_dutch_interval() -> int:
     return int(get("DUTCH_INTERVAL_SECONDS"))
+
+
+def default_preemption() -> int:
+    return int(get("PREEMPTION_SECONDS"))

@@ -11,7 +11,8 @@ written (see the comment above `bid_place`).
 Statements of an accepted bid (see tests/bidding/test_engine.py, which counts them):
 lock the auction (1), the bidder with its prior bid under the same key (2), insert the
 bid(s) (3), update the auction (4), with `BEGIN` (`BEGIN DEFERRED` / `BEGIN IMMEDIATE`
-on SQLite) and `COMMIT`: 6.
+on SQLite) and `COMMIT`: 6. A Dutch bid reads one more, the top pre-emption rank of
+the qualified bidders (`_top_rank`): 7.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
+from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -143,7 +145,11 @@ class _WriterQueue:
 
 
 _writer_queue = _WriterQueue()
-_FINAL = frozenset({rules.BID_TOO_LOW, rules.NOT_QUALIFIED, rules.ABOVE_MAX, rules.SEALED_ALREADY_BID})
+# preemption_only is final: once a Dutch lot is taken the price stays frozen and the
+# leader's rank only rises, so no later bid makes such a bid acceptable.
+_FINAL = frozenset(
+    {rules.BID_TOO_LOW, rules.NOT_QUALIFIED, rules.ABOVE_MAX, rules.SEALED_ALREADY_BID, rules.PREEMPTION_ONLY}
+)
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
@@ -233,7 +239,8 @@ def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str
         if bidder is not None
         else rules.Bidder(0, "", qualified=False)
     )
-    decision = rules.evaluate_bid(auction.state(leader_no=leader_no), who, amount, now)
+    top_rank = _top_rank(auction_id) if auction.mode == rules.DUTCH else 0
+    decision = rules.evaluate_bid(auction.state(leader_no=leader_no, top_rank=top_rank), who, amount, now)
     if not decision.accepted:
         if snapshot and not (
             decision.reason in _FINAL
@@ -278,6 +285,19 @@ def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str
         _after_close(auction_id, close)
     assert mine is not None
     return mine
+
+
+def _top_rank(auction_id: int) -> int:
+    """The highest pre-emption rank among the auction's qualified bidders (Dutch bids only).
+
+    Read here, in the bid's transaction, rather than kept as a denormalised Auction column:
+    ranks and qualifications change in several places (admission, reruns, staff edits, the
+    test factories), and a copy that one of them forgot would silently end a Dutch auction
+    before a holder could pre-empt. The price is one statement on Dutch bids only (a Dutch
+    auction sees one taker and at most a few holders); the other modes keep their 6.
+    """
+    top = AuctionBidder.objects.filter(auction_id=auction_id, qualified=True).aggregate(top=Max("rank"))["top"]
+    return int(top or 0)
 
 
 def bid_public(bid: Bid) -> dict[str, Any]:

@@ -60,6 +60,7 @@ _STATUS = {
     rules.IS_PAUSED: 409,
     rules.IS_CLOSED: 409,
     rules.SEALED_ALREADY_BID: 409,
+    rules.PREEMPTION_ONLY: 409,
 }
 
 
@@ -87,6 +88,10 @@ def _message(decision: rules.Decision) -> str:
         return _("竞价已结束。")
     if reason == rules.SEALED_ALREADY_BID:
         return _("一次报价每人只能报价一次，您已报价。")
+    if reason == rules.PREEMPTION_ONLY:
+        if decision.minimum is not None:
+            return _("优先购买权行权期内只能按应价 %(price)s 出价。") % {"price": _yuan(decision.minimum)}
+        return _("已有竞买人应价，现为优先购买权行权期：只有优先购买权顺位高于当前应价人的竞买人可以按同一价格出价。")
     return _("出价未被接受。")
 
 

@@ -26,8 +26,8 @@ AUCTION_FIELDS = (
     "id", "mode", "status", "start_price", "increment", "increment_bands", "reserve_price",
     "allow_leader_rebid", "starts_at", "planned_end_at", "countdown_seconds", "window_seconds",
     "extension_seconds", "sealed_min", "sealed_max", "dutch_tick", "dutch_interval_seconds",
-    "dutch_floor", "ends_at", "current_price", "leader_id", "leader_rank", "leader_max", "seq",
-    "head_hash", "paused_at", "version",
+    "dutch_floor", "preemption_seconds", "ends_at", "current_price", "leader_id", "leader_rank",
+    "leader_max", "seq", "head_hash", "paused_at", "version",
 )  # fmt: skip
 BID_FIELDS = (
     "auction_id", "seq", "bidder_id", "bidder_no", "amount", "max_amount", "kind", "key",

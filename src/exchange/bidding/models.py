@@ -86,6 +86,11 @@ class Auction(models.Model):
     dutch_tick = models.DecimalField(_("减价幅度"), **MONEY, default=Decimal("0"))
     dutch_interval_seconds = models.PositiveIntegerField(_("减价周期（秒）"), default=conf.default_dutch_interval)
     dutch_floor = models.DecimalField(_("减价底价"), **MONEY, default=Decimal("0"))
+    preemption_seconds = models.PositiveIntegerField(
+        _("优先购买权行权期（秒）"),
+        default=conf.default_preemption,
+        help_text=_("减价：有人应价后，优先顺位更高的竞买人可按同一价格行使优先购买权的时长"),
+    )
 
     # --- live state (written by the engine under the row lock) ---
     ends_at = models.DateTimeField(_("当前截止时间"))
@@ -145,12 +150,18 @@ class Auction(models.Model):
                 condition=~Q(result=rules.SOLD) | Q(winner__isnull=False, final_price__isnull=False),
                 name="auction_sold_has_winner",
             ),
+            # a proxy leader's higher maximum would leave no entry in the log (docs/bidding.md)
+            models.CheckConstraint(
+                condition=~Q(mode=rules.PROXY, allow_leader_rebid=True), name="auction_proxy_no_leader_rebid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.title}（#{self.pk}）"
 
-    def settings_for_rules(self) -> rules.Settings:
+    def settings_for_rules(self, *, top_rank: int = 0) -> rules.Settings:
+        """The rules' settings; `top_rank` (Dutch bids only) is the highest pre-emption rank
+        among the qualified bidders, which the engine loads."""
         return rules.Settings(
             mode=self.mode,
             start_price=self.start_price,
@@ -168,14 +179,17 @@ class Auction(models.Model):
             dutch_tick=self.dutch_tick,
             dutch_interval_seconds=self.dutch_interval_seconds,
             dutch_floor=self.dutch_floor,
+            preemption_seconds=self.preemption_seconds,
+            top_rank=top_rank,
         )
 
-    def state(self, *, leader_no: str = "") -> rules.State:
-        """The rules' view of this row (pass leader_no when the leader is not loaded)."""
+    def state(self, *, leader_no: str = "", top_rank: int = 0) -> rules.State:
+        """The rules' view of this row (pass leader_no when the leader is not loaded; top_rank
+        for a Dutch bid, see `settings_for_rules`)."""
         if not leader_no and self.leader_id is not None:
             leader_no = self.leader.bidder_no if self.leader else ""
         return rules.State(
-            settings=self.settings_for_rules(),
+            settings=self.settings_for_rules(top_rank=top_rank),
             status=self.status,
             ends_at=self.ends_at,
             current_price=self.current_price,

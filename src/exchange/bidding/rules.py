@@ -16,12 +16,18 @@ Modes
   bounds; the best is price first, then pre-emption rank, then the earlier quote.
 - ``dutch`` 减价: the price steps down from start_price by tick every interval until
   the floor; the first bidder to take the price (any amount on the step grid ≥ the
-  current step price) wins at once. The floor is offered for one interval, then the
-  auction ends unsold.
+  current step price) wins at once — unless a qualified pre-emption holder outranks
+  them (``Settings.top_rank``, supplied by the engine): then the price freezes at the
+  taken price P and a pre-emption window of ``preemption_seconds`` opens, in which a
+  holder ranking above the current leader may take P (the same price only) and leads;
+  each such bid restarts the window, and the auction ends at once when the leader holds
+  the top rank. The floor is offered for one interval, then the auction ends unsold.
 - ``proxy`` 代理出价: English mechanics, but each submitted amount is the bidder's hidden
   maximum; the system places real bids: the challenger's bid, then the leader's automatic
-  answer, each the minimum needed to lead up to its maximum. Equal maxima: the earlier
-  maximum wins (the leader answers at the same price and keeps the lead).
+  answer, each the minimum needed to lead up to its maximum. Pre-emption applies as in
+  the ascending modes: the challenger wins with a higher maximum, or with an equal one
+  and a higher rank; a higher rank leads at an equal price. Equal maxima and ranks: the
+  earlier maximum wins (the leader answers at the same price and keeps the lead).
 
 Common ascending rules: the first bid may equal the start price; a later bid is the
 current price + n × increment (n ≥ 1; the increment may depend on the price band);
@@ -67,6 +73,7 @@ IS_CLOSED: Final = "closed"
 ABOVE_MAX: Final = "above_max"
 SEALED_ALREADY_BID: Final = "sealed_already_bid"
 INVALID_AMOUNT: Final = "invalid_amount"
+PREEMPTION_ONLY: Final = "preemption_only"  # dutch, taken: only a higher-ranked holder, only the taken price
 
 CENT: Final = Decimal("0.01")
 ZERO: Final = Decimal("0")
@@ -80,7 +87,9 @@ class Settings:
     proxy, sealed; dynamic: end of the free period = start of the timed period; dutch:
     unused, computed). increment_bands: ((from_price, increment), ...) ascending; the
     increment of the highest band whose from_price ≤ the current price applies, `increment`
-    below the first band.
+    below the first band. top_rank (dutch): the highest pre-emption rank among the
+    auction's qualified bidders — data about the bidders, not a setting, supplied by the
+    engine when it decides a Dutch bid (0 elsewhere: only `_dutch` reads it).
     """
 
     mode: str
@@ -99,6 +108,8 @@ class Settings:
     dutch_tick: Decimal = ZERO
     dutch_interval_seconds: int = 60
     dutch_floor: Decimal = ZERO
+    preemption_seconds: int = 60
+    top_rank: int = 0
 
 
 @dataclass(frozen=True)
@@ -199,11 +210,20 @@ def dutch_steps_to_floor(s: Settings) -> int:
 
 
 def dutch_price_at(s: Settings, at: dt.datetime) -> Decimal:
-    """The Dutch step price at `at` (start before opening, never below the floor)."""
+    """The Dutch step price at `at` (start before opening, never below the floor). What
+    is shown is `dutch_price`: once the lot is taken, the taken price."""
     if at <= s.starts_at or s.dutch_interval_seconds <= 0:
         return s.start_price
     steps = int((at - s.starts_at).total_seconds() // s.dutch_interval_seconds)
     return max(s.dutch_floor, s.start_price - s.dutch_tick * min(steps, dutch_steps_to_floor(s)))
+
+
+def dutch_price(state: State, at: dt.datetime) -> Decimal:
+    """The Dutch price to show at `at`: once taken, the taken price (frozen through the
+    pre-emption window and after the close); before, the step price (never past the deadline)."""
+    if state.current_price is not None:
+        return state.current_price
+    return dutch_price_at(state.settings, min(at, state.ends_at))
 
 
 def dutch_ends_at(s: Settings) -> dt.datetime:
@@ -225,7 +245,7 @@ def phase_at(state: State, at: dt.datetime) -> str:
     if s.mode == SEALED:
         return "sealed"
     if s.mode == DUTCH:
-        return "descending"
+        return "preemption" if state.current_price is not None else "descending"
     return "extended" if state.ends_at > s.ends_at else "open"
 
 
@@ -267,6 +287,8 @@ def evaluate_bid(state: State, bidder: Bidder, amount: Decimal, at: dt.datetime)
         return _sealed(state, bidder, amount, at)
     if s.mode == DUTCH:
         return _dutch(state, bidder, amount, at)
+    # proxy: the leader cannot raise their maximum while leading, whatever allow_leader_rebid
+    # says (the log would not show it; services refuse proxy + allow_leader_rebid)
     if state.leader_id == bidder.bidder_id and (s.mode == PROXY or not s.allow_leader_rebid):
         return _reject(state, SELF_RAISE)
     if s.mode == PROXY:
@@ -324,12 +346,20 @@ def _ascending(state: State, bidder: Bidder, amount: Decimal, at: dt.datetime) -
 
 
 def _proxy(state: State, bidder: Bidder, maximum: Decimal, at: dt.datetime) -> Decision:
-    """`maximum` is the challenger's hidden maximum; place the real bids it implies."""
+    """`maximum` is the challenger's hidden maximum; place the real bids it implies.
+
+    The challenger C (maximum M, rank rc) may submit what an ascending bid may be (the
+    current price itself when C outranks the leader L); C wins iff M > L's maximum Lm, or
+    M == Lm and rc > rl. The winner of the contest pays the minimum needed to lead over the
+    loser's maximum X: X itself when the winner outranks the loser, else one increment
+    above it, capped at the winner's maximum. Every placed bid leads when it is placed, so
+    the last bid of the decision is the new leader's.
+    """
     s = state.settings
+    if (rejection := _check_ascending_amount(state, bidder, maximum)) is not None:
+        return rejection
     price = state.current_price
     if price is None:
-        if (rejection := _check_ascending_amount(state, bidder, maximum)) is not None:
-            return rejection
         bid = NewBid(state.seq + 1, bidder.bidder_id, bidder.bidder_no, s.start_price, "proxy", at)
         new = replace(
             state,
@@ -337,26 +367,23 @@ def _proxy(state: State, bidder: Bidder, maximum: Decimal, at: dt.datetime) -> D
             current_price=bid.amount,
             leader_id=bidder.bidder_id,
             leader_no=bidder.bidder_no,
+            leader_rank=bidder.rank,
             leader_max=maximum,
             seq=bid.seq,
             ends_at=_extended_deadline(state, at),
         )
         return Decision(accepted=True, state=new, bids=(bid,))
-    minimum = next_minimum(s, price)
-    if maximum < minimum:
-        return _reject(state, BID_TOO_LOW, minimum=minimum)
-    if not _on_grid(maximum, price, increment_at(s, price)):
-        return _reject(state, NOT_MULTIPLE, minimum=minimum)
     assert state.leader_id is not None
     leader_max = state.leader_max if state.leader_max is not None else price
+    leader_rank = state.leader_rank
     seq = state.seq
     bids: list[NewBid] = []
-    if maximum > leader_max:
+    if maximum > leader_max or (maximum == leader_max and bidder.rank > leader_rank):
         if leader_max > price:  # the leader's proxy went up to its maximum first
             seq += 1
             bids.append(NewBid(seq, state.leader_id, state.leader_no, leader_max, "proxy", at))
         seq += 1
-        amount = min(next_minimum(s, leader_max), maximum)
+        amount = leader_max if bidder.rank > leader_rank else min(next_minimum(s, leader_max), maximum)
         bids.append(NewBid(seq, bidder.bidder_id, bidder.bidder_no, amount, "proxy", at))
         new = replace(
             state,
@@ -370,8 +397,10 @@ def _proxy(state: State, bidder: Bidder, maximum: Decimal, at: dt.datetime) -> D
         )
         return Decision(accepted=True, state=new, bids=tuple(bids))
     # the challenger's maximum does not beat the leader's: both bids are placed and the
-    # leader answers (at the same price when the maxima are equal: the earlier maximum wins)
-    answer = min(next_minimum(s, maximum), leader_max)
+    # leader answers with the minimum needed to lead over it (at the same price when the
+    # leader outranks the challenger, or when the maxima and ranks are equal: the earlier
+    # maximum wins)
+    answer = maximum if leader_rank > bidder.rank else min(next_minimum(s, maximum), leader_max)
     bids = [
         NewBid(seq + 1, bidder.bidder_id, bidder.bidder_no, maximum, "proxy", at),
         NewBid(seq + 2, state.leader_id, state.leader_no, answer, "proxy", at),
@@ -400,7 +429,11 @@ def _sealed(state: State, bidder: Bidder, amount: Decimal, at: dt.datetime) -> D
 
 
 def _dutch(state: State, bidder: Bidder, amount: Decimal, at: dt.datetime) -> Decision:
+    """The descent until the first taker; then, if a qualified holder outranks the leader
+    (`Settings.top_rank`), the pre-emption window at the frozen taken price."""
     s = state.settings
+    if state.current_price is not None:
+        return _dutch_preempt(state, bidder, amount, at)
     price = dutch_price_at(s, at)
     if amount < price:
         return _reject(state, BID_TOO_LOW, minimum=price)
@@ -408,7 +441,30 @@ def _dutch(state: State, bidder: Bidder, amount: Decimal, at: dt.datetime) -> De
         return _reject(state, ABOVE_MAX, maximum=s.start_price)
     if not _on_grid(amount, s.start_price, s.dutch_tick):
         return _reject(state, NOT_MULTIPLE, minimum=price)
+    return _dutch_lead(state, bidder, amount, at)
+
+
+def _dutch_preempt(state: State, bidder: Bidder, amount: Decimal, at: dt.datetime) -> Decision:
+    """Taken, in the pre-emption window: only a holder ranking above the leader, only at
+    the taken price. (Final rejections: the price stays frozen and the leader's rank only
+    rises, so no later bid can make them acceptable.)"""
+    taken = state.current_price
+    assert taken is not None
+    if state.leader_id == bidder.bidder_id:
+        return _reject(state, SELF_RAISE)
+    if bidder.rank <= state.leader_rank:
+        return _reject(state, PREEMPTION_ONLY)
+    if amount != taken:
+        return _reject(state, PREEMPTION_ONLY, minimum=taken, maximum=taken)
+    return _dutch_lead(state, bidder, amount, at)
+
+
+def _dutch_lead(state: State, bidder: Bidder, amount: Decimal, at: dt.datetime) -> Decision:
+    """`bidder` takes the lot at `amount`: the auction ends at once (ends_at = bid time)
+    when no qualified holder outranks them, else the pre-emption window (re)starts."""
+    s = state.settings
     bid = NewBid(state.seq + 1, bidder.bidder_id, bidder.bidder_no, amount, "manual", at)
+    ends = at if bidder.rank >= s.top_rank else at + dt.timedelta(seconds=s.preemption_seconds)
     new = replace(
         state,
         status=RUNNING,
@@ -417,7 +473,7 @@ def _dutch(state: State, bidder: Bidder, amount: Decimal, at: dt.datetime) -> De
         leader_no=bidder.bidder_no,
         leader_rank=bidder.rank,
         seq=bid.seq,
-        ends_at=at,  # the first taker ends it
+        ends_at=ends,
     )
     return Decision(accepted=True, state=new, bids=(bid,))
 

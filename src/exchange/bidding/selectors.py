@@ -79,6 +79,8 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
     minimum = None
     if not hidden and auction.mode != rules.DUTCH:
         minimum = rules.next_minimum(s, auction.current_price) if auction.mode != rules.SEALED else None
+    elif auction.mode == rules.DUTCH and auction.current_price is not None:
+        minimum = auction.current_price  # taken: a holder pre-empts at the same price only
     data: dict[str, Any] = {
         "id": auction.pk,
         "title": auction.title,
@@ -121,7 +123,7 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
         data["sealed_max"] = _money(auction.sealed_max)
     elif auction.mode == rules.DUTCH:
         data.update(
-            dutch_price=_money(rules.dutch_price_at(s, min(now, auction.ends_at))),
+            dutch_price=_money(rules.dutch_price(state, now)),  # frozen once taken
             dutch_tick=_money(auction.dutch_tick),
             dutch_interval_seconds=auction.dutch_interval_seconds,
             dutch_floor=_money(auction.dutch_floor),

@@ -28,7 +28,8 @@ _rng = secrets.SystemRandom()
 @dataclass(frozen=True)
 class AuctionSpec:
     """Every number of a new auction. `duration` is the length of the main period:
-    English/proxy/sealed: starts_at → planned end; dynamic: the free period. Dutch ignores it."""
+    English/proxy/sealed: starts_at → planned end; dynamic: the free period. Dutch ignores it.
+    `preemption_seconds` (Dutch): the pre-emption window after a take (default conf)."""
 
     title: str
     mode: str = rules.ENGLISH
@@ -47,6 +48,7 @@ class AuctionSpec:
     dutch_tick: Decimal = Decimal("0")
     dutch_interval_seconds: int | None = None
     dutch_floor: Decimal = Decimal("0")
+    preemption_seconds: int | None = None
     is_practice: bool = False
     project_id: int | None = None
     project_code: str = ""
@@ -59,6 +61,15 @@ def _validate(spec: AuctionSpec) -> None:
         raise InvalidInput(_("起始价须大于零。"), field="start_price")
     if spec.increment <= 0 and spec.mode != rules.SEALED and spec.mode != rules.DUTCH:
         raise InvalidInput(_("加价幅度须大于零。"), field="increment")
+    if spec.mode == rules.PROXY and spec.allow_leader_rebid:
+        # the leader's higher maximum would be an invisible change: no bid in the log for
+        # verify/replay and idempotency, and the API would answer 201 with no bid to show
+        raise InvalidInput(
+            _("代理出价方式不能设置“允许领先者加价”：领先者提高代理上限不会产生出价记录，无法公示与校验。"),
+            field="allow_leader_rebid",
+        )
+    if spec.preemption_seconds is not None and spec.preemption_seconds <= 0:
+        raise InvalidInput(_("优先购买权行权期须大于零秒。"), field="preemption_seconds")
     if spec.duration.total_seconds() <= 0 and spec.mode != rules.DUTCH:
         raise InvalidInput(_("竞价时长须大于零。"), field="duration")
     if spec.mode == rules.DUTCH:
@@ -93,6 +104,7 @@ def auction_create(*, spec: AuctionSpec, actor: Any) -> Auction:
         dutch_tick=quantize_money(spec.dutch_tick),
         dutch_interval_seconds=spec.dutch_interval_seconds or conf.default_dutch_interval(),
         dutch_floor=quantize_money(spec.dutch_floor),
+        preemption_seconds=spec.preemption_seconds or conf.default_preemption(),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     auction.ends_at = rules.initial_deadline(auction.settings_for_rules())

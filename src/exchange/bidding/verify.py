@@ -3,8 +3,9 @@
 Checks: seq runs 1..N without a gap; every prev_hash is the previous hash (the first:
 the genesis hash of the auction); every hash recomputes; the auction's head is the last
 hash and its seq is N; time never goes back and no bid was accepted after the deadline
-the previous bid left; in ascending modes prices never go down; and the outcome (result,
-winner, price) follows from the log by the rules.
+the previous bid left; in ascending modes prices never go down; in Dutch mode every bid
+after the first (the pre-emption window) is at the taken price by a higher rank than the
+previous; and the outcome (result, winner, price) follows from the log by the rules.
 """
 
 from __future__ import annotations
@@ -73,6 +74,10 @@ def verify_auction(auction_id: int) -> Report:
                 report.problems.append(f"seq {bid.seq}: accepted after the deadline {previous.ends_at.isoformat()}")
             if auction.mode != rules.SEALED and bid.amount < previous.amount:
                 report.problems.append(f"seq {bid.seq}: price went down")
+            if auction.mode == rules.DUTCH and (
+                bid.amount != previous.amount or ranks.get(bid.bidder_no, 0) <= ranks.get(previous.bidder_no, 0)
+            ):
+                report.problems.append(f"seq {bid.seq}: not a pre-emption at the taken price")
         prev = bid.hash
         previous = bid
     report.bids = len(bids)
@@ -110,10 +115,7 @@ def _outcome(auction: Auction, bids: list[Bid], ranks: dict[str, int], report: R
             report.problems.append(
                 f"stored outcome {(auction.result, stored_winner, stored_price)} != recomputed {(result, winner, price)}"
             )
-        if (
-            bids
-            and auction.closed_at is not None
-            and auction.mode != rules.DUTCH
-            and auction.closed_at < bids[-1].ends_at
-        ):
+        # Dutch too: a take that ends it at once leaves ends_at = its time = closed_at; one
+        # that opens a pre-emption window leaves the end of the window
+        if bids and auction.closed_at is not None and auction.closed_at < bids[-1].ends_at:
             report.problems.append("closed before the deadline left by the last bid")

@@ -89,6 +89,21 @@ def _texts() -> dict[str, Any]:
         "connecting": _("正在连接…"),
         "reconnecting": _("连接中断，正在重连…"),
         "confirm_q": _("确认出价"),
+        # 减价 (dutch): the step price is computed on the page from the server clock
+        "dutch_price": _("当前价格"),
+        "dutch_taken": _("应价"),
+        "dutch_next": _("下一次降价"),
+        "dutch_window_left": _("行权期剩余"),
+        "dutch_lowest": _("已是最低一档"),
+        "dutch_take": _("以当前价应价"),
+        "dutch_preempt": _("按应价行使优先购买权"),
+        "dutch_preempt_note": _(
+            "已有竞买人以 %s 应价。优先购买权顺位高于当前应价人的竞买人可在行权期内按同一价格行使优先购买权。"
+        ),
+        "dutch_too_low": _("应价不得低于当前价格 %s。"),
+        "dutch_above_start": _("应价不得高于起始价 %s。"),
+        "dutch_not_multiple": _("应价须为起始价减去降价幅度 %s 的整数倍。"),
+        "dutch_same_price": _("优先购买权行权期内只能按应价 %s 出价。"),
         "status": {
             "scheduled": _("未开始"),
             "running": _("竞价中"),
@@ -104,6 +119,7 @@ def _texts() -> dict[str, Any]:
             "extended": _("延时中"),
             "sealed": _("一次报价（密封）"),
             "descending": _("减价中"),
+            "preemption": _("优先购买权行权期"),
             "closed": _("已结束"),
             "paused": _("已暂停"),
             "cancelled": _("已作废"),

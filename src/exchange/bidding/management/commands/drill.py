@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -32,11 +33,14 @@ class Command(BaseCommand):
         parser.add_argument("--dutch-tick", default="1000.00")
         parser.add_argument("--dutch-interval", type=int, default=10)
         parser.add_argument("--dutch-floor", default=None)
+        parser.add_argument(
+            "--preemption-seconds", type=int, default=None, help="dutch: pre-emption window after a take"
+        )
         parser.add_argument("--start-delay", type=int, default=0, help="seconds until it opens")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            spec = drill_spec(**opts)
+            spec = replace(drill_spec(**opts), preemption_seconds=opts["preemption_seconds"])
             result = services.drill_create(spec=spec, bidders=opts["bidders"], actor=None)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
