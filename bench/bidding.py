@@ -334,7 +334,7 @@ class Server:
 
 
 NGINX_CONF = """
-worker_processes 1;
+worker_processes auto;
 worker_rlimit_nofile 65536;
 pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;

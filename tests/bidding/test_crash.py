@@ -37,6 +37,46 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def start_server(env: dict[str, str], port: int, *, workers: int) -> subprocess.Popen[bytes]:
+    """uvicorn on exchange.asgi as the Procfile's web line runs it, in its own process group
+    (we kill exactly what we started)."""
+    return subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/uvicorn"),
+            "exchange.asgi:application",
+            "--app-dir",
+            "src",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--http",
+            "exchange.http_protocol:HttpProtocol",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_until_up(base: str, auction_id: int) -> None:
+    """Until the server answers (a drill is shown to its bidders only: 404 to this request)."""
+    for _ in range(200):
+        try:
+            if httpx.get(f"{base}/api/v1/auctions/{auction_id}", timeout=1).status_code in (200, 404):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the server did not start")
+
+
 def test_sigkill_during_a_bid_storm_loses_no_acknowledged_bid(tmp_path):
     # given a migrated file database, a drill with 6 bidders and a running server
     db = tmp_path / "db.sqlite3"
@@ -53,38 +93,13 @@ def test_sigkill_during_a_bid_storm_loses_no_acknowledged_bid(tmp_path):
     assert drill.returncode == 0, drill.stderr
     info = json.loads(drill.stdout)
     port = free_port()
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/uvicorn"),
-            "exchange.asgi:application",
-            "--app-dir",
-            "src",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,  # its own process group: we kill exactly what we started
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = start_server(env, port, workers=2)
     base = f"http://127.0.0.1:{port}"
     acknowledged: list[dict] = []
     lock = threading.Lock()
     stop = threading.Event()
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/api/v1/auctions/{info['auction_id']}", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        wait_until_up(base, info["auction_id"])
         tokens = [
             httpx.post(
                 f"{base}/api/v1/auth/token", json={"username": b["username"], "password": b["password"]}, timeout=10
@@ -145,3 +160,80 @@ def test_sigkill_during_a_bid_storm_loses_no_acknowledged_bid(tmp_path):
     verify = manage(env, "verify_auction", str(info["auction_id"]))
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert json.loads(verify.stdout)["bids"] == len(rows) >= len(acknowledged)
+
+
+def test_a_bid_waiting_for_the_write_lock_is_placed_once_the_lock_is_free(tmp_path):
+    """On SQLite the native bid path answers on the event loop's thread when it need not wait
+    (exchange.asgi: NativeBids._run_inline). Another process holding the database's write
+    lock: an acceptable bid cannot be written there, goes to the pool and is placed once the
+    lock is free — not an error, not lost, not doubled — and meanwhile the loop answers the
+    next request (a bid below the price, decided on the snapshot) at once."""
+    db = tmp_path / "db.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "FAST_PASSWORD_HASHER": "1",
+        "REDIS_URL": "",
+        "BIDDING_EVENTS_DIR": str(tmp_path / "events"),
+        "TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
+    }
+    assert manage(env, "migrate", "-v0").returncode == 0
+    drill = manage(env, "drill", "--bidders", "3", "--duration", "3600", "--increment", "100")
+    assert drill.returncode == 0, drill.stderr
+    info = json.loads(drill.stdout)
+    port = free_port()
+    server = start_server(env, port, workers=1)
+    base = f"http://127.0.0.1:{port}"
+    url = f"/api/v1/auctions/{info['auction_id']}/bids"
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    try:
+        wait_until_up(base, info["auction_id"])
+        a, b, c = (
+            httpx.Client(base_url=base, timeout=10, headers={"Authorization": f"Bearer {_token(base, x)}"})
+            for x in info["bidders"]
+        )
+        assert a.post(url, json={"amount": "100000.00", "key": "a1"}).status_code == 201
+        # (a token's first use records the use: a write, which would wait too)
+        assert b.post(url, json={"amount": "100000.00", "key": "b0"}).status_code == 422
+        assert c.post(url, json={"amount": "100000.00", "key": "c0"}).status_code == 422
+        # given another process holding the write lock for a second
+        other.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(1.0, lambda: other.execute("COMMIT"))
+        release.start()
+        # when an acceptable bid arrives meanwhile, and a bid below the price just after it
+        t0 = time.monotonic()
+        placed: list[tuple[httpx.Response, float]] = []
+        waiting = threading.Thread(
+            target=lambda: placed.append(
+                (b.post(url, json={"amount": "100100.00", "key": "b2"}), time.monotonic() - t0)
+            )
+        )
+        waiting.start()
+        time.sleep(0.3)
+        low = c.post(url, json={"amount": "100000.00", "key": "c1"})  # (not a: the leader's is self_raise)
+        low_s = time.monotonic() - t0
+        waiting.join()
+        ok, ok_s = placed[0]
+        release.join()
+        again = b.post(url, json={"amount": "100100.00", "key": "b2"})  # the client retries: a replay
+    finally:
+        other.close()
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    # then the rejection came while the bid still waited (the event loop was not blocked by
+    # it), the bid when the lock was freed, once
+    assert low.status_code == 422 and low.json()["code"] == "bid_too_low" and low_s < 1.0
+    assert ok.status_code == 201 and ok.json()["seq"] == 2 and ok_s >= 1.0
+    assert again.status_code == 200 and again.json()["seq"] == 2
+    with sqlite3.connect(db) as conn:
+        seqs = [r[0] for r in conn.execute("SELECT seq FROM bidding_bid WHERE auction_id = ?", (info["auction_id"],))]
+    assert sorted(seqs) == [1, 2]
+    verify = manage(env, "verify_auction", str(info["auction_id"]))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _token(base: str, bidder: dict[str, str]) -> str:
+    r = httpx.post(
+        f"{base}/api/v1/auth/token", json={"username": bidder["username"], "password": bidder["password"]}, timeout=10
+    )
+    return str(r.json()["token"])

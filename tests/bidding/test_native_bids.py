@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from exchange.accounts import services as account_services
@@ -360,8 +361,11 @@ def test_a_server_error_is_answered_as_django_does(servers, world, monkeypatch):
 
 def test_bids_placed_natively_are_in_the_ledger(servers, world):
     native, _django = servers
+    account_services.api_token_authenticate(raw=world.tokens["a"])  # its first use recorded (a write)
     status, _headers, (body, _raw) = _send(native, world, Req("english", "a", _bid("100000.00")))
     assert status == 201 and native.application.native_bids.served == 1
+    # on SQLite on the event loop's thread (no pool hop); PostgreSQL always uses the pool
+    assert native.application.native_bids.served_inline == (1 if connection.vendor == "sqlite" else 0)
     bid = Bid.objects.get(auction_id=world.auctions["english"], seq=1)
     assert (body["seq"], body["amount"], body["bidder_no"]) == (1, "100000.00", bid.bidder_no)
     assert (f"{bid.amount:.2f}", bid.key) == ("100000.00", "k1")

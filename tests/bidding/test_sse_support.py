@@ -22,7 +22,8 @@ from exchange.core import clock
 
 
 class ThreadServer:
-    """uvicorn (httptools protocol, as in production) on a free loopback port, in a thread."""
+    """uvicorn (the httptools protocol with one write per response, as in production) on a free
+    loopback port, in a thread."""
 
     def __init__(self, *, static: bool = False, native_bids: bool = True, wsgi_app: Any = None) -> None:
         import uvicorn
@@ -46,7 +47,7 @@ class ThreadServer:
             host="127.0.0.1",
             port=self.port,
             loop="asyncio",
-            http="httptools",
+            http="exchange.http_protocol:HttpProtocol",  # as the Procfile
             lifespan="off",
             log_level="warning",
             access_log=False,

@@ -191,12 +191,18 @@ def _text(value: str) -> bool:
     return True
 
 
-def bid_native(*, auction_id: int, token: str, payload: Any) -> tuple[int, dict[str, Any]]:
+def bid_native(
+    *, auction_id: int, token: str, payload: Any, wait: bool = True, snapshot: bool = True
+) -> tuple[int, dict[str, Any]]:
     """(status, body) of `POST /{auction_id}/bids` for a bearer token, as `bid_create` through
-    ninja answers it: authentication first (401), then the body (400, 422), then the bid."""
-    user = account_services.api_token_authenticate(raw=token)
+    ninja answers it: authentication first (401), then the body (400, 422), then the bid.
+    `wait=False`: raises engine.WouldBlock where the bid would wait for the write lock;
+    `snapshot=False`: the engine goes straight to its locked step (see engine.bid_place)."""
+    user = account_services.api_token_authenticate(raw=token, touch=wait)
     if not user:  # exchange.api: the AuthenticationError handler
         return 401, {"code": "unauthenticated", "message": _("请先登录或提供有效的令牌。")}
+    if not wait and user.token_stale:  # type: ignore[attr-defined]  # its last use is due a write
+        raise engine.WouldBlock()
     if payload is MALFORMED:  # exchange.api: the HttpError(400) handler
         return 400, {"code": "bad_request", "message": _("请求格式有误（无法解析请求内容）。")}
     missing = [name for name in ("amount", "key") if name not in payload]
@@ -205,7 +211,9 @@ def bid_native(*, auction_id: int, token: str, payload: Any) -> tuple[int, dict[
         return 422, {"code": "invalid", "message": _("请求参数有误。"), "errors": errors_}
     try:
         amount = parse_amount(payload["amount"])
-        bid = engine.bid_place(auction_id=auction_id, user=user, amount=amount, key=payload["key"])
+        bid = engine.bid_place(
+            auction_id=auction_id, user=user, amount=amount, key=payload["key"], wait=wait, snapshot=snapshot
+        )
     except DomainError as exc:  # exchange.api: the DomainError handler
         return exc.status, exc.as_dict()
     return (200 if getattr(bid, "replayed", False) else 201), engine.bid_public(bid)

@@ -157,10 +157,22 @@ class _Retry(Exception):
     """The snapshot cannot decide this bid: place it under the write lock."""
 
 
+def is_sqlite_busy(exc: OperationalError) -> bool:
+    """SQLite refused for a lock another connection holds (SQLITE_BUSY, SQLITE_LOCKED)."""
+    return getattr(exc.__cause__, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+
+
+class WouldBlock(Exception):
+    """`bid_place(wait=False)`: the bid needs the write lock (or the database is not SQLite);
+    nothing was written — place it again with `wait=True` where blocking is allowed."""
+
+
 MAX_ROW_ID = 2**63 - 1  # the largest primary key a 64-bit integer column holds
 
 
-def bid_place(*, auction_id: int, user: Any, amount: Decimal, key: str) -> Bid:
+def bid_place(
+    *, auction_id: int, user: Any, amount: Decimal, key: str, wait: bool = True, snapshot: bool = True
+) -> Bid:
     """Place a bid (in proxy mode: set a hidden maximum) and return the caller's bid.
 
     One transaction, serialised per auction; the server time of the bid is read under the
@@ -170,6 +182,12 @@ def bid_place(*, auction_id: int, user: Any, amount: Decimal, key: str) -> Bid:
     code), InvalidAmount, AuctionNotFound; on any of them nothing is written. After commit
     publishes one "bid" event per appended bid (and "closed" when a Dutch taker ends the
     auction).
+
+    `wait=False` (the native bid path on the event loop's thread, exchange/asgi.py): only
+    the SQLite snapshot step, with SQLite's busy timeout at 0 — a bid that would wait for
+    the write lock (the snapshot is stale, another writer holds the lock, or the database
+    is PostgreSQL) raises WouldBlock instead, with nothing written. `snapshot=False`: straight
+    to the locked step (the caller's snapshot attempt just failed: a second one would too).
     """
     if (
         not isinstance(amount, Decimal)
@@ -185,20 +203,43 @@ def bid_place(*, auction_id: int, user: Any, amount: Decimal, key: str) -> Bid:
     user_id = getattr(user, "pk", None) or 0
     conn = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy is a thread-local lookup
     if conn.vendor != "sqlite" or conn.in_atomic_block:
+        if not wait:
+            raise WouldBlock()
         # PostgreSQL (row lock), or inside the caller's transaction (which may already hold
         # SQLite's write lock: queueing for it here could deadlock)
         with transaction.atomic(), conn.cursor() as cursor:
             return _place(cursor, auction_id, user_id, amount, key, snapshot=False)
     try:
-        with _deferred_atomic(conn), conn.cursor() as cursor:
-            return _place(cursor, auction_id, user_id, amount, key, snapshot=True)
+        if snapshot or not wait:
+            with _busy_timeout(conn, None if wait else 0), _deferred_atomic(conn), conn.cursor() as cursor:
+                return _place(cursor, auction_id, user_id, amount, key, snapshot=True)
     except _Retry:
         pass
     except OperationalError as exc:
-        if getattr(exc.__cause__, "sqlite_errorcode", 0) & 0xFF not in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        if not is_sqlite_busy(exc):
             raise
+    if not wait:
+        raise WouldBlock()
     with _writer_queue(conn), transaction.atomic(), conn.cursor() as cursor:
         return _place(cursor, auction_id, user_id, amount, key, snapshot=False)
+
+
+@contextlib.contextmanager
+def _busy_timeout(conn: Any, ms: int | None) -> Iterator[None]:
+    """SQLite's busy timeout of `conn` set to `ms` for the block (None: unchanged), so that a
+    write the snapshot attempts fails at once instead of sleeping in SQLite's busy handler."""
+    if ms is None:
+        yield
+        return
+    conn.ensure_connection()
+    raw = conn.connection
+    before = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+    raw.execute(f"PRAGMA busy_timeout = {int(ms)}")
+    try:
+        yield
+    finally:
+        if conn.connection is raw:  # not closed meanwhile
+            raw.execute(f"PRAGMA busy_timeout = {int(before)}")
 
 
 @contextlib.contextmanager
