@@ -480,3 +480,17 @@ def test_dutch_pause_in_the_window_keeps_the_price_and_the_remaining_window():
     assert rules.dutch_price(resumed, T0 + sec(560)) == D("195000")
     d = rules.evaluate_bid(resumed, bidder(2, 1), D("195000"), T0 + sec(590))
     assert d.accepted and d.state.ends_at == T0 + sec(590)
+
+
+def test_dutch_price_stands_still_while_paused_and_goes_on_from_there_after_resume():
+    state = dutch()
+    step = rules.dutch_price(state, T0 + sec(31))  # one step down
+    paused = rules.evaluate_pause(state, T0 + sec(31))
+    assert paused is not None
+    # while paused the price shown is the pause's, however long the pause lasts
+    assert rules.dutch_price(paused, T0 + sec(31 + 600)) == step
+    resumed = rules.evaluate_resume(paused, T0 + sec(31 + 600))
+    assert resumed is not None
+    # after the resume the descent continues from that step, shifted by the pause
+    assert rules.dutch_price(resumed, T0 + sec(31 + 600)) == step
+    assert rules.dutch_price(resumed, T0 + sec(60 + 600)) == rules.dutch_price(state, T0 + sec(60))

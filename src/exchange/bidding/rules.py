@@ -220,9 +220,12 @@ def dutch_price_at(s: Settings, at: dt.datetime) -> Decimal:
 
 def dutch_price(state: State, at: dt.datetime) -> Decimal:
     """The Dutch price to show at `at`: once taken, the taken price (frozen through the
-    pre-emption window and after the close); before, the step price (never past the deadline)."""
+    pre-emption window and after the close); before, the step price (never past the deadline,
+    and while paused the price at the pause)."""
     if state.current_price is not None:
         return state.current_price
+    if state.paused_at is not None:  # the descent stands still while paused (resume shifts it)
+        at = min(at, state.paused_at)
     return dutch_price_at(state.settings, min(at, state.ends_at))
 
 

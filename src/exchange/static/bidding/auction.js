@@ -7,6 +7,11 @@
  * new one with ?last_event_id=<last seq seen>. Bids are POSTed to the API with the session
  * and the CSRF token. The countdown uses server time: offset = server_time − local time,
  * measured at every state snapshot (half the round trip is taken off when we know it).
+ *
+ * 减价 (mode "dutch"): the step price is computed here every tick from the server clock with
+ * the formula of rules.dutch_price_at (no request); one button takes the lot at it. Once
+ * taken, the price is frozen and, while the deadline (the pre-emption window) runs, a
+ * same-price bid is the only one the page lets through: the server decides who may.
  */
 (function () {
   "use strict";
@@ -24,6 +29,9 @@
     empty: el("history-empty"), conn: el("conn"), form: el("bid-form"), amount: el("amount"),
     formError: el("form-error"), flash: el("flash"), next: el("next-min"), dialog: el("confirm"),
     increment: el("increment"),
+    take: el("take"), takeBox: el("take-box"), takeLabel: el("take-label"), takeAmount: el("take-amount"),
+    dutchNext: el("dutch-next"), dutchNextLabel: el("dutch-next-label"), dutchNote: el("dutch-note"),
+    dutchNextRow: el("dutch-next-row"),
     confirmAmount: el("confirm-amount"), confirmUpper: el("confirm-upper"), result: el("result"),
   };
   var quick = Array.prototype.slice.call(root.querySelectorAll("[data-quick]"));
@@ -83,6 +91,7 @@
   // ---- the rules the page can check before the server does --------------------------------
   function increment() { return toCents(state.next_increment || state.increment) || 0; }
   function minNext() {
+    if (state.mode === "dutch") return dutchPrice();
     if (state.next_minimum) return toCents(state.next_minimum);
     var cur = toCents(state.current_price);
     return cur === null ? toCents(state.start_price) : cur + increment();
@@ -99,6 +108,7 @@
     if (/\.\d{3,}$/.test(t)) return T.too_many_decimals;
     var c = toCents(t);
     if (c === null || c <= 0) return T.not_number;
+    if (state.mode === "dutch") return validateDutch(c);
     var min = minNext();
     if (min !== null && c < min) return T.too_low.replace("%s", fmt(min));
     var inc = increment(), base = toCents(state.current_price);
@@ -107,6 +117,91 @@
       return T.not_multiple.replace("%s", fmt(inc));
     }
     return null;
+  }
+
+  // ---- 减价 (dutch) ------------------------------------------------------------------------------
+  function isoMs(iso) { var t = iso ? new Date(iso).getTime() : NaN; return isNaN(t) ? null : t; }
+  function dutchTaken() { return state.mode === "dutch" && !!state.current_price; }
+  function dutchStepsToFloor() {  // rules.dutch_steps_to_floor
+    var tick = toCents(state.dutch_tick) || 0;
+    if (tick <= 0) return 0;
+    return Math.max(0, Math.floor((toCents(state.start_price) - (toCents(state.dutch_floor) || 0)) / tick));
+  }
+  // rules.dutch_price_at: start − tick × ⌊(at − starts_at) / interval⌋, never below the floor
+  function dutchPriceAt(at) {
+    var start = toCents(state.start_price), t0 = isoMs(state.starts_at);
+    var interval = (state.dutch_interval_seconds || 0) * 1000;
+    if (start === null || t0 === null || at <= t0 || interval <= 0) return start;
+    var steps = Math.floor((at - t0) / interval);
+    var tick = toCents(state.dutch_tick) || 0, floor = toCents(state.dutch_floor) || 0;
+    return Math.max(floor, start - tick * Math.min(steps, dutchStepsToFloor()));
+  }
+  // what is offered now (rules.dutch_price): the taken price once taken (frozen), else the
+  // step price at the server's now, never past the deadline; while paused the server's figure
+  function dutchPrice() {
+    if (state.current_price) return toCents(state.current_price);
+    if (state.status === "paused" && state.dutch_price) return toCents(state.dutch_price);
+    var at = serverNow(), end = isoMs(state.ends_at);
+    if (end !== null && at > end) at = end;
+    return dutchPriceAt(at);
+  }
+  // ms until the next step down, or null: taken, paused, over, at the lowest step, or the
+  // deadline comes first
+  function dutchNextStepIn() {
+    var t0 = isoMs(state.starts_at), end = isoMs(state.ends_at);
+    var interval = (state.dutch_interval_seconds || 0) * 1000;
+    if (state.current_price || state.status === "paused" || isOver() || t0 === null || interval <= 0) return null;
+    var now = serverNow();
+    var steps = now > t0 ? Math.floor((now - t0) / interval) : 0;
+    if (steps >= dutchStepsToFloor()) return null;
+    var next = t0 + (steps + 1) * interval;
+    if (end !== null && next >= end) return null;
+    return Math.max(0, next - now);
+  }
+  function beforeDeadline() { var end = isoMs(state.ends_at); return end !== null && end > serverNow(); }
+  function dutchWindowOpen() {  // taken, and the pre-emption window (the deadline) still runs
+    return dutchTaken() && state.status === "running" && beforeDeadline();
+  }
+  function mmss(ms) {
+    var s = Math.floor(ms / 1000), m = Math.floor(s / 60), sec = s % 60;
+    return (m < 10 ? "0" : "") + m + ":" + (sec < 10 ? "0" : "") + sec;
+  }
+  function validateDutch(c) {  // rules._dutch and _dutch_preempt, as far as the page knows
+    if (dutchTaken()) {
+      var taken = toCents(state.current_price);
+      return c === taken ? null : T.dutch_same_price.replace("%s", fmt(taken));
+    }
+    var price = dutchPrice(), start = toCents(state.start_price), tick = toCents(state.dutch_tick) || 0;
+    if (price !== null && c < price) return T.dutch_too_low.replace("%s", fmt(price));
+    if (start !== null && c > start) return T.dutch_above_start.replace("%s", fmt(start));
+    if (tick > 0 && start !== null && (start - c) % tick !== 0) return T.dutch_not_multiple.replace("%s", fmt(tick));
+    return null;
+  }
+  function dutchPhase() {
+    if (state.status !== "running" || !state.current_price) return state.phase;
+    return dutchWindowOpen() ? "preemption" : "closed";  // taken and the deadline passed: the clock closes it
+  }
+  function renderDutch() {  // every tick: the price moves without any message from the server
+    var price = dutchPrice(), taken = dutchTaken(), open = dutchWindowOpen();
+    var sold = state.status === "closed" && state.final_price;
+    setText(els.priceLabel, sold ? T.final_price : taken ? T.dutch_taken : T.dutch_price);
+    setText(els.price, fmt(sold ? state.final_price : price));
+    setText(els.phase, T.phase[dutchPhase()] || state.phase_label || "");
+    setText(els.dutchNextLabel, taken ? T.dutch_window_left : T.dutch_next);
+    if (els.dutchNextRow) els.dutchNextRow.hidden = isOver();  // neither a next step nor a window after the close
+    var next = taken ? (open ? Math.max(0, isoMs(state.ends_at) - serverNow()) : null) : dutchNextStepIn();
+    setText(els.dutchNext, next !== null ? mmss(next) : (!taken && state.status === "running" ? T.dutch_lowest : "—"));
+    setText(els.next, state.status === "running" && price !== null ? fmt(price) : "—");
+    if (els.dutchNote) {
+      els.dutchNote.hidden = !open;
+      if (open) setText(els.dutchNote, T.dutch_preempt_note.replace("%s", fmt(price)));
+    }
+    if (els.take) {
+      els.take.disabled = !canBid() || !beforeDeadline() || (taken && myStatus() === "leading");
+      setText(els.takeLabel, taken ? T.dutch_preempt : T.dutch_take);
+      setText(els.takeAmount, fmt(price));
+    }
+    if (els.takeBox) els.takeBox.hidden = isOver();
   }
 
   // ---- rendering ------------------------------------------------------------------------------
@@ -120,6 +215,7 @@
   }
   function setText(node, text) { if (node && node.textContent !== text) node.textContent = text; }
   function isOver() { return state.status === "closed" || state.status === "cancelled"; }
+  function canBid() { return state.status === "running" && !!state.my_no && !closed && !isOver(); }
   function myStatus() {
     if (!state.my_no) return "";
     if (state.status === "closed") return state.winner_no && state.winner_no === state.my_no ? "won" : "lost";
@@ -127,9 +223,11 @@
     return state.leader_no === state.my_no ? "leading" : "outbid";
   }
   function render() {
-    setText(els.price, fmt(state.current_price));
-    setText(els.priceLabel, state.status === "closed" && state.final_price ? T.final_price : state.current_price ? T.current_price : T.start_price_label);
-    if (!state.current_price && els.price) els.price.textContent = fmt(state.start_price);
+    if (state.mode !== "dutch") {  // dutch: renderDutch, from tick()
+      setText(els.price, fmt(state.current_price));
+      setText(els.priceLabel, state.status === "closed" && state.final_price ? T.final_price : state.current_price ? T.current_price : T.start_price_label);
+      if (!state.current_price && els.price) els.price.textContent = fmt(state.start_price);
+    }
     setText(els.leader, state.leader_no || "—");
     setText(els.myNo, state.my_no || T.not_bidder);
     var ms = myStatus();
@@ -148,23 +246,24 @@
     if (els.endsAt && state.ends_at) setText(els.endsAt, clockText(state.ends_at, false));
     var sign = offsetMs >= 0 ? "+" : "−";
     setText(els.offset, sign + (Math.abs(offsetMs) / 1000).toFixed(2) + " s");
-    var canBid = state.status === "running" && !!state.my_no && !closed && !isOver();
+    var bidOk = canBid();
     quick.forEach(function (b) {
       var n = parseInt(b.getAttribute("data-quick"), 10);
-      b.disabled = !canBid || (ms === "leading" && !state.allow_leader_rebid);
+      b.disabled = !bidOk || (ms === "leading" && !state.allow_leader_rebid);
       var label = b.querySelector("[data-quick-amount]");
       if (label) setText(label, state.start_price ? fmt(quickAmount(n)) : "");
     });
     if (els.form) {
-      Array.prototype.forEach.call(els.form.querySelectorAll("input,button"), function (x) { x.disabled = !canBid; });
+      Array.prototype.forEach.call(els.form.querySelectorAll("input,button"), function (x) { x.disabled = !bidOk; });
       els.form.hidden = isOver();
     }
     var quickBox = document.querySelector(".bid-quick");
-    if (quickBox) quickBox.hidden = isOver();
+    if (quickBox) quickBox.hidden = isOver() || state.mode === "dutch";
     if (state.status === "closed" || state.status === "cancelled") showResult();
     tick();
   }
   function tick() {
+    if (state.mode === "dutch") renderDutch();
     if (!els.countdown) return;
     if (!state.ends_at || state.status === "closed" || state.status === "cancelled") {
       setText(els.countdown, state.status === "closed" ? T.ended : "—");
@@ -253,6 +352,10 @@
       state.leader_no = b.bidder_no;
       if (b.ends_at) state.ends_at = b.ends_at;
       state.next_minimum = b.next_minimum || null;  // recomputed from the increment
+      if (state.mode === "dutch") {  // taken: the price freezes; a holder may bid this price only
+        state.next_minimum = b.amount;
+        state.dutch_price = b.amount;
+      }
       state.bid_count = Math.max(state.bid_count || 0, seq);
     }
     addHistory(b, live);
@@ -333,6 +436,17 @@
   quick.forEach(function (b) {
     b.addEventListener("click", function () { ask(quickAmount(parseInt(b.getAttribute("data-quick"), 10))); });
   });
+  if (els.take) {
+    // the price shown when clicked: if it steps down before the confirmation, that amount is
+    // still on the grid and above the step price, so it takes the lot at what was confirmed
+    els.take.addEventListener("click", function () {
+      var c = dutchPrice();
+      if (c === null) return;
+      setText(els.formError, "");  // the button does not use the custom amount: clear its error
+      if (els.amount) els.amount.removeAttribute("aria-invalid");
+      ask(c);
+    });
+  }
   if (els.form) {
     els.form.addEventListener("submit", function (e) {
       e.preventDefault();
