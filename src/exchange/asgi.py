@@ -452,11 +452,9 @@ def _native_bid(
                 )
             except WouldBlock:
                 raise _WouldBlock() from None
-            except OperationalError as exc:  # on the loop's thread: a locked SQLite → the pool
-                if wait or not is_sqlite_busy(exc):
-                    raise
-                raise _WouldBlock() from None
-            except Exception:  # as Django + the API guard: logged, a JSON 500
+            except Exception as exc:  # as Django + the API guard: logged, a JSON 500
+                if not wait and isinstance(exc, OperationalError) and is_sqlite_busy(exc):
+                    raise _WouldBlock() from None  # on the loop's thread, SQLite locked: the pool
                 logging.getLogger("django.request").exception(
                     "Internal Server Error: /api/v1/auctions/%s/bids", auction_id
                 )

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from exchange.accounts import services as account_services
@@ -345,11 +345,14 @@ def test_behind_an_https_proxy(world, settings):
     assert redirected[0] == 301
 
 
-def test_a_server_error_is_answered_as_django_does(servers, world, monkeypatch):
+@pytest.mark.parametrize(
+    "error", [RuntimeError("the database went away"), OperationalError("disk I/O error")], ids=["bug", "database"]
+)
+def test_a_server_error_is_answered_as_django_does(servers, world, monkeypatch, error):
     native, django = servers
 
     def broken(**kwargs: Any) -> None:
-        raise RuntimeError("the database went away")
+        raise error
 
     monkeypatch.setattr(engine, "bid_place", broken)
     req = Req("english", "a", _bid("100000.00"))
