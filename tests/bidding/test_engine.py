@@ -563,3 +563,24 @@ def test_drill_command_sets_the_preemption_window():
     out = StringIO()
     call_command("drill", "--mode", "dutch", "--bidders", "1", "--preemption-seconds", "90", stdout=out)
     assert Auction.objects.get(pk=json.loads(out.getvalue())["auction_id"]).preemption_seconds == 90
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sqlite_a_bid_that_ends_the_auction_is_never_written_from_the_snapshot():
+    """A Dutch taker closes the auction; the close's after-commit work (event, confirmation,
+    trading hooks) must not run on the event loop's thread, so the snapshot step hands such a
+    bid to the locked step: with wait=False (the inline path) it is WouldBlock, nothing written."""
+    auction, (taker, _other) = dutch_auction((0, 0))
+    with clock.frozen(at(31)), pytest.raises(engine.WouldBlock):
+        engine.bid_place(auction_id=auction.pk, user=taker.user, amount=D("195000"), key="t1", wait=False)
+    assert Auction.objects.get(pk=auction.pk).status != Status.CLOSED and not Bid.objects.exists()
+    # an ordinary bid of the inline path is written from the snapshot (English, same rules otherwise)
+    english, (a, _b) = auction_with_bidders(2)
+    with clock.frozen(at(1)):
+        placed = engine.bid_place(auction_id=english.pk, user=a.user, amount=D("100000"), key="e1", wait=False)
+    assert placed.seq == 1
+    # and the taker's bid through the locked step closes the Dutch auction
+    bid(auction, taker, "195000", 31)
+    assert Auction.objects.get(pk=auction.pk).status == Status.CLOSED
+    assert verify_auction(auction.pk).ok

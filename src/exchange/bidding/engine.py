@@ -291,6 +291,11 @@ def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str
         raise errors.rejection(decision)
     assert bidder is not None
     new = decision.state
+    if snapshot and _closes_at_once(auction.mode, new, now):
+        # a bid that ends the auction (a Dutch taker) is written under the lock: its
+        # after-commit work (the close event, the confirmation, the trading hooks) must not
+        # run where waiting is not allowed (bid_place(wait=False) on the event loop's thread)
+        raise _Retry()
     prev_hash = auction.head_hash or genesis_hash(auction_id)
     rows: list[Bid] = []
     mine: Bid | None = None
@@ -326,6 +331,11 @@ def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str
         _after_close(auction_id, close)
     assert mine is not None
     return mine
+
+
+def _closes_at_once(mode: str, new: rules.State, now: dt.datetime) -> bool:
+    """Whether the accepted bid's new state ends the auction at once (a Dutch taker)."""
+    return mode == rules.DUTCH and rules.evaluate_close(new, now) is not None
 
 
 def _top_rank(auction_id: int) -> int:
