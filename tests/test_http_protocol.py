@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from exchange.http_protocol import CoalescingTransport
 
@@ -18,6 +20,13 @@ async def _pair() -> tuple[CoalescingTransport, socket.socket, asyncio.Transport
     loop = asyncio.get_running_loop()
     transport, _protocol = await loop.connect_accepted_socket(asyncio.Protocol, ours)
     return CoalescingTransport(transport, loop), theirs, transport  # type: ignore[arg-type]
+
+
+def _run(coroutine: Any) -> Any:
+    """asyncio.run in a thread of its own: in a test process that also drives Playwright's
+    sync API, the main thread may already have a running loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _readable(sock: socket.socket) -> bytes:
@@ -40,7 +49,7 @@ def test_the_header_block_leaves_with_the_body():
         peer.close()
         return [after_head, together, rest]
 
-    assert asyncio.run(scenario()) == [b"", HEAD + b"{}", b""]
+    assert _run(scenario()) == [b"", HEAD + b"{}", b""]
 
 
 def test_a_header_block_without_a_body_leaves_at_the_end_of_the_turn_and_streams_pass_through():
@@ -61,4 +70,4 @@ def test_a_header_block_without_a_body_leaves_at_the_end_of_the_turn_and_streams
         assert raw.is_closing()
         return [held, head, event, last]
 
-    assert asyncio.run(scenario()) == [b"", HEAD, b"id: 1\nevent: bid\ndata: {}\n\n", HEAD]
+    assert _run(scenario()) == [b"", HEAD, b"id: 1\nevent: bid\ndata: {}\n\n", HEAD]
