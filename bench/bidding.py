@@ -11,17 +11,22 @@ What it does (docs/benchmarks.md, "Bidding", has the figures and the machine):
    (in this process, before the server starts);
 2. SQL statements per accepted bid, counted in-process through the real API view (Django test
    client + CaptureQueriesContext) on a separate drill;
-3. the server started exactly as `make run` starts it: the `web:` line of the Procfile
-   (uvicorn, 2 workers, exchange.asgi) in its own process group;
-4. scenarios, from this (separate) process with aiohttp / raw asyncio sockets:
-   (a) `hot`: one English auction, 64 concurrent bidders bidding as fast as the server
-       answers (each bids the price it last saw + 1–2 increments; rejections counted);
-   (b) `many`: 1,000 auctions in parallel, two bidders each, 128 requests in flight;
+3. the server started as production runs it on one box (docs/operations.md §4–5): `--workers`
+   single-worker app processes (each the `web:` line of the Procfile, on its own port)
+   behind nginx `least_conn`, in their own process groups — or, `--front none`, the `web:`
+   line alone with `--workers` uvicorn workers, as `make run` starts it;
+4. scenarios, from this (separate) process:
+   (a) `hot`: one English auction, 64 concurrent bidders on hand-written keep-alive
+       connections (`RawBidConnection`), first as fast as the server answers (closed loop:
+       the throughput ceiling), then at each of `--rates` requests/s on a fixed schedule
+       (open loop: latency counted from the scheduled time); each bids the price it last
+       saw + 1–2 increments, rejections counted;
+   (b) `many`: 1,000 auctions in parallel, two bidders each, 128 requests in flight (aiohttp);
    (c) `watch`: 1,000 and 5,000 SSE watchers on one auction (authenticated with a bidder's
        token: a drill streams only to its bidders and staff) while bids are placed at a
        steady pace; latency = watcher receive time − the bid's server `accepted_at`;
-   (crash): a bid storm like (a) during which every server process is SIGKILLed and the
-       server restarted (acknowledged bids must survive);
+   (crash): a bid storm like (a) during which every app process is SIGKILLed and restarted
+       (nginx stays up; acknowledged bids must survive);
 5. peak RSS of all server processes (sampled every 0.2 s from /proc), then the invariants:
    seq contiguous, prices strictly increasing, hash chain and outcome recomputed by
    `exchange.bidding.verify.verify_auction`, every acknowledged (201) bid present in the log.
@@ -504,10 +509,10 @@ class Tally:
 
 
 class RawBidConnection(asyncio.Protocol):
-    """One bidder's keep-alive HTTP/1.1 connection, written by hand: aiohttp's client spent
-    0.45–0.7 ms of CPU per request, as much as the server, on the same two cores; this one
-    spends about a fifth of that, leaving the cores to the server as a client on another
-    machine would. It speaks just what the bid endpoint answers (Content-Length bodies) and
+    """One bidder's keep-alive HTTP/1.1 connection, written by hand: the load generator shares
+    the server's two cores, and aiohttp's client cost 0.43 ms of CPU per request against
+    0.2–0.3 ms for this one (docs/benchmarks.md) — CPU a load generator on another machine
+    would not take. It speaks just what the bid endpoint answers (Content-Length bodies) and
     reconnects after the server went away (crash scenario)."""
 
     def __init__(self, host: str, port: int) -> None:
