@@ -213,6 +213,31 @@ GUNICORN = (  # the foundation's web line, for comparison (no event streams unde
 )
 
 
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds so far of each process (pid → s), from /proc."""
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def rss_of(pids: list[int]) -> int:
+    """Resident memory of the processes together, in bytes."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
 class Server:
     def __init__(
         self, env: dict[str, str], port: int, workers: int, kind: str = "procfile", log_name: str = "server.log"
@@ -266,14 +291,7 @@ class Server:
 
     def cpu_per_process(self) -> dict[int, float]:
         """CPU seconds so far of each server process (pid → s): how evenly the work is spread."""
-        out = {}
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-            except (OSError, ValueError, IndexError):
-                pass
-        return out
+        return cpu_of(self.pids())
 
     def connections_per_process(self, port: int | None = None) -> list[int]:
         """Established client connections held by each server process (largest first): the
@@ -302,15 +320,7 @@ class Server:
         return sorted(counts, reverse=True)
 
     def rss(self) -> int:
-        total = 0
-        for pid in self.pids():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-            except OSError:
-                pass
-        return total
+        return rss_of(self.pids())
 
     def _sample(self) -> None:
         while not self._stop.is_set():
@@ -419,14 +429,7 @@ class Cluster:
         return nginx + [pid for app in self.apps if app.proc is not None for pid in app.pids()]
 
     def cpu_per_process(self) -> dict[int, float]:
-        out = {}
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            except (OSError, ValueError, IndexError):
-                pass
-        return out
+        return cpu_of(self.pids())
 
     def cpu_seconds(self) -> float:
         return sum(self.cpu_per_process().values())
@@ -437,15 +440,7 @@ class Cluster:
         return [n for app in self.apps for n in app.connections_per_process()]
 
     def rss(self) -> int:
-        total = 0
-        for pid in self.pids():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-            except OSError:
-                pass
-        return total
+        return rss_of(self.pids())
 
     def _sample(self) -> None:
         while not self._stop.is_set():

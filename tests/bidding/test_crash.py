@@ -45,6 +45,24 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def migrated_drill(tmp_path: Path, *, bidders: int) -> tuple[Path, dict[str, str], dict]:
+    """A migrated SQLite file in `tmp_path` with a one-hour English drill: (the file, the
+    environment of the processes that use it, the drill command's JSON)."""
+    db = tmp_path / "db.sqlite3"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "FAST_PASSWORD_HASHER": "1",
+        "REDIS_URL": "",
+        "BIDDING_EVENTS_DIR": str(tmp_path / "events"),
+        "TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
+    }
+    assert manage(env, "migrate", "-v0").returncode == 0
+    drill = manage(env, "drill", "--bidders", str(bidders), "--duration", "3600", "--increment", "100")
+    assert drill.returncode == 0, drill.stderr
+    return db, env, json.loads(drill.stdout)
+
+
 def start_server(env: dict[str, str], port: int, *, workers: int) -> subprocess.Popen[bytes]:
     """uvicorn on exchange.asgi as the Procfile's web line runs it, in its own process group
     (we kill exactly what we started)."""
@@ -87,19 +105,7 @@ def wait_until_up(base: str, auction_id: int) -> None:
 
 def test_sigkill_during_a_bid_storm_loses_no_acknowledged_bid(tmp_path):
     # given a migrated file database, a drill with 6 bidders and a running server
-    db = tmp_path / "db.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
-        "FAST_PASSWORD_HASHER": "1",
-        "REDIS_URL": "",
-        "BIDDING_EVENTS_DIR": str(tmp_path / "events"),
-        "TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
-    }
-    assert manage(env, "migrate", "-v0").returncode == 0
-    drill = manage(env, "drill", "--bidders", "6", "--duration", "3600", "--increment", "100")
-    assert drill.returncode == 0, drill.stderr
-    info = json.loads(drill.stdout)
+    db, env, info = migrated_drill(tmp_path, bidders=6)
     port = free_port()
     server = start_server(env, port, workers=2)
     base = f"http://127.0.0.1:{port}"
@@ -176,19 +182,7 @@ def test_a_bid_waiting_for_the_write_lock_is_placed_once_the_lock_is_free(tmp_pa
     lock: an acceptable bid cannot be written there, goes to the pool and is placed once the
     lock is free — not an error, not lost, not doubled — and meanwhile the loop answers the
     next request (a bid below the price, decided on the snapshot) at once."""
-    db = tmp_path / "db.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
-        "FAST_PASSWORD_HASHER": "1",
-        "REDIS_URL": "",
-        "BIDDING_EVENTS_DIR": str(tmp_path / "events"),
-        "TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
-    }
-    assert manage(env, "migrate", "-v0").returncode == 0
-    drill = manage(env, "drill", "--bidders", "3", "--duration", "3600", "--increment", "100")
-    assert drill.returncode == 0, drill.stderr
-    info = json.loads(drill.stdout)
+    db, env, info = migrated_drill(tmp_path, bidders=3)
     port = free_port()
     server = start_server(env, port, workers=1)
     base = f"http://127.0.0.1:{port}"

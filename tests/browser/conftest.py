@@ -84,3 +84,17 @@ def shot():  # type: ignore[no-untyped-def]
         return path
 
     return take
+
+
+@pytest.fixture
+def asgi_server(django_db_serialized_rollback, transactional_db, settings, tmp_path):  # type: ignore[no-untyped-def]
+    """The production ASGI app (uvicorn in a thread, static files from the finders) with the
+    in-process event fan-out in a directory of this test's own."""
+    from exchange.bidding import sse
+    from tests.bidding.test_sse_support import ThreadServer
+
+    settings.REDIS_URL = ""
+    settings.BIDDING_EVENTS_DIR = str(tmp_path / "ev")
+    with ThreadServer(static=True) as server:
+        yield server
+    sse.hub.stop()

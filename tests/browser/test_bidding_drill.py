@@ -24,17 +24,6 @@ pytestmark = pytest.mark.xdist_group("bidding-browser")
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture
-def asgi_server(django_db_serialized_rollback, transactional_db, settings, tmp_path):
-    settings.REDIS_URL = ""
-    settings.BIDDING_EVENTS_DIR = str(tmp_path / "ev")
-    with ThreadServer(static=True) as server:
-        yield server
-    from exchange.bidding import sse
-
-    sse.hub.stop()
-
-
 def logged_in_context(browser, server: ThreadServer, user, **options):  # type: ignore[no-untyped-def]
     client = Client()
     client.force_login(user)

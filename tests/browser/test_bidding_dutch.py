@@ -18,24 +18,13 @@ import pytest
 from exchange.bidding import engine, rules, services
 from exchange.bidding.models import Auction, AuctionBidder
 from exchange.core import clock
-from tests.bidding.test_sse_support import ThreadServer, clock_thread
+from tests.bidding.test_sse_support import clock_thread
 from tests.browser.test_bidding_drill import PHONE, logged_in_context
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.xdist_group("bidding-browser")
 
 START, TICK, FLOOR = Decimal("100000.00"), Decimal("1000.00"), Decimal("90000.00")
-
-
-@pytest.fixture
-def asgi_server(django_db_serialized_rollback, transactional_db, settings, tmp_path):
-    settings.REDIS_URL = ""
-    settings.BIDDING_EVENTS_DIR = str(tmp_path / "ev")
-    with ThreadServer(static=True) as server:
-        yield server
-    from exchange.bidding import sse
-
-    sse.hub.stop()
 
 
 def yuan(amount: Decimal) -> str:

@@ -291,7 +291,8 @@ def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str
         raise errors.rejection(decision)
     assert bidder is not None
     new = decision.state
-    if snapshot and _closes_at_once(auction.mode, new, now):
+    close = rules.evaluate_close(new, now) if auction.mode == rules.DUTCH else None  # a taker ends it
+    if snapshot and close is not None:
         # a bid that ends the auction (a Dutch taker) is written under the lock: its
         # after-commit work (the close event, the confirmation, the trading hooks) must not
         # run where waiting is not allowed (bid_place(wait=False) on the event loop's thread)
@@ -321,7 +322,6 @@ def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str
         prev_hash = h
     ledger_sql.insert_bids(cursor, rows)  # 3: the bid(s), one statement (SQLite: takes the write lock)
     fields = {**auction.state_fields(new), "head_hash": prev_hash}
-    close = rules.evaluate_close(new, now) if auction.mode == rules.DUTCH else None
     if close is not None:
         fields.update(_close_fields(close, now))
     ledger_sql.update_auction(cursor, auction_id, fields)  # 4: price, leader, deadline, head
@@ -331,11 +331,6 @@ def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str
         _after_close(auction_id, close)
     assert mine is not None
     return mine
-
-
-def _closes_at_once(mode: str, new: rules.State, now: dt.datetime) -> bool:
-    """Whether the accepted bid's new state ends the auction at once (a Dutch taker)."""
-    return mode == rules.DUTCH and rules.evaluate_close(new, now) is not None
 
 
 def _top_rank(auction_id: int) -> int:
