@@ -1,7 +1,9 @@
 """A 减价 (Dutch) drill in three browsers: the step price goes down on the page (computed
-from the server clock, no request), a bidder takes it with the button and the
-confirmation; a pre-emption holder (rank 1) outranks the taker, so the price freezes and
-the 优先购买权行权期 opens on every page; a bidder without a right is refused by the server
+from the server clock, no request; the custom amount's placeholder follows it), a bidder
+takes it with the button and the confirmation; a pre-emption holder (rank 1) outranks the
+taker, so the price freezes and the 优先购买权行权期 opens on every page: the taker, who may
+not bid again, sees a line instead of the button and the custom amount, the others the
+taken price as the only placeholder; a bidder without a right is refused by the server
 (`preemption_only`, its message shown); the holder, on a phone, takes the same price and
 wins at once; every page shows the result.
 
@@ -58,6 +60,14 @@ def custom(page, amount: str) -> str:  # type: ignore[no-untyped-def]
     return page.text_content("[data-form-error]")
 
 
+def price_and_placeholder(page) -> tuple[Decimal, str]:  # type: ignore[no-untyped-def]
+    """The price shown and the custom amount's placeholder, read at the same moment."""
+    price, placeholder = page.evaluate(
+        "[document.querySelector('[data-price]').textContent, document.querySelector('[data-amount]').placeholder]"
+    )
+    return amount_of(price), placeholder
+
+
 def no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -106,6 +116,10 @@ def test_dutch_descends_is_taken_and_a_holder_preempts(browser, asgi_server, sho
             stepped = page_t.text_content("[data-price]")
             assert FLOOR <= amount_of(stepped) == amount_of(first) - TICK and amount_of(first) <= START
             assert page_t.text_content("[data-take-amount]") == stepped
+            # the custom amount's example is the step price (not an ascending current + increment)
+            price_now, placeholder = price_and_placeholder(page_t)
+            assert placeholder == f"例如 {price_now}（当前价格）"
+            assert page_t.is_hidden("[data-dutch-mine]")
             shot(page_t, "bidding-dutch-descending")
             shot(page_h, "bidding-dutch-descending-phone")
             assert no_horizontal_scroll(page_h)
@@ -130,8 +144,16 @@ def test_dutch_descends_is_taken_and_a_holder_preempts(browser, asgi_server, sho
                 assert page.text_content("[data-dutch-next-label]") == "行权期剩余"
                 assert re.fullmatch(r"00:[0-3]\d", page.text_content("[data-dutch-next]"))
                 assert page.is_visible("[data-dutch-note]")
-            assert page_t.is_disabled("[data-take]")  # the leader cannot take it again
+            # the taker (the leader) cannot bid again (rules: self_raise): no button, no custom
+            # amount, but a line that says so
+            assert page_t.is_hidden("[data-take]") and page_t.is_hidden("[data-bid-form]")
+            mine = page_t.text_content("[data-dutch-mine]")
+            assert page_t.is_visible("[data-dutch-mine]") and f"您已以 {taken} 应价" in mine and "不能再出价" in mine
             assert page_h.text_content("[data-take-label]") == "按应价行使优先购买权"
+            for page in (page_h, page_o):  # the others: the taken price is the only amount
+                assert page.is_visible("[data-take]") and page.is_enabled("[data-take]")
+                assert page.is_hidden("[data-dutch-mine]")
+                assert price_and_placeholder(page) == (price, f"只能按应价 {price}")
             auction = Auction.objects.get(pk=auction_id)
             assert (auction.status, auction.current_price, auction.leader_id) == (rules.RUNNING, price, taker.pk)
             page_h.wait_for_timeout(2200)  # a step later the price has not moved
@@ -139,6 +161,10 @@ def test_dutch_descends_is_taken_and_a_holder_preempts(browser, asgi_server, sho
             shot(page_t, "bidding-dutch-taken")
             shot(page_h, "bidding-dutch-preemption-phone")
             assert no_horizontal_scroll(page_h)
+            page_t.set_viewport_size(PHONE)  # the taker's line on a phone
+            shot(page_t, "bidding-dutch-taken-phone")
+            assert no_horizontal_scroll(page_t)
+            page_t.set_viewport_size({"width": 1280, "height": 900})
 
             # a bidder without a right: another amount is refused on the page, the same price by the server
             assert "只能按应价" in custom(page_o, str(price - TICK))

@@ -11,7 +11,8 @@
  * 减价 (mode "dutch"): the step price is computed here every tick from the server clock with
  * the formula of rules.dutch_price_at (no request); one button takes the lot at it. Once
  * taken, the price is frozen and, while the deadline (the pre-emption window) runs, a
- * same-price bid is the only one the page lets through: the server decides who may.
+ * same-price bid is the only one the page lets through: the server decides who may. The
+ * taker (the leader) is offered no bid at all, but a line that says why.
  */
 (function () {
   "use strict";
@@ -31,7 +32,7 @@
     increment: el("increment"),
     take: el("take"), takeBox: el("take-box"), takeLabel: el("take-label"), takeAmount: el("take-amount"),
     dutchNext: el("dutch-next"), dutchNextLabel: el("dutch-next-label"), dutchNote: el("dutch-note"),
-    dutchNextRow: el("dutch-next-row"),
+    dutchNextRow: el("dutch-next-row"), dutchMine: el("dutch-mine"),
     confirmAmount: el("confirm-amount"), confirmUpper: el("confirm-upper"), result: el("result"),
   };
   var quick = Array.prototype.slice.call(root.querySelectorAll("[data-quick]"));
@@ -177,6 +178,17 @@
     if (tick > 0 && start !== null && (start - c) % tick !== 0) return T.dutch_not_multiple.replace("%s", fmt(tick));
     return null;
   }
+  // the taker while the lot is taken (the pre-emption window, or paused in it): rules._dutch_preempt
+  // refuses any bid of the leader (self_raise), so the page offers none and says why
+  function dutchLeader() { return dutchTaken() && myStatus() === "leading" && !isOver(); }
+  // the custom amount's example is the only amount worth bidding: the step price, once taken the
+  // frozen taken price (the template's texts, "%s" = the amount as typed: 98000.00)
+  function dutchPlaceholder(price, taken) {
+    var text = els.amount && els.amount.getAttribute(taken ? "data-placeholder-taken" : "data-placeholder-dutch");
+    if (!text || price === null) return;
+    text = text.replace("%s", fromCents(price));
+    if (els.amount.placeholder !== text) els.amount.placeholder = text;
+  }
   function dutchPhase() {
     if (state.status !== "running" || !state.current_price) return state.phase;
     return dutchWindowOpen() ? "preemption" : "closed";  // taken and the deadline passed: the clock closes it
@@ -196,11 +208,18 @@
       els.dutchNote.hidden = !open;
       if (open) setText(els.dutchNote, T.dutch_preempt_note.replace("%s", fmt(price)));
     }
+    var mine = dutchLeader();
     if (els.take) {
-      els.take.disabled = !canBid() || !beforeDeadline() || (taken && myStatus() === "leading");
+      els.take.hidden = mine;
+      els.take.disabled = !canBid() || !beforeDeadline() || mine;
       setText(els.takeLabel, taken ? T.dutch_preempt : T.dutch_take);
       setText(els.takeAmount, fmt(price));
     }
+    if (els.dutchMine) {
+      els.dutchMine.hidden = !mine;
+      if (mine) setText(els.dutchMine, els.dutchMine.getAttribute("data-text").replace("%s", fmt(price)));
+    }
+    dutchPlaceholder(price, taken);
     if (els.takeBox) els.takeBox.hidden = isOver();
   }
 
@@ -255,7 +274,7 @@
     });
     if (els.form) {
       Array.prototype.forEach.call(els.form.querySelectorAll("input,button"), function (x) { x.disabled = !bidOk; });
-      els.form.hidden = isOver();
+      els.form.hidden = isOver() || dutchLeader();  // dutch: the taker has nothing left to bid
     }
     var quickBox = document.querySelector(".bid-quick");
     if (quickBox) quickBox.hidden = isOver() || state.mode === "dutch";
