@@ -10,7 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from exchange.accounts import services as account_services
+from exchange.accounts.models import ApiToken
 from exchange.bidding import engine, rules
+from exchange.bidding.api import bid_native
 from exchange.bidding.models import Auction, Bid
 from exchange.core import clock
 from tests.bidding.factories import T0, auction_with_bidders
@@ -170,6 +172,39 @@ def test_bid_request_statements(client):
     with CaptureQueriesContext(connection) as ctx:
         assert post_bid(client, auction, ha, "102000", key="k").status_code == 201
     assert len(ctx.captured_queries) == 7, [q["sql"][:60] for q in ctx.captured_queries]
+
+
+def test_native_bid_request_statements():
+    """The native path (exchange.asgi: bearer-token bids without Django's request stack)
+    checks the token in the engine's bidder statement: the whole request is the bid's 6."""
+    auction, (a, b) = auction_with_bidders(2)
+    ta, tb = (account_services.api_token_issue(user=x.user) for x in (a, b))
+
+    def native(token, amount, key):
+        with clock.frozen(T0 + dt.timedelta(seconds=10)), CaptureQueriesContext(connection) as ctx:
+            status, body = bid_native(auction_id=auction.pk, token=token, payload={"amount": amount, "key": key})
+        return status, body, [q["sql"] for q in ctx.captured_queries]
+
+    # a token's first use: the bid's 6, then its last use recorded (at most every 5 minutes)
+    status, _body, sql = native(ta, "100000", "k1")
+    assert status == 201 and len(sql) == 7 and sql[-1].startswith("UPDATE") and "last_used_at" in sql[-1], sql
+    assert ApiToken.objects.get(user=a.user).last_used_at == T0 + dt.timedelta(seconds=10)
+    account_services.api_token_authenticate(raw=tb)  # b's first use recorded
+    # then: the bid's 6 statements, no token lookup of its own
+    status, body, sql = native(tb, "101000", "k2")
+    assert status == 201 and body["seq"] == 2 and len(sql) == 6, sql
+    status, body, sql = native(ta, "102000", "k3")
+    assert status == 201 and len(sql) == 6, sql
+    # an unknown token is refused by the same statements (nothing written), as ninja refuses it
+    status, body, sql = native("wrong", "103000", "k4")
+    assert (status, body["code"]) == (401, "unauthenticated") and not any(q.startswith("INSERT") for q in sql)
+    # answers decided before the bidder statement look the token up first (ninja: 401 comes first)
+    assert native("wrong", "abc", "k5")[:2] == (
+        401,
+        {"code": "unauthenticated", "message": "请先登录或提供有效的令牌。"},
+    )
+    assert native(ta, "abc", "k5")[1]["code"] == "invalid_amount"
+    assert Auction.objects.get(pk=auction.pk).seq == 3
 
 
 def test_out_of_range_query_values_are_answered_not_500(client):

@@ -215,6 +215,15 @@ CASES: list[tuple[str, list[Req]]] = [
             Req("english", "expired", _bid("100000.00")),
             Req("english", "inactive", _bid("100000.00")),
             Req("missing", "outsider", _bid("100000.00"), auth="Bearer wrong"),
+            # the token is checked by the engine's bidder statement; what is decided before
+            # it (the amount, the key) must still answer 401 first
+            Req("english", "outsider", _bid("abc"), auth="Bearer wrong"),
+            Req("english", "outsider", _bid("100000.00", ""), auth="Bearer wrong"),
+            Req("english", "expired", _bid("abc")),
+            Req("english", "inactive", _bid("100000.00", "x" * 65)),
+            Req("sealed", "outsider", _bid("150000.00"), auth="Bearer wrong"),
+            Req("sealed", "outsider", _bid("150000.00")),
+            Req("sealed", "inactive", _bid("150000.00")),
         ],
     ),
     ("bearer in lower case", [Req("english", "a", _bid("100000.00"), auth="bearer {token}")]),
@@ -373,4 +382,22 @@ def test_bids_placed_natively_are_in_the_ledger(servers, world):
     assert (body["seq"], body["amount"], body["bidder_no"]) == (1, "100000.00", bid.bidder_no)
     assert (f"{bid.amount:.2f}", bid.key) == ("100000.00", "k1")
     assert Auction.objects.get(pk=world.auctions["english"]).head_hash == bid.hash
+    assert verify_auction(world.auctions["english"]).ok
+
+
+def test_a_tokens_first_native_use_is_recorded_off_the_event_loop(servers, world):
+    # given a token never used (its last use is due a write, which must not wait on the
+    # event loop's thread for another process's write lock)
+    native, _django = servers
+    assert ApiToken.objects.get(digest=account_services.api_token_digest(world.tokens["b"])).last_used_at is None
+    # when it bids natively, twice
+    first = _send(native, world, Req("english", "b", _bid("100000.00")))
+    used = ApiToken.objects.get(digest=account_services.api_token_digest(world.tokens["b"])).last_used_at
+    second = _send(native, world, Req("english", "c", _bid("101000.00", "k2")))
+    third = _send(native, world, Req("english", "b", _bid("102000.00", "k3")))
+    # then the first is placed by the pool with its use recorded; later ones (on SQLite) on the loop's thread
+    assert (first[0], second[0], third[0]) == (201, 201, 201)
+    assert used is not None
+    inline = native.application.native_bids.served_inline
+    assert inline == (1 if connection.vendor == "sqlite" else 0)  # c's first use went to the pool too
     assert verify_auction(world.auctions["english"]).ok

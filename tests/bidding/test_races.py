@@ -129,3 +129,103 @@ def race_bid_against_close() -> bool:
     assert verify_auction(auction.pk).ok
     assert Auction.objects.filter(pk=auction.pk).count() == 1
     return bid_code == "ok"
+
+
+# --- the snapshot step on PostgreSQL (engine, "bids") -----------------------------------
+
+
+def test_a_final_rejection_does_not_wait_for_the_row_lock():
+    # given a running auction whose row another transaction holds locked
+    auction, (a, b) = auction_with_bidders(2)
+    with clock.frozen(T0 + dt.timedelta(seconds=1)):
+        engine.bid_place(auction_id=auction.pk, user=a.user, amount=D("100000"), key="a")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                Auction.objects.select_for_update().get(pk=auction.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    assert locked.wait(10)
+    # when a bid below the minimum arrives meanwhile
+    outcome: list = []
+
+    def too_low():
+        try:
+            with clock.frozen(T0 + dt.timedelta(seconds=2)):
+                engine.bid_place(auction_id=auction.pk, user=b.user, amount=D("100000"), key="b")
+        except BidRejected as exc:
+            outcome.append(exc.code)
+        finally:
+            connection.close()
+
+    bidder = threading.Thread(target=too_low)
+    bidder.start()
+    bidder.join(20)
+    answered_while_locked = not bidder.is_alive()
+    release.set()
+    holder.join()
+    bidder.join()
+    # then it was answered from the snapshot while the lock was still held
+    assert answered_while_locked and outcome == [rules.BID_TOO_LOW]
+
+
+@pytest.mark.parametrize("write", ["a bid", "an ORM update that leaves version alone"])
+def test_a_bid_whose_snapshot_went_stale_is_decided_again_under_the_lock(monkeypatch, write):
+    from django.test.utils import CaptureQueriesContext
+
+    from exchange.bidding import ledger_sql
+
+    # given a: 100,000; c bids 101,000 — and between c's snapshot read and c's write,
+    # another connection commits a write of the auction row
+    auction, (a, b, c) = auction_with_bidders(3)
+    with clock.frozen(T0 + dt.timedelta(seconds=1)):
+        engine.bid_place(auction_id=auction.pk, user=a.user, amount=D("100000"), key="a")
+    real_load, interleaved = ledger_sql.load_bidder, []
+
+    def concurrent_write():
+        try:
+            with clock.frozen(T0 + dt.timedelta(seconds=2)):
+                if write == "a bid":
+                    engine.bid_place(auction_id=auction.pk, user=b.user, amount=D("101000"), key="b")
+                else:
+                    Auction.objects.filter(pk=auction.pk).update(title="改名")
+        finally:
+            connection.close()
+
+    def load_bidder_then_interleave(cursor, **kwargs):
+        row = real_load(cursor, **kwargs)
+        if not interleaved:
+            interleaved.append(True)
+            t = threading.Thread(target=concurrent_write)
+            t.start()
+            t.join()
+        return row
+
+    monkeypatch.setattr(ledger_sql, "load_bidder", load_bidder_then_interleave)
+    # when
+    with clock.frozen(T0 + dt.timedelta(seconds=3)), CaptureQueriesContext(connection) as ctx:
+        try:
+            placed = engine.bid_place(auction_id=auction.pk, user=c.user, amount=D("101000"), key="c")
+            code = "ok"
+        except BidRejected as exc:
+            placed, code = None, exc.code
+    # then c's conditional write changed nothing; under the row lock c was refused (b's bid
+    # came first) or placed (only the title changed)
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert any("FOR UPDATE" in s for s in sql) and any("xmin" in s for s in sql), sql
+    auction.refresh_from_db()
+    if write == "a bid":
+        assert code == rules.BID_TOO_LOW and auction.seq == 2 and auction.leader.bidder_no == b.bidder_no
+    else:
+        assert code == "ok" and placed.seq == 2 and auction.leader.bidder_no == c.bidder_no
+    assert Bid.objects.filter(auction=auction).count() == 2
+    assert verify_auction(auction.pk).ok

@@ -165,7 +165,7 @@ def api_token_issue(*, user: User) -> str:
     now = clock.now()
     ApiToken.objects.create(
         user=user,
-        digest=_digest(raw),
+        digest=api_token_digest(raw),
         prefix=raw[:8],
         created_at=now,
         expires_at=now + timedelta(days=settings.API_TOKEN_TTL_DAYS),
@@ -190,7 +190,12 @@ def api_token_authenticate(*, raw: str, touch: bool = True) -> User | None:
     names, converters, sql = _user_columns(conn)
     with conn.cursor() as cursor:
         cursor.execute(
-            sql, [ops.adapt_datetimefield_value(now - _TOKEN_TOUCH), _digest(raw), ops.adapt_datetimefield_value(now)]
+            sql,
+            [
+                ops.adapt_datetimefield_value(now - TOKEN_TOUCH),
+                api_token_digest(raw),
+                ops.adapt_datetimefield_value(now),
+            ],
         )
         row = cursor.fetchone()
     if row is None:
@@ -204,11 +209,16 @@ def api_token_authenticate(*, raw: str, touch: bool = True) -> User | None:
         return None
     user.token_stale = bool(row[1])  # type: ignore[attr-defined]
     if user.token_stale and touch:  # type: ignore[attr-defined]
-        ApiToken.objects.filter(pk=row[0]).update(last_used_at=now)
+        api_token_touch(token_id=row[0], now=now)
     return user
 
 
-_TOKEN_TOUCH = timedelta(minutes=5)
+def api_token_touch(*, token_id: int, now: Any) -> None:
+    """Record a token's use (at most every TOKEN_TOUCH, see api_token_authenticate)."""
+    ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+
+
+TOKEN_TOUCH = timedelta(minutes=5)  # how stale a token's `last_used_at` may grow before it is written
 _USER_COLUMNS: weakref.WeakKeyDictionary[Any, tuple[list[str], list[tuple[int, Any, list[Any]]], str]] = (
     weakref.WeakKeyDictionary()
 )
@@ -236,7 +246,8 @@ def _user_columns(conn: Any) -> tuple[list[str], list[tuple[int, Any, list[Any]]
     return _USER_COLUMNS[conn]
 
 
-def _digest(raw: str) -> str:
+def api_token_digest(raw: str) -> str:
+    """What is stored of a token (and looked up by): its SHA-256, hex."""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from exchange.bidding import errors, ledger_sql, rules
 from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
 from exchange.core import audit, clock
-from exchange.core.errors import InvalidInput
+from exchange.core.errors import InvalidInput, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,16 @@ def _locked(auction_id: int) -> Auction:
 # not change back), so it is the answer the request would have had at its snapshot's place
 # in the serial order. Rejections that a concurrent bid could turn (self_raise,
 # not_multiple_of_increment, a deadline, a pause) are decided again under the lock.
-# PostgreSQL locks the auction row (`SELECT … FOR UPDATE`): one step.
+#
+# PostgreSQL takes the same two steps. The snapshot is a plain read of the auction row (no
+# lock: in a hot auction most requests are final rejections, and with `SELECT … FOR UPDATE`
+# each of them waited its turn on the row lock); an accepted bid's write is conditional on
+# the row being the version it read — `UPDATE … WHERE xmin = <the xmin read>`. xmin (the
+# transaction that wrote this row version) changes with every committed write of the row,
+# whoever makes it (a bid, the clock's close, a pause, an ORM save that does not touch
+# `version`), and an UPDATE that waited for a concurrent writer re-checks its condition on
+# the row that writer committed; no row updated → nothing written, step 2: the auction
+# row locked (`SELECT … FOR UPDATE`) and the bid decided again.
 
 
 class _WriterQueue:
@@ -183,6 +192,12 @@ def bid_place(
     publishes one "bid" event per appended bid (and "closed" when a Dutch taker ends the
     auction).
 
+    `user`: the bidding user, or a `ledger_sql.Bearer` — the native bid path's bearer token,
+    checked by the bidder statement (one statement fewer per request); Unauthenticated when
+    it is unknown, expired or its user inactive, and the Bearer tells the caller whether the
+    token's last use is due to be recorded. Errors raised before that statement (the amount,
+    the key, an unknown auction) leave `Bearer.checked` False: the caller checks the token.
+
     `wait=False` (the native bid path on the event loop's thread, exchange/asgi.py): only
     the SQLite snapshot step, with SQLite's busy timeout at 0 — a bid that would wait for
     the write lock (the snapshot is stale, another writer holds the lock, or the database
@@ -200,19 +215,25 @@ def bid_place(
         raise InvalidInput(_("幂等键须为 1–64 个字符。"), field="key")
     if not 0 < auction_id <= MAX_ROW_ID:  # the raw SQL below would overflow the database integer
         raise errors.AuctionNotFound()
-    user_id = getattr(user, "pk", None) or 0
+    who: int | ledger_sql.Bearer = user if isinstance(user, ledger_sql.Bearer) else getattr(user, "pk", None) or 0
     conn = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy is a thread-local lookup
-    if conn.vendor != "sqlite" or conn.in_atomic_block:
+    if conn.in_atomic_block or conn.vendor != "sqlite":
         if not wait:
             raise WouldBlock()
-        # PostgreSQL (row lock), or inside the caller's transaction (which may already hold
+        if snapshot and not conn.in_atomic_block:  # PostgreSQL: the snapshot step (see above)
+            try:
+                with transaction.atomic(), conn.cursor() as cursor:
+                    return _place(cursor, auction_id, who, amount, key, snapshot=True)
+            except _Retry:
+                pass
+        # the auction row locked; or inside the caller's transaction (which may already hold
         # SQLite's write lock: queueing for it here could deadlock)
         with transaction.atomic(), conn.cursor() as cursor:
-            return _place(cursor, auction_id, user_id, amount, key, snapshot=False)
+            return _place(cursor, auction_id, who, amount, key, snapshot=False)
     try:
         if snapshot or not wait:
             with _busy_timeout(conn, None if wait else 0), _deferred_atomic(conn), conn.cursor() as cursor:
-                return _place(cursor, auction_id, user_id, amount, key, snapshot=True)
+                return _place(cursor, auction_id, who, amount, key, snapshot=True)
     except _Retry:
         pass
     except OperationalError as exc:
@@ -221,7 +242,7 @@ def bid_place(
     if not wait:
         raise WouldBlock()
     with _writer_queue(conn), transaction.atomic(), conn.cursor() as cursor:
-        return _place(cursor, auction_id, user_id, amount, key, snapshot=False)
+        return _place(cursor, auction_id, who, amount, key, snapshot=False)
 
 
 @contextlib.contextmanager
@@ -257,17 +278,28 @@ def _deferred_atomic(conn: Any) -> Iterator[None]:
         conn.transaction_mode = mode
 
 
-def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str, *, snapshot: bool) -> Bid:
+def _place(
+    cursor: Any, auction_id: int, user: int | ledger_sql.Bearer, amount: Decimal, key: str, *, snapshot: bool
+) -> Bid:
     """The bid inside its transaction (see bid_place). `snapshot`: a deferred transaction
-    on SQLite, which answers only what no concurrent bid can change (else raises _Retry)."""
-    loaded = ledger_sql.lock_auction(cursor, auction_id)  # 1: the auction (row lock on PostgreSQL)
+    on SQLite, which answers only what no concurrent bid can change (else raises _Retry).
+    `user`: a user id, or a bearer token checked by the bidder statement (Unauthenticated
+    when it is not valid)."""
+    loaded = ledger_sql.lock_auction(cursor, auction_id, snapshot=snapshot)  # 1: the auction (row lock on PostgreSQL)
     if loaded is None:
         raise errors.AuctionNotFound()
-    auction, leader_no = loaded
+    auction, leader_no, row_version = loaded
     now = clock.now()  # read under the lock (or after the snapshot): seq order is time order
-    bidder = ledger_sql.load_bidder(  # 2: the bidder and its earlier bid under this key
-        cursor, auction_id=auction_id, user_id=user_id, key=key, sealed=auction.mode == rules.SEALED
+    bidder = ledger_sql.load_bidder(  # 2: the bidder and its earlier bid under this key (and the token)
+        cursor, auction_id=auction_id, user=user, key=key, sealed=auction.mode == rules.SEALED, now=now
     )
+    if isinstance(user, ledger_sql.Bearer):
+        if user.user_id is None:
+            raise Unauthenticated()
+        if snapshot and user.stale:
+            # the token's last use is due a write (by the caller, after this transaction):
+            # not from the snapshot, which must leave nothing to wait for (bid_place(wait=False))
+            raise _Retry()
     if bidder is not None and bidder.prior_id is not None:
         prior = Bid.objects.get(pk=bidder.prior_id)
         requested = prior.max_amount if prior.max_amount is not None else prior.amount
@@ -320,11 +352,14 @@ def _place(cursor: Any, auction_id: int, user_id: int, amount: Decimal, key: str
         mine = row if own else mine
         rows.append(row)
         prev_hash = h
-    ledger_sql.insert_bids(cursor, rows)  # 3: the bid(s), one statement (SQLite: takes the write lock)
     fields = {**auction.state_fields(new), "head_hash": prev_hash}
     if close is not None:
         fields.update(_close_fields(close, now))
-    ledger_sql.update_auction(cursor, auction_id, fields)  # 4: price, leader, deadline, head
+    # 3: price, leader, deadline, head (SQLite: takes the write lock; PostgreSQL's snapshot:
+    # only if the row is still the version read)
+    if not ledger_sql.update_auction(cursor, auction_id, fields, row_version=row_version):
+        raise _Retry()
+    ledger_sql.insert_bids(cursor, rows)  # 4: the bid(s), one statement
     public = [bid_public(row) for row in rows]
     transaction.on_commit(lambda: _publish_bids(auction_id, public))
     if close is not None:

@@ -55,3 +55,11 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
     default_message = _("数据已被修改或重复提交。")
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials (an unknown or expired token, an inactive user): the API's 401."""
+
+    code = "unauthenticated"
+    status = 401
+    default_message = _("请先登录或提供有效的令牌。")
