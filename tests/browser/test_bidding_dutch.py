@@ -3,8 +3,9 @@ from the server clock, no request; the custom amount's placeholder follows it), 
 takes it with the button and the confirmation; a pre-emption holder (rank 1) outranks the
 taker, so the price freezes and the 优先购买权行权期 opens on every page: the taker, who may
 not bid again, sees a line instead of the button and the custom amount, the others the
-taken price as the only placeholder; a bidder without a right is refused by the server
-(`preemption_only`, its message shown); the holder, on a phone, takes the same price and
+taken price as the only placeholder; a bidder without a right sees neither the button nor
+the custom amount but a line that says so (the server would refuse them: `preemption_only`),
+and stays 「尚未出价」, never 「被超越」; the holder, on a phone, takes the same price and
 wins at once; every page shows the result.
 
 The server is the production ASGI app (uvicorn in a thread, static files from the finders);
@@ -20,6 +21,7 @@ import pytest
 from exchange.bidding import engine, rules, services
 from exchange.bidding.models import Auction, AuctionBidder
 from exchange.core import clock
+from exchange.core.errors import DomainError
 from tests.bidding.test_sse_support import clock_thread
 from tests.browser.test_bidding_drill import PHONE, logged_in_context
 from tests.factories import UserFactory
@@ -120,6 +122,9 @@ def test_dutch_descends_is_taken_and_a_holder_preempts(browser, asgi_server, sho
             price_now, placeholder = price_and_placeholder(page_t)
             assert placeholder == f"例如 {price_now}（当前价格）"
             assert page_t.is_hidden("[data-dutch-mine]")
+            for page in (page_t, page_h, page_o):  # nobody has bid
+                assert page.text_content("[data-my-status]") == "尚未出价"
+                assert page.is_hidden("[data-dutch-no-right]")
             shot(page_t, "bidding-dutch-descending")
             shot(page_h, "bidding-dutch-descending-phone")
             assert no_horizontal_scroll(page_h)
@@ -149,11 +154,18 @@ def test_dutch_descends_is_taken_and_a_holder_preempts(browser, asgi_server, sho
             assert page_t.is_hidden("[data-take]") and page_t.is_hidden("[data-bid-form]")
             mine = page_t.text_content("[data-dutch-mine]")
             assert page_t.is_visible("[data-dutch-mine]") and f"您已以 {taken} 应价" in mine and "不能再出价" in mine
-            assert page_h.text_content("[data-take-label]") == "按应价行使优先购买权"
-            for page in (page_h, page_o):  # the others: the taken price is the only amount
-                assert page.is_visible("[data-take]") and page.is_enabled("[data-take]")
+            for page in (page_h, page_o):  # someone else leads: who never bid is not outbid
+                text_is(page, "[data-my-status]", "尚未出价")
                 assert page.is_hidden("[data-dutch-mine]")
-                assert price_and_placeholder(page) == (price, f"只能按应价 {price}")
+            # the holder (rank 1 > the taker's 0): the taken price is the only amount
+            page_h.wait_for_selector("[data-take]:not([hidden]):enabled")
+            assert page_h.text_content("[data-take-label]") == "按应价行使优先购买权"
+            assert page_h.is_hidden("[data-dutch-no-right]")
+            assert price_and_placeholder(page_h) == (price, f"只能按应价 {price}")
+            # a bidder without a right: no button, no custom amount, but a line that says why
+            page_o.wait_for_selector("[data-dutch-no-right]:not([hidden])")
+            assert page_o.is_hidden("[data-take]") and page_o.is_hidden("[data-bid-form]")
+            assert "没有顺位高于当前应价人的优先购买权" in page_o.text_content("[data-dutch-no-right]")
             auction = Auction.objects.get(pk=auction_id)
             assert (auction.status, auction.current_price, auction.leader_id) == (rules.RUNNING, price, taker.pk)
             page_h.wait_for_timeout(2200)  # a step later the price has not moved
@@ -166,12 +178,11 @@ def test_dutch_descends_is_taken_and_a_holder_preempts(browser, asgi_server, sho
             assert no_horizontal_scroll(page_t)
             page_t.set_viewport_size({"width": 1280, "height": 900})
 
-            # a bidder without a right: another amount is refused on the page, the same price by the server
-            assert "只能按应价" in custom(page_o, str(price - TICK))
-            take(page_o)
-            page_o.wait_for_function("document.querySelector('[data-form-error]').textContent.includes('顺位高于')")
-            assert "顺位高于当前应价人" in page_o.text_content("[data-flash]")
-            shot(page_o, "bidding-dutch-preemption-refused")
+            # as the server would refuse them (rules._dutch_preempt)
+            shot(page_o, "bidding-dutch-preemption-no-right")
+            with pytest.raises(DomainError) as refused:
+                engine.bid_place(auction_id=auction_id, user=other.user, amount=price, key="no-right")
+            assert refused.value.as_dict()["code"] == rules.PREEMPTION_ONLY
             assert Auction.objects.get(pk=auction_id).seq == 1
 
             # the holder (phone) takes the same price: the top rank ends the auction at once
@@ -186,6 +197,8 @@ def test_dutch_descends_is_taken_and_a_holder_preempts(browser, asgi_server, sho
             assert "恭喜" not in page_t.text_content("[data-result]")
             assert page_h.text_content("[data-my-status]") == "已竞得"
             assert page_t.text_content("[data-my-status]") == "未竞得"
+            assert page_o.text_content("[data-my-status]") == "未出价"  # closed without a bid
+            assert page_o.is_hidden("[data-dutch-no-right]")
             assert page_t.text_content("[data-price-label]") == "成交价"
             assert page_t.is_hidden("[data-dutch-next-row]")  # no next step, no window after the close
             assert page_t.text_content("[data-status]") == "已结束"

@@ -4,7 +4,6 @@ bidders and the bid log (read-only), pause/resume/rerun and training drills (竞
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -25,7 +24,6 @@ from unfold.widgets import (
 )
 
 from exchange.bidding import engine, rules, services
-from exchange.bidding.api import drill_spec
 from exchange.bidding.models import Auction, AuctionBidder, Bid, Mode, Status
 from exchange.bidding.verify import verify_auction
 from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin
@@ -36,6 +34,9 @@ class ControlForm(forms.Form):
     ACTIONS = (("pause", _("暂停")), ("resume", _("恢复")), ("rerun", _("作废并重新竞价")))
     operation = forms.ChoiceField(label=_("操作"), choices=ACTIONS, widget=UnfoldAdminSelectWidget)
     reason = forms.CharField(label=_("原因"), max_length=200, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}))
+
+
+_MAX = {name: high for name, (_label, _low, high, _words) in services.DRILL_LIMITS.items()}  # checked again there
 
 
 class DrillForm(forms.Form):
@@ -53,34 +54,66 @@ class DrillForm(forms.Form):
         label=_("加价幅度（元）"), max_digits=18, decimal_places=2, initial=1000, widget=UnfoldAdminDecimalFieldWidget
     )
     start_delay = forms.IntegerField(
-        label=_("距开始（秒）"), min_value=0, initial=300, widget=UnfoldAdminIntegerFieldWidget
+        label=_("距开始（秒）"),
+        min_value=0,
+        max_value=_MAX["start_delay"],
+        initial=300,
+        widget=UnfoldAdminIntegerFieldWidget,
     )
     duration = forms.IntegerField(
-        label=_("竞价时长（秒，多次/一次报价）"), min_value=10, initial=1800, widget=UnfoldAdminIntegerFieldWidget
+        label=_("竞价时长（秒，多次/一次报价）"),
+        min_value=10,
+        max_value=_MAX["duration"],
+        initial=1800,
+        widget=UnfoldAdminIntegerFieldWidget,
     )
     free_seconds = forms.IntegerField(
-        label=_("自由报价期（秒，动态报价）"), min_value=0, initial=600, widget=UnfoldAdminIntegerFieldWidget
+        label=_("自由报价期（秒，动态报价）"),
+        min_value=0,
+        max_value=_MAX["free_seconds"],
+        initial=600,
+        widget=UnfoldAdminIntegerFieldWidget,
     )
     countdown = forms.IntegerField(
-        label=_("限时报价倒计时 T（秒）"), min_value=5, initial=60, widget=UnfoldAdminIntegerFieldWidget
+        label=_("限时报价倒计时 T（秒）"),
+        min_value=5,
+        max_value=_MAX["countdown"],
+        initial=60,
+        widget=UnfoldAdminIntegerFieldWidget,
     )
     window = forms.IntegerField(
-        label=_("延时窗口 W（秒）"), min_value=0, required=False, widget=UnfoldAdminIntegerFieldWidget
+        label=_("延时窗口 W（秒）"),
+        min_value=0,
+        max_value=_MAX["window"],
+        required=False,
+        widget=UnfoldAdminIntegerFieldWidget,
     )
     extension = forms.IntegerField(
-        label=_("延时时长 E（秒）"), min_value=0, required=False, widget=UnfoldAdminIntegerFieldWidget
+        label=_("延时时长 E（秒）"),
+        min_value=0,
+        max_value=_MAX["extension"],
+        required=False,
+        widget=UnfoldAdminIntegerFieldWidget,
     )
     dutch_tick = forms.DecimalField(
         label=_("减价幅度（元）"), max_digits=18, decimal_places=2, initial=1000, widget=UnfoldAdminDecimalFieldWidget
     )
     dutch_interval = forms.IntegerField(
-        label=_("减价周期（秒）"), min_value=1, initial=30, widget=UnfoldAdminIntegerFieldWidget
+        label=_("减价周期（秒）"),
+        min_value=1,
+        max_value=_MAX["dutch_interval"],
+        initial=30,
+        widget=UnfoldAdminIntegerFieldWidget,
     )
     dutch_floor = forms.DecimalField(
         label=_("减价底价（元）"), max_digits=18, decimal_places=2, required=False, widget=UnfoldAdminDecimalFieldWidget
     )
     preemption_seconds = forms.IntegerField(
-        label=_("优先购买权行权期（秒，减价）"), min_value=1, required=False, widget=UnfoldAdminIntegerFieldWidget
+        label=_("优先购买权行权期（秒，减价）"),
+        min_value=1,
+        max_value=_MAX["preemption_seconds"],
+        required=False,
+        widget=UnfoldAdminIntegerFieldWidget,
     )
 
 
@@ -193,7 +226,7 @@ class AuctionAdmin(ExchangeModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                spec = drill_spec(
+                spec = services.drill_spec(
                     mode=data["mode"],
                     title=data["title"],
                     start_price=str(data["start_price"]),
@@ -207,8 +240,8 @@ class AuctionAdmin(ExchangeModelAdmin):
                     dutch_interval=data["dutch_interval"],
                     dutch_floor=str(data["dutch_floor"]) if data["dutch_floor"] else None,
                     start_delay=data["start_delay"],
+                    preemption_seconds=data["preemption_seconds"],
                 )
-                spec = replace(spec, preemption_seconds=data["preemption_seconds"])
                 result = services.drill_create(spec=spec, bidders=data["bidders"], actor=request.user)
                 self.message_user(
                     request, _("已创建竞价演练 #%(pk)s。") % {"pk": result["auction_id"]}, messages.SUCCESS

@@ -9,44 +9,24 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from pydantic import StrictInt
 
 from exchange.accounts import services as account_services
 from exchange.api_support import errors, require_perm
 from exchange.bidding import engine, ledger_sql, rules, selectors, services
-from exchange.bidding.errors import AuctionNotFound, InvalidAmount, LogNotPublic
+from exchange.bidding.amounts import parse_amount
+from exchange.bidding.errors import AuctionNotFound, LogNotPublic
 from exchange.bidding.models import Auction
 from exchange.core import clock
-from exchange.core.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from exchange.core.errors import DomainError, NotFound, PermissionDenied
 
 router = Router(tags=["bidding"])
-
-_AMOUNT = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,2})?")
-
-
-def parse_amount(value: Any) -> Decimal:
-    """A bid amount from JSON: a string like "101000.00" (or an integer). Refuses
-    non-numeric text, negatives, more than 2 decimals, floats' binary noise."""
-    if isinstance(value, bool) or value is None:
-        raise InvalidAmount(_("请输入出价金额。"), field="amount")
-    text = str(value).strip() if isinstance(value, str | int) else repr(value)
-    if text.startswith("-"):
-        raise InvalidAmount(_("出价金额不能为负数。"), field="amount")
-    if not _AMOUNT.fullmatch(text):
-        if re.fullmatch(r"[0-9]+\.[0-9]{3,}", text):
-            raise InvalidAmount(_("出价金额最多两位小数（精确到分）。"), field="amount")
-        raise InvalidAmount(_("出价金额须为数字，如 101000.00。"), field="amount")
-    amount = Decimal(text)
-    if amount <= 0:
-        raise InvalidAmount(_("出价金额须大于零。"), field="amount")
-    return amount.quantize(rules.CENT)
 
 
 def _viewer(request: HttpRequest) -> Any:
@@ -86,21 +66,24 @@ class ReasonIn(Schema):
 
 
 class DrillIn(Schema):
+    """Whole numbers are strict: JSON `true` is not 1, "60" and 60.0 are not 60 (422 `invalid`
+    with the field in `errors`); their ranges are services.DRILL_LIMITS (422 with `field`)."""
+
     mode: str = rules.ENGLISH
     title: str = ""
-    bidders: int = 2
+    bidders: StrictInt = 2
     start_price: str = "100000.00"
     increment: str = "1000.00"
-    duration: int = 300
-    free_seconds: int = 120
-    countdown: int = 60
-    window: int | None = None
-    extension: int | None = None
+    duration: StrictInt = 300
+    free_seconds: StrictInt = 120
+    countdown: StrictInt = 60
+    window: StrictInt | None = None
+    extension: StrictInt | None = None
     dutch_tick: str = "1000.00"
-    dutch_interval: int = 10
+    dutch_interval: StrictInt = 10
     dutch_floor: str | None = None
-    preemption_seconds: int | None = None  # dutch: the pre-emption window after a take (None: conf)
-    start_delay: int = 0
+    preemption_seconds: StrictInt | None = None  # dutch: the pre-emption window after a take (None: conf)
+    start_delay: StrictInt = 0
 
 
 @router.get("", auth=None, response={200: list[dict[str, Any]], **errors(422)})
@@ -111,23 +94,13 @@ def auction_list(request: HttpRequest) -> Any:
     return [selectors.auction_dict(a, viewer=viewer) for a in selectors.running_auctions(viewer=viewer or _ANON)[:200]]
 
 
-_MAX_SECONDS = 2_147_483_647  # a seconds column (PositiveIntegerField) on PostgreSQL
-
-
 @router.post("/drills", response={201: dict[str, Any], **errors(401, 403, 422)})
 def drill_create(request: HttpRequest, payload: DrillIn) -> Any:
     """Staff (create_drill): a practice auction with invited practice bidders (as `manage.py drill`).
-    `preemption_seconds` as `--preemption-seconds`: unset → conf's default, ≤ 0 → 422 from
-    services' validation (nothing created); above the column's range → 422 here."""
-    from dataclasses import replace
-
+    Every whole number is checked by services.drill_spec / drill_create (DRILL_LIMITS): out of
+    range → 422 `invalid` with `field`, nothing created. `preemption_seconds` unset → conf's default."""
     actor = require_perm(request, "bidding.create_drill")
-    seconds = payload.preemption_seconds
-    if seconds is not None and seconds > _MAX_SECONDS:  # the column's range (PostgreSQL integer)
-        raise InvalidInput(
-            _("优先购买权行权期不能超过 %(max)s 秒。") % {"max": _MAX_SECONDS}, field="preemption_seconds"
-        )
-    spec = replace(drill_spec(**payload.dict()), preemption_seconds=seconds)
+    spec = services.drill_spec(**payload.dict())
     return Status(201, services.drill_create(spec=spec, bidders=payload.bidders, actor=actor))
 
 
@@ -326,54 +299,3 @@ def auction_rerun(request: HttpRequest, auction_id: int, payload: ReasonIn) -> A
     actor = require_perm(request, "bidding.rerun_auction")
     new = engine.auction_rerun(auction_id=auction_id, actor=actor, reason=payload.reason)
     return Status(201, selectors.auction_public(auction_id=new.pk))
-
-
-def drill_spec(
-    *,
-    mode: str,
-    title: str = "",
-    start_price: str,
-    increment: str,
-    duration: int,
-    free_seconds: int,
-    countdown: int,
-    window: int | None,
-    extension: int | None,
-    dutch_tick: str,
-    dutch_interval: int,
-    dutch_floor: str | None,
-    start_delay: int,
-    **_ignored: Any,
-) -> services.AuctionSpec:
-    """The AuctionSpec of a drill from the flags of `manage.py drill` / the drill API."""
-    import datetime as dt
-
-    from exchange.core import clock
-
-    if mode not in rules.MODES:
-        raise InvalidInput(_("未知的竞价方式。"), field="mode")
-    start = parse_amount(start_price)
-    tick = parse_amount(dutch_tick)
-    floor = parse_amount(dutch_floor) if dutch_floor else max(start - 10 * tick, Decimal("0.01"))
-    labels = {
-        rules.DYNAMIC: "动态报价",
-        rules.ENGLISH: "多次报价",
-        rules.SEALED: "一次报价",
-        rules.DUTCH: "减价",
-        rules.PROXY: "代理出价",
-    }
-    return services.AuctionSpec(
-        title=title or _("竞价演练（%(mode)s）") % {"mode": labels[mode]},
-        mode=mode,
-        start_price=start,
-        increment=parse_amount(increment),
-        starts_at=clock.now() + dt.timedelta(seconds=max(0, start_delay)),
-        duration=dt.timedelta(seconds=free_seconds if mode == rules.DYNAMIC else duration),
-        countdown_seconds=countdown,
-        window_seconds=window,
-        extension_seconds=extension,
-        dutch_tick=tick,
-        dutch_interval_seconds=dutch_interval,
-        dutch_floor=floor,
-        is_practice=True,
-    )

@@ -98,6 +98,7 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
         "leader_no": None if hidden else leader_no,
         "my_no": me.bidder_no if me else None,
         "my_status": my_status,
+        "my_rank": me.rank if me else None,  # the viewer's own pre-emption rank (0: none); never another's
         "bid_count": auction.seq,
         "starts_at": _iso(auction.starts_at),
         "ends_at": _iso(auction.ends_at),
@@ -127,8 +128,19 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
             dutch_tick=_money(auction.dutch_tick),
             dutch_interval_seconds=auction.dutch_interval_seconds,
             dutch_floor=_money(auction.dutch_floor),
+            my_can_preempt=_can_preempt(auction, me),
         )
     return data
+
+
+def _can_preempt(auction: Auction, me: AuctionBidder | None) -> bool:
+    """Dutch, taken: whether the viewer may take the frozen price in the pre-emption window
+    (rules._dutch_preempt: a qualified bidder, not the taker, ranking above the taker). The
+    viewer's own answer only: it tells a holder whether the taker ranks below them, no more
+    than the server's answer to their bid would (the taker's rank itself is never sent)."""
+    if me is None or auction.current_price is None or auction.status in (Status.CLOSED, Status.CANCELLED):
+        return False
+    return me.qualified and auction.leader_id != me.pk and me.rank > auction.leader_rank
 
 
 def bids_after(

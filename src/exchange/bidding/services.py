@@ -14,9 +14,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from exchange.accounts.models import User
 from exchange.bidding import conf, rules
+from exchange.bidding.amounts import parse_amount
 from exchange.bidding.models import Auction, AuctionBidder
 from exchange.core import audit, clock
 from exchange.core.errors import InvalidInput
@@ -54,6 +56,49 @@ class AuctionSpec:
     project_code: str = ""
 
 
+MAX_SECONDS = 2_147_483_647  # a seconds column (PositiveIntegerField) on PostgreSQL
+_HOUR, _DAY = 3600, 86400
+
+# The whole numbers of a drill (竞价演练), by the name the API, `manage.py drill` and the
+# back office give them: (label, lowest, highest, the highest in words). A drill is a
+# training exercise: its main period lasts at most a week (a training day, or a sealed
+# round over a few days), each step timing (countdown T, window W, extension E, Dutch
+# interval, pre-emption window) at most a day (production defaults are 1–5 minutes), and
+# it is scheduled at most 30 days ahead (next month's training). Every end time then stays
+# far inside the database's integer columns and Python's datetimes.
+DRILL_LIMITS: dict[str, tuple[Any, int, int, Any]] = {
+    "bidders": (gettext_lazy("演练竞买人数"), 0, 10_000, None),
+    "duration": (gettext_lazy("竞价时长"), 1, 7 * _DAY, gettext_lazy("7 天")),
+    "free_seconds": (gettext_lazy("自由报价期"), 0, 7 * _DAY, gettext_lazy("7 天")),
+    "countdown": (gettext_lazy("限时报价倒计时"), 1, _DAY, gettext_lazy("1 天")),
+    "window": (gettext_lazy("延时窗口"), 0, _DAY, gettext_lazy("1 天")),
+    "extension": (gettext_lazy("延时时长"), 0, _DAY, gettext_lazy("1 天")),
+    "dutch_interval": (gettext_lazy("减价周期"), 1, _DAY, gettext_lazy("1 天")),
+    "preemption_seconds": (gettext_lazy("优先购买权行权期"), 1, _DAY, gettext_lazy("1 天")),
+    "start_delay": (gettext_lazy("距开始时间"), 0, 30 * _DAY, gettext_lazy("30 天")),
+}
+DRILL_MAX_DUTCH_SECONDS = 7 * _DAY  # the whole Dutch descent, start price to floor
+
+
+def drill_numbers_check(*, mode: str, **values: int | None) -> None:
+    """Refuse a drill's whole number outside DRILL_LIMITS (None: unset, the default applies),
+    before anything is built from it: InvalidInput (422 `invalid`) naming the field.
+    The dynamic free period is its main period: at least a second there."""
+    for name, value in values.items():
+        label, low, high, words = DRILL_LIMITS[name]
+        if value is None:
+            continue
+        if name == "free_seconds" and mode == rules.DYNAMIC:
+            low = 1
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            numbers = {"label": label, "low": low, "high": high, "words": words}
+            if words is None:
+                raise InvalidInput(_("%(label)s须为 %(low)s–%(high)s 之间的整数。") % numbers, field=name)
+            raise InvalidInput(
+                _("%(label)s须为 %(low)s–%(high)s 秒之间的整数（最多 %(words)s）。") % numbers, field=name
+            )
+
+
 def _validate(spec: AuctionSpec) -> None:
     if spec.mode not in rules.MODES:
         raise InvalidInput(_("未知的竞价方式。"), field="mode")
@@ -70,6 +115,19 @@ def _validate(spec: AuctionSpec) -> None:
         )
     if spec.preemption_seconds is not None and spec.preemption_seconds <= 0:
         raise InvalidInput(_("优先购买权行权期须大于零秒。"), field="preemption_seconds")
+    # any auction: the seconds must fit their columns (drills have tighter limits, drill_numbers_check)
+    for name in (
+        "countdown_seconds",
+        "window_seconds",
+        "extension_seconds",
+        "dutch_interval_seconds",
+        "preemption_seconds",
+    ):
+        value = getattr(spec, name)
+        if value is not None and not 0 <= value <= MAX_SECONDS:
+            raise InvalidInput(_("时间参数须在 0–%(max)s 秒之间。") % {"max": MAX_SECONDS}, field=name)
+    if spec.duration.total_seconds() > MAX_SECONDS:
+        raise InvalidInput(_("时间参数须在 0–%(max)s 秒之间。") % {"max": MAX_SECONDS}, field="duration")
     if spec.duration.total_seconds() <= 0 and spec.mode != rules.DUTCH:
         raise InvalidInput(_("竞价时长须大于零。"), field="duration")
     if spec.mode == rules.DUTCH:
@@ -77,6 +135,14 @@ def _validate(spec: AuctionSpec) -> None:
             raise InvalidInput(_("减价幅度须大于零。"), field="dutch_tick")
         if not Decimal("0") <= spec.dutch_floor <= spec.start_price:
             raise InvalidInput(_("减价底价须在零与起始价之间。"), field="dutch_floor")
+        if _dutch_seconds(spec) > MAX_SECONDS:
+            raise InvalidInput(_("减价全程过长：请加大减价幅度、提高底价或缩短减价周期。"), field="dutch_interval")
+
+
+def _dutch_seconds(spec: AuctionSpec) -> int:
+    """The whole Dutch descent (rules.dutch_ends_at − starts_at): the floor is offered for one interval."""
+    interval = spec.dutch_interval_seconds or conf.default_dutch_interval()
+    return interval * (int((spec.start_price - spec.dutch_floor) / spec.dutch_tick) + 1)
 
 
 def auction_create(*, spec: AuctionSpec, actor: Any) -> Auction:
@@ -189,14 +255,83 @@ def _practice_users(n: int, password: str) -> list[User]:
     return users
 
 
+_DRILL_LABELS = {
+    rules.DYNAMIC: "动态报价",
+    rules.ENGLISH: "多次报价",
+    rules.SEALED: "一次报价",
+    rules.DUTCH: "减价",
+    rules.PROXY: "代理出价",
+}
+
+
+def drill_spec(
+    *,
+    mode: str,
+    title: str = "",
+    start_price: str,
+    increment: str,
+    duration: int,
+    free_seconds: int,
+    countdown: int,
+    window: int | None,
+    extension: int | None,
+    dutch_tick: str,
+    dutch_interval: int,
+    dutch_floor: str | None,
+    start_delay: int,
+    preemption_seconds: int | None = None,
+    **_ignored: Any,
+) -> AuctionSpec:
+    """The AuctionSpec of a drill from the fields of the drill API, `manage.py drill` and the
+    back office's 创建演练 (the one place their numbers are checked: DRILL_LIMITS, then the
+    whole Dutch descent; the bidder count in drill_create). InvalidInput names the field."""
+    if mode not in rules.MODES:
+        raise InvalidInput(_("未知的竞价方式。"), field="mode")
+    drill_numbers_check(
+        mode=mode,
+        duration=duration,
+        free_seconds=free_seconds,
+        countdown=countdown,
+        window=window,
+        extension=extension,
+        dutch_interval=dutch_interval,
+        preemption_seconds=preemption_seconds,
+        start_delay=start_delay,
+    )
+    start = parse_amount(start_price)
+    tick = parse_amount(dutch_tick)
+    floor = parse_amount(dutch_floor) if dutch_floor else max(start - 10 * tick, Decimal("0.01"))
+    spec = AuctionSpec(
+        title=title or _("竞价演练（%(mode)s）") % {"mode": _DRILL_LABELS[mode]},
+        mode=mode,
+        start_price=start,
+        increment=parse_amount(increment),
+        starts_at=clock.now() + dt.timedelta(seconds=start_delay),
+        duration=dt.timedelta(seconds=free_seconds if mode == rules.DYNAMIC else duration),
+        countdown_seconds=countdown,
+        window_seconds=window,
+        extension_seconds=extension,
+        dutch_tick=tick,
+        dutch_interval_seconds=dutch_interval,
+        dutch_floor=floor,
+        preemption_seconds=preemption_seconds,
+        is_practice=True,
+    )
+    if mode == rules.DUTCH and floor <= start and _dutch_seconds(spec) > DRILL_MAX_DUTCH_SECONDS:
+        raise InvalidInput(
+            _("减价全程（从起始价降到底价）不能超过 7 天：请加大减价幅度、提高底价或缩短减价周期。"),
+            field="dutch_interval",
+        )
+    return spec
+
+
 def drill_create(*, spec: AuctionSpec, bidders: int, actor: Any) -> dict[str, Any]:
     """A practice auction (竞价演练) with `bidders` invited practice accounts.
 
     Returns {"auction_id", "url", "bidders": [{"username", "password", "bidder_no"}]}
     (the bidders of one drill share one generated password).
     """
-    if bidders < 0 or bidders > 10_000:
-        raise InvalidInput(_("演练竞买人数须在 0–10000 之间。"), field="bidders")
+    drill_numbers_check(mode=spec.mode, bidders=bidders)
     password = secrets.token_urlsafe(9)
     with transaction.atomic():
         auction = auction_create(spec=AuctionSpec(**{**spec.__dict__, "is_practice": True}), actor=actor)

@@ -72,8 +72,10 @@ def _texts() -> dict[str, Any]:
         "leading": _("领先"),
         "outbid": _("被超越"),
         "no_bid_yet": _("尚未出价"),
+        "quoted": _("已报价"),  # sealed, before the opening
         "won": _("已竞得"),
         "lost": _("未竞得"),
+        "did_not_bid": _("未出价"),  # closed, without a bid of mine
         "final_price": _("成交价"),
         "me": _("我"),
         "ended": _("竞价已结束"),

@@ -11,8 +11,15 @@
  * 减价 (mode "dutch"): the step price is computed here every tick from the server clock with
  * the formula of rules.dutch_price_at (no request); one button takes the lot at it. Once
  * taken, the price is frozen and, while the deadline (the pre-emption window) runs, a
- * same-price bid is the only one the page lets through: the server decides who may. The
- * taker (the leader) is offered no bid at all, but a line that says why.
+ * same-price bid is the only one the page lets through, and only to a bidder the server says
+ * may pre-empt (my_can_preempt: qualified, ranking above the taker; my_rank 0 = no right).
+ * The taker (the leader) and a bidder without a higher right are offered no bid at all, but
+ * a line that says why.
+ *
+ * My status (领先 / 被超越 / 尚未出价 / 已报价, after the close 已竞得 / 未竞得 / 未出价): "outbid"
+ * only for a bidder who has bid — known from the server's my_status (viewer snapshots) and
+ * from the bids seen with my number. my_* fields come only with this viewer's snapshots
+ * (GET /api/v1/auctions/{id}, the stream's first `state`); public events do not carry them.
  */
 (function () {
   "use strict";
@@ -32,7 +39,7 @@
     increment: el("increment"),
     take: el("take"), takeBox: el("take-box"), takeLabel: el("take-label"), takeAmount: el("take-amount"),
     dutchNext: el("dutch-next"), dutchNextLabel: el("dutch-next-label"), dutchNote: el("dutch-note"),
-    dutchNextRow: el("dutch-next-row"), dutchMine: el("dutch-mine"),
+    dutchNextRow: el("dutch-next-row"), dutchMine: el("dutch-mine"), dutchNoRight: el("dutch-no-right"),
     confirmAmount: el("confirm-amount"), confirmUpper: el("confirm-upper"), result: el("result"),
   };
   var quick = Array.prototype.slice.call(root.querySelectorAll("[data-quick]"));
@@ -44,6 +51,7 @@
   var es = null;
   var pendingAmount = null;
   var closed = false;
+  var iBid = false;      // this viewer has an accepted bid (never undone)
 
   // ---- money: integer cents, never floats for arithmetic ---------------------------------
   function toCents(s) {
@@ -181,6 +189,14 @@
   // the taker while the lot is taken (the pre-emption window, or paused in it): rules._dutch_preempt
   // refuses any bid of the leader (self_raise), so the page offers none and says why
   function dutchLeader() { return dutchTaken() && myStatus() === "leading" && !isOver(); }
+  // a bidder other than the taker while the lot is taken: may they pre-empt (rules._dutch_preempt)?
+  // No right at all (my_rank 0) never; a holder as the server last said (unknown right after a
+  // new bid, until its snapshot is back: the server decides)
+  function dutchNoRight() {
+    if (!dutchTaken() || isOver() || !state.my_no || dutchLeader()) return false;
+    if (!state.my_rank) return true;
+    return state.my_can_preempt === false;
+  }
   // the custom amount's example is the only amount worth bidding: the step price, once taken the
   // frozen taken price (the template's texts, "%s" = the amount as typed: 98000.00)
   function dutchPlaceholder(price, taken) {
@@ -203,15 +219,15 @@
     if (els.dutchNextRow) els.dutchNextRow.hidden = isOver();  // neither a next step nor a window after the close
     var next = taken ? (open ? Math.max(0, isoMs(state.ends_at) - serverNow()) : null) : dutchNextStepIn();
     setText(els.dutchNext, next !== null ? mmss(next) : (!taken && state.status === "running" ? T.dutch_lowest : "—"));
-    setText(els.next, state.status === "running" && price !== null ? fmt(price) : "—");
+    var mine = dutchLeader(), noRight = dutchNoRight();
+    setText(els.next, state.status === "running" && price !== null && !noRight ? fmt(price) : "—");
     if (els.dutchNote) {
       els.dutchNote.hidden = !open;
       if (open) setText(els.dutchNote, T.dutch_preempt_note.replace("%s", fmt(price)));
     }
-    var mine = dutchLeader();
     if (els.take) {
-      els.take.hidden = mine;
-      els.take.disabled = !canBid() || !beforeDeadline() || mine;
+      els.take.hidden = mine || noRight;
+      els.take.disabled = !canBid() || !beforeDeadline() || mine || noRight;
       setText(els.takeLabel, taken ? T.dutch_preempt : T.dutch_take);
       setText(els.takeAmount, fmt(price));
     }
@@ -219,6 +235,7 @@
       els.dutchMine.hidden = !mine;
       if (mine) setText(els.dutchMine, els.dutchMine.getAttribute("data-text").replace("%s", fmt(price)));
     }
+    if (els.dutchNoRight) els.dutchNoRight.hidden = !noRight;
     dutchPlaceholder(price, taken);
     if (els.takeBox) els.takeBox.hidden = isOver();
   }
@@ -235,11 +252,17 @@
   function setText(node, text) { if (node && node.textContent !== text) node.textContent = text; }
   function isOver() { return state.status === "closed" || state.status === "cancelled"; }
   function canBid() { return state.status === "running" && !!state.my_no && !closed && !isOver(); }
+  // the server's my_status (leading, outbid, quoted, none) kept live from the bids seen; the
+  // page adds won / lost / did_not_bid after the close
   function myStatus() {
     if (!state.my_no) return "";
-    if (state.status === "closed") return state.winner_no && state.winner_no === state.my_no ? "won" : "lost";
-    if (!state.leader_no) return "none";
-    return state.leader_no === state.my_no ? "leading" : "outbid";
+    if (state.status === "closed") {
+      if (state.winner_no && state.winner_no === state.my_no) return "won";
+      return iBid ? "lost" : "did_not_bid";
+    }
+    if (state.mode === "sealed" && state.sealed !== false && !isOver()) return iBid ? "quoted" : "none";
+    if (state.leader_no && state.leader_no === state.my_no) return "leading";
+    return iBid ? "outbid" : "none";
   }
   function render() {
     if (state.mode !== "dutch") {  // dutch: renderDutch, from tick()
@@ -252,8 +275,12 @@
     var ms = myStatus();
     if (els.myStatus) {
       els.myStatus.className = "bid-status bid-status-" + (ms || "none");
-      var labels = { leading: T.leading, outbid: T.outbid, none: T.no_bid_yet, won: T.won, lost: T.lost };
-      els.myStatus.className = "bid-status bid-status-" + ({ won: "leading", lost: "none" }[ms] || ms || "none");
+      var labels = {
+        leading: T.leading, outbid: T.outbid, none: T.no_bid_yet, quoted: T.quoted,
+        won: T.won, lost: T.lost, did_not_bid: T.did_not_bid,
+      };
+      var looks = { won: "leading", lost: "none", did_not_bid: "none", quoted: "leading" };
+      els.myStatus.className = "bid-status bid-status-" + (looks[ms] || ms || "none");
       setText(els.myStatus, labels[ms] || "");
     }
     setText(els.status, T.status[state.status] || state.status_label || state.status || "");
@@ -274,7 +301,7 @@
     });
     if (els.form) {
       Array.prototype.forEach.call(els.form.querySelectorAll("input,button"), function (x) { x.disabled = !bidOk; });
-      els.form.hidden = isOver() || dutchLeader();  // dutch: the taker has nothing left to bid
+      els.form.hidden = isOver() || dutchLeader() || dutchNoRight();  // dutch: nothing left to bid
     }
     var quickBox = document.querySelector(".bid-quick");
     if (quickBox) quickBox.hidden = isOver() || state.mode === "dutch";
@@ -353,10 +380,16 @@
   }
 
   // ---- server data ----------------------------------------------------------------------------
+  var MINE = ["my_no", "my_status", "my_rank", "my_can_preempt"];
   function applyState(s, rtt) {
-    var mine = { my_no: state.my_no, my_status: state.my_status };
+    var mine = {};
+    MINE.forEach(function (k) { mine[k] = state[k]; });
     for (var k in s) if (Object.prototype.hasOwnProperty.call(s, k)) state[k] = s[k];
-    if (!s.my_no && mine.my_no) state.my_no = mine.my_no;  // public state events do not carry it
+    if (!s.my_no && mine.my_no) {  // public state events do not carry this viewer's fields
+      MINE.forEach(function (k) { state[k] = mine[k]; });
+    } else if (s.my_no && s.my_status && s.my_status !== "none") {
+      iBid = true;  // leading, outbid, quoted: the server knows of a bid of mine
+    }
     if (s.server_time) {
       var server = typeof s.server_time === "number" ? s.server_time * 1000 : new Date(s.server_time).getTime();
       offsetMs = server + (rtt || 0) / 2 - Date.now();
@@ -376,7 +409,13 @@
         state.dutch_price = b.amount;
       }
       state.bid_count = Math.max(state.bid_count || 0, seq);
+      // taken or pre-empted by another: whether I may (still) pre-empt is the server's to say
+      if (state.mode === "dutch" && live && state.my_rank && b.bidder_no !== state.my_no) {
+        state.my_can_preempt = null;
+        load().catch(function () {});
+      }
     }
+    if (state.my_no && b.bidder_no === state.my_no) iBid = true;
     addHistory(b, live);
     render();
   }

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange.bidding import rules, services
-from exchange.bidding.api import drill_spec
 from exchange.core.errors import DomainError
 
 
@@ -40,7 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            spec = replace(drill_spec(**opts), preemption_seconds=opts["preemption_seconds"])
+            spec = services.drill_spec(**opts)  # every number checked there (services.DRILL_LIMITS)
             result = services.drill_create(spec=spec, bidders=opts["bidders"], actor=None)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
