@@ -220,7 +220,7 @@
     var next = taken ? (open ? Math.max(0, isoMs(state.ends_at) - serverNow()) : null) : dutchNextStepIn();
     setText(els.dutchNext, next !== null ? mmss(next) : (!taken && state.status === "running" ? T.dutch_lowest : "—"));
     var mine = dutchLeader(), noRight = dutchNoRight();
-    setText(els.next, state.status === "running" && price !== null && !noRight ? fmt(price) : "—");
+    setText(els.next, state.status === "running" && price !== null && !noRight && !(taken && mine) ? fmt(price) : "—");
     if (els.dutchNote) {
       els.dutchNote.hidden = !open;
       if (open) setText(els.dutchNote, T.dutch_preempt_note.replace("%s", fmt(price)));
