@@ -154,6 +154,7 @@ def test_dutch_descends_is_taken_and_a_holder_preempts(browser, asgi_server, sho
             assert page_t.is_hidden("[data-take]") and page_t.is_hidden("[data-bid-form]")
             mine = page_t.text_content("[data-dutch-mine]")
             assert page_t.is_visible("[data-dutch-mine]") and f"您已以 {taken} 应价" in mine and "不能再出价" in mine
+            assert page_t.text_content("[data-next-min]") == "—"
             for page in (page_h, page_o):  # someone else leads: who never bid is not outbid
                 text_is(page, "[data-my-status]", "尚未出价")
                 assert page.is_hidden("[data-dutch-mine]")
