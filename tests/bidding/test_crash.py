@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,10 +27,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Each test runs its own server process on its own SQLite file, whatever database the suite
 # runs on: the PostgreSQL pass of `make test` would repeat them unchanged.
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="runs its own server on its own SQLite file: already run in the SQLite pass",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.environ.get("DATABASE_URL", "").startswith("postgres"),
+        reason="runs its own server on its own SQLite file: already run in the SQLite pass",
+    ),
+    # one worker, one migrate (migrated_db); a no-op while pytest-xdist ignores the groups on
+    # pytest 9.2 (pytest-xdist#1386), when the two adjacent tests usually still share a worker
+    pytest.mark.xdist_group("server-process"),
+]
 PY = sys.executable
 
 
@@ -45,19 +51,35 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def migrated_drill(tmp_path: Path, *, bidders: int) -> tuple[Path, dict[str, str], dict]:
-    """A migrated SQLite file in `tmp_path` with a one-hour English drill: (the file, the
-    environment of the processes that use it, the drill command's JSON)."""
-    db = tmp_path / "db.sqlite3"
-    env = {
+def process_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of the processes that use the SQLite file `tmp_path`/db.sqlite3."""
+    return {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "FAST_PASSWORD_HASHER": "1",
         "REDIS_URL": "",
         "BIDDING_EVENTS_DIR": str(tmp_path / "events"),
         "TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
     }
-    assert manage(env, "migrate", "-v0").returncode == 0
+
+
+@pytest.fixture(scope="module")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly migrated SQLite file, migrated once for the tests of this module (each test
+    works on a copy of its own): `manage.py migrate` in a process of its own takes seconds."""
+    folder = tmp_path_factory.mktemp("migrated")
+    migrate = manage(process_env(folder), "migrate", "-v0")
+    assert migrate.returncode == 0, migrate.stderr
+    return folder / "db.sqlite3"
+
+
+def migrated_drill(tmp_path: Path, migrated_db: Path, *, bidders: int) -> tuple[Path, dict[str, str], dict]:
+    """A copy of the migrated SQLite file in `tmp_path` with a one-hour English drill: (the
+    file, the environment of the processes that use it, the drill command's JSON)."""
+    db = tmp_path / "db.sqlite3"
+    with closing(sqlite3.connect(migrated_db)) as source, closing(sqlite3.connect(db)) as copy:
+        source.backup(copy)
+    env = process_env(tmp_path)
     drill = manage(env, "drill", "--bidders", str(bidders), "--duration", "3600", "--increment", "100")
     assert drill.returncode == 0, drill.stderr
     return db, env, json.loads(drill.stdout)
@@ -103,9 +125,9 @@ def wait_until_up(base: str, auction_id: int) -> None:
     raise AssertionError("the server did not start")
 
 
-def test_sigkill_during_a_bid_storm_loses_no_acknowledged_bid(tmp_path):
+def test_sigkill_during_a_bid_storm_loses_no_acknowledged_bid(tmp_path, migrated_db):
     # given a migrated file database, a drill with 6 bidders and a running server
-    db, env, info = migrated_drill(tmp_path, bidders=6)
+    db, env, info = migrated_drill(tmp_path, migrated_db, bidders=6)
     port = free_port()
     server = start_server(env, port, workers=2)
     base = f"http://127.0.0.1:{port}"
@@ -176,13 +198,13 @@ def test_sigkill_during_a_bid_storm_loses_no_acknowledged_bid(tmp_path):
     assert json.loads(verify.stdout)["bids"] == len(rows) >= len(acknowledged)
 
 
-def test_a_bid_waiting_for_the_write_lock_is_placed_once_the_lock_is_free(tmp_path):
+def test_a_bid_waiting_for_the_write_lock_is_placed_once_the_lock_is_free(tmp_path, migrated_db):
     """On SQLite the native bid path answers on the event loop's thread when it need not wait
     (exchange.asgi: NativeBids._run_inline). Another process holding the database's write
     lock: an acceptable bid cannot be written there, goes to the pool and is placed once the
     lock is free — not an error, not lost, not doubled — and meanwhile the loop answers the
     next request (a bid below the price, decided on the snapshot) at once."""
-    db, env, info = migrated_drill(tmp_path, bidders=3)
+    db, env, info = migrated_drill(tmp_path, migrated_db, bidders=3)
     port = free_port()
     server = start_server(env, port, workers=1)
     base = f"http://127.0.0.1:{port}"
