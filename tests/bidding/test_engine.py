@@ -291,7 +291,7 @@ def test_tampered_log_fails_verification():
 
 def test_statements_per_accepted_bid():
     """The design's budget: ≤6 statements per accepted bid, transaction control included:
-    BEGIN, lock the auction, the bidder (+ prior bid under the key), UPDATE auction, INSERT bid, COMMIT."""
+    BEGIN, lock the auction, the bidder (+ prior bid under the key), INSERT bid, UPDATE auction, COMMIT."""
     auction, (a, b) = auction_with_bidders(2)
     bid(auction, a, "100000", 1)
     with CaptureQueriesContext(connection) as ctx:
@@ -300,7 +300,7 @@ def test_statements_per_accepted_bid():
     assert len(statements) == 6, statements
     # (inside the test's transaction the BEGIN/COMMIT pair is a SAVEPOINT/RELEASE pair)
     assert statements[0].startswith(("BEGIN", "SAVEPOINT")) and statements[-1].startswith(("COMMIT", "RELEASE"))
-    assert [s.split()[0] for s in statements[1:-1]] == ["SELECT", "SELECT", "UPDATE", "INSERT"]
+    assert [s.split()[0] for s in statements[1:-1]] == ["SELECT", "SELECT", "INSERT", "UPDATE"]
 
 
 @pytest.mark.skipif(  # like the browser tests: optional locally, required in CI (.ci/run installs it)
@@ -354,7 +354,7 @@ def test_sqlite_bids_outside_a_transaction_start_from_a_snapshot(monkeypatch):
     # an accepted bid: the same 6 statements, in a deferred transaction (the INSERT takes the write lock)
     with CaptureQueriesContext(connection) as ctx:
         bid(auction, a, "100000", 1)
-    assert _words(ctx) == ["BEGIN DEFERRED", "SELECT", "SELECT", "UPDATE", "INSERT", "COMMIT"]
+    assert _words(ctx) == ["BEGIN DEFERRED", "SELECT", "SELECT", "INSERT", "UPDATE", "COMMIT"]
     # a final rejection is answered from the snapshot: no write lock taken
     with CaptureQueriesContext(connection) as ctx, pytest.raises(BidRejected) as too_low:
         bid(auction, b, "100000", 2)
@@ -368,22 +368,21 @@ def test_sqlite_bids_outside_a_transaction_start_from_a_snapshot(monkeypatch):
 
     # SQLite refuses the write of a stale snapshot at once (SQLITE_BUSY_SNAPSHOT): the bid
     # is placed again under the write lock, and only that attempt is written
-    # (the bid's first write is the auction's UPDATE)
-    real_update, refused = ledger_sql.update_auction, []
+    real_insert, refused = ledger_sql.insert_bids, []
 
-    def update_once_refused(cursor, auction_id, changes, **kwargs):
+    def insert_once_refused(cursor, bids):
         if not refused:
-            refused.append(changes)
+            refused.append(bids)
             cause = sqlite3.OperationalError("database is locked")
             cause.sqlite_errorcode = 517  # type: ignore[attr-defined]
             raise OperationalError("database is locked") from cause
-        return real_update(cursor, auction_id, changes, **kwargs)
+        return real_insert(cursor, bids)
 
-    monkeypatch.setattr(ledger_sql, "update_auction", update_once_refused)
+    monkeypatch.setattr(ledger_sql, "insert_bids", insert_once_refused)
     with CaptureQueriesContext(connection) as ctx:
         placed = bid(auction, b, "101000", 4)
     assert refused and placed.seq == 2
-    assert _words(ctx) == [*SNAPSHOT_REFUSED, "BEGIN IMMEDIATE", "SELECT", "SELECT", "UPDATE", "INSERT", "COMMIT"]
+    assert _words(ctx) == [*SNAPSHOT_REFUSED, "BEGIN IMMEDIATE", "SELECT", "SELECT", "INSERT", "UPDATE", "COMMIT"]
     assert list(Bid.objects.filter(auction=auction).values_list("seq", flat=True).order_by("seq")) == [1, 2]
     assert verify_auction(auction.pk).ok
 

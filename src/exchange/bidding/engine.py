@@ -355,11 +355,13 @@ def _place(
     fields = {**auction.state_fields(new), "head_hash": prev_hash}
     if close is not None:
         fields.update(_close_fields(close, now))
-    # 3: price, leader, deadline, head (SQLite: takes the write lock; PostgreSQL's snapshot:
-    # only if the row is still the version read)
-    if not ledger_sql.update_auction(cursor, auction_id, fields, row_version=row_version):
-        raise _Retry()
-    ledger_sql.insert_bids(cursor, rows)  # 4: the bid(s), one statement
+    if row_version is None:
+        ledger_sql.insert_bids(cursor, rows)  # 3: the bid(s), one statement (SQLite: takes the write lock)
+        ledger_sql.update_auction(cursor, auction_id, fields)  # 4: price, leader, deadline, head
+    else:  # PostgreSQL's snapshot: first the auction, only if the row is still the version read
+        if not ledger_sql.update_auction(cursor, auction_id, fields, row_version=row_version):
+            raise _Retry()
+        ledger_sql.insert_bids(cursor, rows)
     public = [bid_public(row) for row in rows]
     transaction.on_commit(lambda: _publish_bids(auction_id, public))
     if close is not None:
