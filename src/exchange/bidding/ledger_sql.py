@@ -83,8 +83,11 @@ def _statements(vendor: str) -> _Statements:
             f"ON l.{_q('id')} = a.{_q('leader_id')} WHERE a.{_q('id')} = %s"
         )
         lock += " FOR UPDATE OF a"
+    # the earlier bid under the key: found through the (auction, bidder, key) unique index
+    # (without the auction the plan scanned the bidder's every bid)
     prior = (
-        f"(SELECT p.{_q('id')} FROM {_q(b)} p WHERE p.{_q('bidder_id')} = x.{_q('id')} AND p.{_q('key')} = %s LIMIT 1)"
+        f"(SELECT p.{_q('id')} FROM {_q(b)} p WHERE p.{_q('auction_id')} = x.{_q('auction_id')}"
+        f" AND p.{_q('bidder_id')} = x.{_q('id')} AND p.{_q('key')} = %s LIMIT 1)"
     )
     base = f"SELECT x.{_q('id')}, x.{_q('bidder_no')}, x.{_q('qualified')}, x.{_q('rank')}, {prior}"
     where = f" FROM {_q(ab)} x WHERE x.{_q('auction_id')} = %s AND x.{_q('user_id')} = %s"
