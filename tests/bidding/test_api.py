@@ -185,10 +185,15 @@ def test_native_bid_request_statements():
             status, body = bid_native(auction_id=auction.pk, token=token, payload={"amount": amount, "key": key})
         return status, body, [q["sql"] for q in ctx.captured_queries]
 
-    # a token's first use: the bid's 6, then its last use recorded (at most every 5 minutes)
+    # a token's first use: its last use recorded in the bid's transaction (at most every 5 minutes)
     status, _body, sql = native(ta, "100000", "k1")
-    assert status == 201 and len(sql) == 7 and sql[-1].startswith("UPDATE") and "last_used_at" in sql[-1], sql
+    assert status == 201 and len(sql) == 7 and sql[-2].startswith("UPDATE") and "last_used_at" in sql[-2], sql
     assert ApiToken.objects.get(user=a.user).last_used_at == T0 + dt.timedelta(seconds=10)
+    # a first use that writes no bid: recorded after the answer (its own statement)
+    tc = account_services.api_token_issue(user=a.user)
+    status, body, sql = native(tc, "100000", "k9")
+    assert (status, body["code"]) == (409, "self_raise") and "last_used_at" in sql[-1], sql
+    assert ApiToken.objects.get(digest=account_services.api_token_digest(tc)).last_used_at is not None
     account_services.api_token_authenticate(raw=tb)  # b's first use recorded
     # then: the bid's 6 statements, no token lookup of its own
     status, body, sql = native(tb, "101000", "k2")

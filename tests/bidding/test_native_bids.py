@@ -385,19 +385,20 @@ def test_bids_placed_natively_are_in_the_ledger(servers, world):
     assert verify_auction(world.auctions["english"]).ok
 
 
-def test_a_tokens_first_native_use_is_recorded_off_the_event_loop(servers, world):
-    # given a token never used (its last use is due a write, which must not wait on the
-    # event loop's thread for another process's write lock)
+def test_a_tokens_first_native_use_is_recorded_without_waiting_on_the_event_loop(servers, world):
+    # given tokens never used: their last use is due a write, which must not wait on the
+    # event loop's thread for another process's write lock
     native, _django = servers
-    assert ApiToken.objects.get(digest=account_services.api_token_digest(world.tokens["b"])).last_used_at is None
-    # when it bids natively, twice
+    tokens = ApiToken.objects.filter(digest__in=[account_services.api_token_digest(world.tokens[w]) for w in "abc"])
+    assert not tokens.exclude(last_used_at=None).exists()
+    # when each bids natively for the first time: b and c bid, a bids below the price
     first = _send(native, world, Req("english", "b", _bid("100000.00")))
-    used = ApiToken.objects.get(digest=account_services.api_token_digest(world.tokens["b"])).last_used_at
     second = _send(native, world, Req("english", "c", _bid("101000.00", "k2")))
-    third = _send(native, world, Req("english", "b", _bid("102000.00", "k3")))
-    # then the first is placed by the pool with its use recorded; later ones (on SQLite) on the loop's thread
-    assert (first[0], second[0], third[0]) == (201, 201, 201)
-    assert used is not None
+    third = _send(native, world, Req("english", "a", _bid("100000.00", "k3")))
+    # then every use is recorded: an accepted bid's with the bid (on SQLite on the loop's
+    # thread, in the bid's transaction); a rejection's in the pool, after its answer
+    assert (first[0], second[0], third[0]) == (201, 201, 422)
+    assert not tokens.filter(last_used_at=None).exists()
     inline = native.application.native_bids.served_inline
-    assert inline == (1 if connection.vendor == "sqlite" else 0)  # c's first use went to the pool too
+    assert inline == (2 if connection.vendor == "sqlite" else 0)
     assert verify_auction(world.auctions["english"]).ok

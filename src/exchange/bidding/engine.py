@@ -293,14 +293,18 @@ def _place(
     bidder = ledger_sql.load_bidder(  # 2: the bidder and its earlier bid under this key (and the token)
         cursor, auction_id=auction_id, user=user, key=key, sealed=auction.mode == rules.SEALED, now=now
     )
+    # a bearer token whose last use is due a write: written with an accepted bid, in its
+    # transaction; an answer that writes nothing leaves it to the caller, after the
+    # transaction — so not from the snapshot, which must leave nothing to wait for
+    # (bid_place(wait=False) on the event loop's thread)
+    stale = False
     if isinstance(user, ledger_sql.Bearer):
         if user.user_id is None:
             raise Unauthenticated()
-        if snapshot and user.stale:
-            # the token's last use is due a write (by the caller, after this transaction):
-            # not from the snapshot, which must leave nothing to wait for (bid_place(wait=False))
-            raise _Retry()
+        stale = user.stale
     if bidder is not None and bidder.prior_id is not None:
+        if snapshot and stale:
+            raise _Retry()
         prior = Bid.objects.get(pk=bidder.prior_id)
         requested = prior.max_amount if prior.max_amount is not None else prior.amount
         if requested != amount:
@@ -315,9 +319,12 @@ def _place(
     top_rank = _top_rank(auction_id) if auction.mode == rules.DUTCH else 0
     decision = rules.evaluate_bid(auction.state(leader_no=leader_no, top_rank=top_rank), who, amount, now)
     if not decision.accepted:
-        if snapshot and not (
-            decision.reason in _FINAL
-            or (decision.reason == rules.IS_CLOSED and auction.status in (Status.CLOSED, Status.CANCELLED))
+        if snapshot and (
+            stale
+            or not (
+                decision.reason in _FINAL
+                or (decision.reason == rules.IS_CLOSED and auction.status in (Status.CLOSED, Status.CANCELLED))
+            )
         ):
             raise _Retry()
         raise errors.rejection(decision)
@@ -362,6 +369,10 @@ def _place(
         if not ledger_sql.update_auction(cursor, auction_id, fields, row_version=row_version):
             raise _Retry()
         ledger_sql.insert_bids(cursor, rows)
+    if stale:
+        assert isinstance(user, ledger_sql.Bearer) and user.token_id is not None
+        ledger_sql.touch_token(cursor, user.token_id, now)  # once in 5 minutes per token: 7 statements
+        user.stale = False
     public = [bid_public(row) for row in rows]
     transaction.on_commit(lambda: _publish_bids(auction_id, public))
     if close is not None:

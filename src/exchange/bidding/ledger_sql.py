@@ -178,7 +178,8 @@ class Bearer:
     fills in the rest: `checked` once the statement ran; `user_id` when the token is known,
     unexpired and its user active (None: answer 401); `token_id`, and `stale` when the
     token's `last_used_at` is due to be written (accounts.services.api_token_authenticate's
-    rule: the caller writes it, after the bid's transaction)."""
+    rule): the engine writes it with an accepted bid and clears `stale`; otherwise the
+    caller writes it, after the bid's transaction."""
 
     digest: str
     checked: bool = False
@@ -219,6 +220,16 @@ def load_bidder(
         if row is None:
             return None
     return BidderRow(row[0], row[1], bool(row[2]), int(row[3]), row[4], bool(row[5]) if sealed else False)
+
+
+def touch_token(cursor: Any, token_id: int, now: Any) -> None:
+    """Record a bearer token's use (accounts.services.api_token_touch, in the bid's transaction)."""
+    db = cursor.db
+    q = db.ops.quote_name
+    cursor.execute(
+        f"UPDATE {q(ApiToken._meta.db_table)} SET {q('last_used_at')} = %s WHERE {q('id')} = %s",
+        [db.ops.adapt_datetimefield_value(now), token_id],
+    )
 
 
 def insert_bids(cursor: Any, bids: Sequence[Bid]) -> None:
