@@ -48,13 +48,21 @@ def test_the_dutch_page_carries_its_texts_with_one_placeholder(client, language)
     assert all(text.count("%s") == 1 and "%%" not in text for text in (dutch[1], taken[1], mine[1]))
 
 
-def test_ascending_pages_keep_their_example(client):
+@pytest.mark.parametrize(
+    ("language", "text"), [("zh-hans", "例如 %s（最低可出价）"), ("en", "e.g. %s (lowest you can bid)")]
+)
+def test_ascending_pages_carry_the_lowest_bid_example(client, language, text):
+    # given a bidder of an English drill, in `language`
     spec = services.AuctionSpec(title="多次报价演练", mode=rules.ENGLISH, starts_at=clock.now())
     auction_id = services.drill_create(spec=spec, bidders=0, actor=None)["auction_id"]
     (bidder,) = services.bidders_admit(auction_id=auction_id, users=[UserFactory()], actor=None)
     client.force_login(bidder.user)
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    # when
     html = client.get(f"/bidding/{auction_id}/").content.decode()
-    assert 'placeholder="例如 101000.00"' in html and "data-placeholder-dutch" not in html
+    # then the static example, and the text auction.js fills with the lowest amount biddable now
+    assert "data-placeholder-dutch" not in html
+    assert re.search(r'data-placeholder-min="([^"]*)"', html)[1] == text  # type: ignore[index]
 
 
 def test_the_payload_tells_each_viewer_their_own_rank_and_whether_they_may_preempt(client):

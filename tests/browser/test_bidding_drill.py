@@ -102,6 +102,10 @@ def test_two_bidders_until_the_countdown_ends(browser, asgi_server, shot):
             page_b.click(".bid-custom button[type=submit]")
             page_b.click("[data-confirm-ok]")
             page_a.wait_for_function("document.querySelector('[data-price]').textContent === '¥1,080,000.00'")
+            # the custom amount's example follows the lowest amount biddable now
+            page_a.wait_for_function(
+                "document.querySelector('[data-amount]').placeholder === '例如 1090000.00（最低可出价）'"
+            )
             shot(page_a, "bidding-drill-a-outbid")
             # the supervisor's monitor followed the auction live
             page_s.wait_for_function(

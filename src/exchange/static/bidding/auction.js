@@ -205,6 +205,13 @@
     text = text.replace("%s", fromCents(price));
     if (els.amount.placeholder !== text) els.amount.placeholder = text;
   }
+  // the other modes: the example is the lowest amount the bidder may bid now (as 最低可出价)
+  function minPlaceholder(cents) {
+    var text = els.amount && els.amount.getAttribute("data-placeholder-min");
+    if (!text || cents === null) return;
+    text = text.replace("%s", fromCents(cents));
+    if (els.amount.placeholder !== text) els.amount.placeholder = text;
+  }
   function dutchPhase() {
     if (state.status !== "running" || !state.current_price) return state.phase;
     return dutchWindowOpen() ? "preemption" : "closed";  // taken and the deadline passed: the clock closes it
@@ -288,6 +295,7 @@
     setText(els.phase, state.phase_label || T.phase[state.phase] || "");
     setText(els.count, String(state.bid_count || 0));
     setText(els.next, state.status === "running" && minNext() !== null ? fmt(minNext()) : "—");
+    if (state.mode !== "dutch" && state.status === "running") minPlaceholder(minNext());
     if (state.increment) setText(els.increment, fmt(state.increment));
     if (els.endsAt && state.ends_at) setText(els.endsAt, clockText(state.ends_at, false));
     var sign = offsetMs >= 0 ? "+" : "−";
