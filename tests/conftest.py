@@ -106,6 +106,19 @@ def _restore_into_empty_tables(connection: Any, data: str) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the site's default language (Chinese). A request through the test
+    client leaves the language LocaleMiddleware activated on the thread (English after
+    /i18n/setlang/), and code that runs outside a request — a service rendering a notice, a
+    rejection's message — would speak it in whichever test the worker runs next."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):  # uploads of a test never land in var/media
     settings.MEDIA_ROOT = tmp_path / "media"
 
