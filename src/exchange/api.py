@@ -25,7 +25,7 @@ from exchange.accounts import services as account_services
 from exchange.accounts.models import User, Verification
 from exchange.api_support import errors, require_perm
 from exchange.bidding import api as bidding_api
-from exchange.core.errors import DomainError
+from exchange.core.errors import DomainError, Unauthenticated
 from exchange.core.models import Region
 from exchange.deals import api as deals_api
 from exchange.listings import api as listings_api
@@ -77,9 +77,8 @@ def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRe
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(
-        request, {"code": "unauthenticated", "message": _("请先登录或提供有效的令牌。")}, status=401
-    )
+    error = Unauthenticated()  # the same body as the native bid path's (bidding.api.bid_native)
+    return api.create_response(request, error.as_dict(), status=error.status)
 
 
 @api.exception_handler(HttpError)

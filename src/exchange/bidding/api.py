@@ -24,7 +24,7 @@ from exchange.bidding.amounts import parse_amount
 from exchange.bidding.errors import AuctionNotFound, LogNotPublic
 from exchange.bidding.models import Auction
 from exchange.core import clock
-from exchange.core.errors import DomainError, NotFound, PermissionDenied
+from exchange.core.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
 
 router = Router(tags=["bidding"])
 
@@ -214,7 +214,8 @@ def _token_refused(token: str, wait: bool) -> tuple[int, dict[str, Any]] | None:
     use recorded when due; `wait=False`: WouldBlock instead of that write)."""
     user = account_services.api_token_authenticate(raw=token, touch=wait)
     if not user:  # exchange.api: the AuthenticationError handler
-        return 401, {"code": "unauthenticated", "message": _("请先登录或提供有效的令牌。")}
+        error = Unauthenticated()
+        return error.status, error.as_dict()
     if not wait and user.token_stale:  # type: ignore[attr-defined]
         raise engine.WouldBlock()
     return None

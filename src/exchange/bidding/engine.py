@@ -34,6 +34,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from exchange.accounts import services as account_services
 from exchange.bidding import errors, ledger_sql, rules
 from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
 from exchange.core import audit, clock
@@ -371,7 +372,7 @@ def _place(
         ledger_sql.insert_bids(cursor, rows)
     if stale:
         assert isinstance(user, ledger_sql.Bearer) and user.token_id is not None
-        ledger_sql.touch_token(cursor, user.token_id, now)  # once in 5 minutes per token: 7 statements
+        account_services.api_token_touch(token_id=user.token_id, now=now)  # once in 5 minutes per token: 7 statements
         user.stale = False
     public = [bid_public(row) for row in rows]
     transaction.on_commit(lambda: _publish_bids(auction_id, public))

@@ -72,17 +72,13 @@ class _Statements:
 def _statements(vendor: str) -> _Statements:
     a, ab, b = Auction._meta.db_table, AuctionBidder._meta.db_table, Bid._meta.db_table
     cols = ", ".join(f"a.{_q(_field(Auction, n).column)}" for n in AUCTION_FIELDS)
-    lock = (
-        f"SELECT {cols}, l.{_q('bidder_no')} FROM {_q(a)} a LEFT OUTER JOIN {_q(ab)} l "
+    postgres = vendor == "postgresql"
+    auction = (  # the auction with its leader's 竞买号 ({} : the snapshot's row version on PostgreSQL)
+        f"SELECT {cols}{{}}, l.{_q('bidder_no')} FROM {_q(a)} a LEFT OUTER JOIN {_q(ab)} l "
         f"ON l.{_q('id')} = a.{_q('leader_id')} WHERE a.{_q('id')} = %s"
     )
-    read = lock
-    if vendor == "postgresql":
-        read = (
-            f"SELECT {cols}, a.xmin::text, l.{_q('bidder_no')} FROM {_q(a)} a LEFT OUTER JOIN {_q(ab)} l "
-            f"ON l.{_q('id')} = a.{_q('leader_id')} WHERE a.{_q('id')} = %s"
-        )
-        lock += " FOR UPDATE OF a"
+    lock = auction.format("") + (" FOR UPDATE OF a" if postgres else "")
+    read = auction.format(", a.xmin::text" if postgres else "")
     # the earlier bid under the key: found through the (auction, bidder, key) unique index
     # (without the auction the plan scanned the bidder's every bid)
     prior = (
@@ -220,16 +216,6 @@ def load_bidder(
         if row is None:
             return None
     return BidderRow(row[0], row[1], bool(row[2]), int(row[3]), row[4], bool(row[5]) if sealed else False)
-
-
-def touch_token(cursor: Any, token_id: int, now: Any) -> None:
-    """Record a bearer token's use (accounts.services.api_token_touch, in the bid's transaction)."""
-    db = cursor.db
-    q = db.ops.quote_name
-    cursor.execute(
-        f"UPDATE {q(ApiToken._meta.db_table)} SET {q('last_used_at')} = %s WHERE {q('id')} = %s",
-        [db.ops.adapt_datetimefield_value(now), token_id],
-    )
 
 
 def insert_bids(cursor: Any, bids: Sequence[Bid]) -> None:

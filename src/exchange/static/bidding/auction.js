@@ -197,17 +197,11 @@
     if (!state.my_rank) return true;
     return state.my_can_preempt === false;
   }
-  // the custom amount's example is the only amount worth bidding: the step price, once taken the
-  // frozen taken price (the template's texts, "%s" = the amount as typed: 98000.00)
-  function dutchPlaceholder(price, taken) {
-    var text = els.amount && els.amount.getAttribute(taken ? "data-placeholder-taken" : "data-placeholder-dutch");
-    if (!text || price === null) return;
-    text = text.replace("%s", fromCents(price));
-    if (els.amount.placeholder !== text) els.amount.placeholder = text;
-  }
-  // the other modes: the example is the lowest amount the bidder may bid now (as 最低可出价)
-  function minPlaceholder(cents) {
-    var text = els.amount && els.amount.getAttribute("data-placeholder-min");
+  // the custom amount's example, from one of the template's texts ("%s" = the amount as typed,
+  // e.g. 98000.00): in Dutch mode the only amount worth bidding — the step price, once taken
+  // the frozen taken price —, in the other modes the lowest amount biddable now (最低可出价)
+  function amountPlaceholder(attribute, cents) {
+    var text = els.amount && els.amount.getAttribute(attribute);
     if (!text || cents === null) return;
     text = text.replace("%s", fromCents(cents));
     if (els.amount.placeholder !== text) els.amount.placeholder = text;
@@ -243,7 +237,7 @@
       if (mine) setText(els.dutchMine, els.dutchMine.getAttribute("data-text").replace("%s", fmt(price)));
     }
     if (els.dutchNoRight) els.dutchNoRight.hidden = !noRight;
-    dutchPlaceholder(price, taken);
+    amountPlaceholder(taken ? "data-placeholder-taken" : "data-placeholder-dutch", price);
     if (els.takeBox) els.takeBox.hidden = isOver();
   }
 
@@ -295,7 +289,7 @@
     setText(els.phase, state.phase_label || T.phase[state.phase] || "");
     setText(els.count, String(state.bid_count || 0));
     setText(els.next, state.status === "running" && minNext() !== null ? fmt(minNext()) : "—");
-    if (state.mode !== "dutch" && state.status === "running") minPlaceholder(minNext());
+    if (state.mode !== "dutch" && state.status === "running") amountPlaceholder("data-placeholder-min", minNext());
     if (state.increment) setText(els.increment, fmt(state.increment));
     if (els.endsAt && state.ends_at) setText(els.endsAt, clockText(state.ends_at, false));
     var sign = offsetMs >= 0 ? "+" : "−";
