@@ -227,15 +227,10 @@ FAILURES = (
     ),
     Failure(
         ("No matching distribution found", "Could not find a version that satisfies"),
-        "索引里找不到锁定的版本：可能是镜像不完整、网络中断，或当前平台没有对应的 wheel（需要 Linux/macOS 上的"
-        " Python 3.11）。\n"
+        "索引里找不到锁定的版本：可能是镜像不完整、网络中断，或当前平台没有对应的 wheel（只安装预编译的 wheel，"
+        "不在本机编译；锁文件面向 Linux/macOS 上的 Python 3.11）。\n"
         "  The index has no file for a locked version: an incomplete mirror, a dropped connection, or no wheel "
-        "for this platform (the locks are for Python 3.11).",
-    ),
-    Failure(
-        ("Failed to build", "subprocess-exited-with-error", "Python.h: No such file"),
-        "有软件包需要在本机编译，但缺少编译工具：sudo apt-get install build-essential python3-dev\n"
-        "  A package has to be compiled here and the build tools are missing: install build-essential python3-dev.",
+        "for this platform (only prebuilt wheels are installed; the locks are for Python 3.11 on Linux/macOS).",
     ),
     Failure(
         ("No space left on device",),
@@ -319,7 +314,9 @@ def install(venv: Path, locks: Sequence[str]) -> None:
     version, pip = venv_versions(python)
     check_interpreter(version, str(python), specifier)
     wanted = pinned_installer()
-    quiet = ["--disable-pip-version-check", "--require-hashes", "--quiet"]
+    # Wheels only: building from a source archive would fetch build tools (setuptools …) that no
+    # lock pins, so what gets installed could again change with upstream releases.
+    quiet = ["--disable-pip-version-check", "--require-hashes", "--only-binary", ":all:", "--quiet"]
     if pip != wanted:
         print(f"== installer: pip {pip or '(none)'} → {wanted} (requirements/pip.lock)", flush=True)
         if pip is None:

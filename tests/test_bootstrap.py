@@ -142,7 +142,6 @@ PIP_OUTPUTS = {
     "[Errno -3] Temporary failure in name resolution')': /simple/django/",
     "missing": "ERROR: Could not find a version that satisfies the requirement django==5.2.9\n"
     "ERROR: No matching distribution found for django==5.2.9",
-    "build": "error: subprocess-exited-with-error\n  fatal error: Python.h: No such file or directory",
     "disk": "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device",
 }
 ADVICE_MARK = {
@@ -150,7 +149,6 @@ ADVICE_MARK = {
     "lock": "锁文件本身不完整",
     "network": "PIP_INDEX_URL=",
     "missing": "索引里找不到锁定的版本",
-    "build": "build-essential python3-dev",
     "disk": "磁盘空间不足",
 }
 
