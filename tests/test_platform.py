@@ -177,3 +177,29 @@ def test_terms_and_privacy_pages_are_linked_from_registration(client):
     assert "/pages/terms/" in html and "/pages/privacy/" in html
     assert "个人信息保护法" in client.get("/pages/privacy/").content.decode()
     assert client.get("/pages/terms/").status_code == 200
+
+
+def test_admin_exports_keep_formula_like_names_as_text(client):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.factories import UserFactory
+
+    # given a member whose name is a formula
+    admin_user = User.objects.create_superuser("13700000000", "root@example.com", "x", name="root")
+    UserFactory(name="=1+2")
+    client.force_login(admin_user)
+    form = client.get("/admin/accounts/user/export/").context["form"]
+    fields = {name: "on" for name in form.fields if name.startswith("userresource_")}
+    # when the user list is exported as Excel (format 0) and as CSV (format 1)
+    xlsx = client.post("/admin/accounts/user/export/", {"format": "0", "resource": "0", **fields})
+    text = client.post("/admin/accounts/user/export/", {"format": "1", "resource": "0", **fields})
+    # then Excel holds the name as text, never as a formula, and the CSV cell is neutralised
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    named = [c for row in sheet.iter_rows() for c in row if c.value == "=1+2"]
+    assert named and all(c.data_type == "s" and c.quotePrefix for c in named)
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)
+    cells = [cell for row in csv.reader(io.StringIO(text.content.decode("utf-8-sig"))) for cell in row]
+    assert "'=1+2" in cells and "=1+2" not in cells

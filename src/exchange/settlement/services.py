@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from exchange.core import audit, clock, workdays
+from exchange.core import audit, clock, spreadsheet, workdays
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.core.money import quantize_money
 from exchange.settlement import conf, ledger, signals
@@ -1054,15 +1054,13 @@ def payment_batch_export(*, batch_id: int, actor: Any) -> bytes:
         _batch_transition(batch, PaymentBatch.Status.SENT, actor)
     elif batch.status not in (PaymentBatch.Status.SENT, PaymentBatch.Status.DONE):
         raise IllegalTransition(_("批次审批后才能导出代发文件。"))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(BANK_FILE_HEADER)
+    rows = []
     for n, item in enumerate(batch.payments.order_by("pk"), start=1):
         purpose = item.get_kind_display() + (f" {item.project_code}" if item.project_code else "")
-        writer.writerow(
+        rows.append(
             [n, item.reference, item.payee_name, item.payee_account, item.payee_bank, f"{item.amount:.2f}", purpose]
         )
-    return out.getvalue().encode("gb18030")
+    return spreadsheet.csv_bytes(BANK_FILE_HEADER, rows, encoding="gb18030")
 
 
 def _parse_result(data: bytes) -> list[tuple[int, str, bool, str, str]]:

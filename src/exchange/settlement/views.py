@@ -8,7 +8,6 @@ own accounts.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import wraps
@@ -26,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from exchange.core import clock
+from exchange.core import clock, spreadsheet
 from exchange.core.errors import DomainError
 from exchange.core.money import parse_money
 from exchange.settlement import conf, ledger, selectors, services
@@ -60,25 +59,7 @@ def staff_perm(perm: str) -> Callable[[Callable[..., HttpResponse]], Callable[..
 
 
 def _xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], filename: str) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title[:31]
-    sheet.append(list(header))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([str(v) if not isinstance(v, int | float | Decimal | dt.date | type(None)) else v for v in row])
-    for column in sheet.columns:
-        width = max(len(str(c.value or "")) for c in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 1.6), 48)
-    buf = io.BytesIO()
-    book.save(buf)
-    response = HttpResponse(
-        buf.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(spreadsheet.xlsx_bytes(title, header, rows), content_type=spreadsheet.XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
 
