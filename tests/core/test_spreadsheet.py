@@ -36,7 +36,7 @@ def _sheet(header, rows):
 @given(st.lists(st.one_of(texts, formula_like), min_size=1, max_size=6))
 def test_xlsx_keeps_any_text_as_text_never_a_formula(values):
     sheet = _sheet(["列"] * len(values), [values])
-    cells = list(sheet.iter_rows(min_row=2, max_row=2))[0]
+    cells = next(iter(sheet.iter_rows(min_row=2, max_row=2)))
     for value, cell in zip(values, cells, strict=True):
         stored = value.replace("\r\n", "\n").replace("\r", "\n")  # XML keeps line ends as \n
         assert cell.data_type == "s" and cell.value == stored
@@ -45,7 +45,7 @@ def test_xlsx_keeps_any_text_as_text_never_a_formula(values):
 
 def test_xlsx_keeps_numbers_and_dates_typed():
     sheet = _sheet(["a", "b", "c", "d"], [[D("-1234.50"), 7, dt.date(2026, 12, 7), None]])
-    values = [c.value for c in list(sheet.iter_rows(min_row=2, max_row=2))[0]]
+    values = [c.value for c in next(iter(sheet.iter_rows(min_row=2, max_row=2)))]
     assert values[0] == -1234.5 and values[1] == 7 and values[2].date() == dt.date(2026, 12, 7) and values[3] is None
 
 
