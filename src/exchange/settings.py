@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from whitenoise.compress import Compressor
+
+from exchange import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent  # the repository root
 VAR_DIR = BASE_DIR / "var"
@@ -20,8 +23,18 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+# Set SECRET_KEY (the same on every node), or leave it unset: each installation then generates
+# its own into SECRET_KEY_FILE on first start (exchange/secret_key.py). Public or weak keys are
+# refused unless DEBUG is on.
+SECRET_KEY_FILE = env.path("SECRET_KEY_FILE", default=VAR_DIR / "secret_key")
+try:
+    SECRET_KEY = secret_key.check(
+        env.str("SECRET_KEY", default="") or secret_key.installation_key(Path(SECRET_KEY_FILE)), debug=DEBUG
+    )
+except secret_key.InsecureSecretKey as error:
+    raise ImproperlyConfigured(str(error)) from None
+# The test client's "testserver" is added by Django's test set-up, not here.
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Province the exchange serves: default region of new projects, demo data and filters.
