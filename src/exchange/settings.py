@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "exchange.members",
     "exchange.trading",
     "exchange.deals",
+    "exchange.brokers",
 ]
 
 MIDDLEWARE = [
