@@ -82,7 +82,10 @@ def site_checks(w: World) -> dict[str, Check]:
         "api:listings_project_detail": _public(f"/api/v1/projects/{pk}"),
         "api:listings_notice_list": _public("/api/v1/projects/notices"),
         "api:listings_notice_detail": _public(f"/api/v1/projects/notices/{number}"),
-        "api:listings_project_follow": _api("POST", "/api/v1/projects/999999/follow", ok=404),
+        # members only (staff, the read-only supervisor included, do not follow projects)
+        "api:listings_project_follow": Check(
+            "POST", "/api/v1/projects/999999/follow", lambda a: 401 if a == ANON else (403 if _is_staff(a) else 404)
+        ),
     }
 
 
