@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from exchange.accounts.models import User
 from exchange.listings import services
-from tests.access.checks import ANON, Check, World, _api, _has, _is_staff, _login_page, _public
+from tests.access.checks import ANON, Check, World, _has, _is_staff, _login_page, _public
 from tests.listings import factories as f
 
 _READ_ONLY = {"listings.attachment", "listings.projectreview", "listings.projectchange", "listings.answer",

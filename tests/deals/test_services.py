@@ -130,16 +130,17 @@ def test_broker_signs_for_the_seller_under_a_mandate_that_allows_it():
 @pytest.mark.parametrize("case", ["no_mandate", "no_signing_scope", "revoked", "expired", "status_revoked"])
 def test_a_broker_cannot_sign_for_the_seller_outside_its_mandate(case):
     """The reported hole: the project's broker (any self-declared partner) signed the seller's side."""
-    from exchange.brokers import services as brokers
-    from exchange.brokers.models import BrokerApplication
-    from tests.brokers import factories as bf
     from tests.factories import UserFactory
 
     project = f.project_ready()
-    if case == "no_mandate":
+    if case == "no_mandate":  # a self-declared partner recorded as the project's broker
         broker = UserFactory(role="partner")
         Project.objects.filter(pk=project.pk).update(broker=broker)
     else:
+        from exchange.brokers import services as brokers
+        from exchange.brokers.models import BrokerApplication
+        from tests.brokers import factories as bf
+
         broker = bf.broker()
         m = bf.mandate(broker, project.seller, may_sign=case != "no_signing_scope", days=5)
         bf.link(m, project)

@@ -110,9 +110,7 @@ def test_seller_opinion_comes_first_where_required():
 
 def test_acting_after_the_outcome_is_refused():
     project = f.project()
-    services.terms_update(
-        project_id=project.pk, actor=f.reviewer(), on_no_buyer="relist", seller_opinion_required=True
-    )
+    services.terms_update(project_id=project.pk, actor=f.reviewer(), on_no_buyer="relist", seller_opinion_required=True)
     app = f.apply(project)
     f.ended(project)
     assert services.outcome_decide(project_id=project.pk).decision == "relist_pending"

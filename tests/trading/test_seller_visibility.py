@@ -12,7 +12,6 @@ import pytest
 from exchange.core.errors import DomainError
 from exchange.trading import selectors, services
 from exchange.trading.models import Application, Review
-from tests.brokers import factories as bf
 from tests.trading import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -68,9 +67,7 @@ def test_with_the_opinion_term_the_seller_sees_only_applications_awaiting_its_op
 def test_the_review_over_the_seller_sees_nothing(client):
     # given an application awaiting the seller's opinion when the round ends without bidders
     project = f.project()
-    services.terms_update(
-        project_id=project.pk, actor=f.reviewer(), seller_opinion_required=True, on_no_buyer="relist"
-    )
+    services.terms_update(project_id=project.pk, actor=f.reviewer(), seller_opinion_required=True, on_no_buyer="relist")
     app = f.apply(project, f.buyer(name="戊申请人"))
     f.ended(project)
     services.outcome_decide(project_id=project.pk)
@@ -107,6 +104,7 @@ def test_the_opinion_is_given_once():
 def test_the_broker_sees_and_opines_only_under_a_mandate_in_force(client, mandate):
     from exchange.brokers import services as brokers
     from exchange.listings.models import Project
+    from tests.brokers import factories as bf
 
     # given a project whose terms ask for the seller's opinion and its broker
     project = f.project()
