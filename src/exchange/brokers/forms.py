@@ -32,8 +32,10 @@ class MandateRequestForm(forms.Form):
     category = forms.ChoiceField(label=_("交易品种"), choices=[("", _("不限品种")), *Category.choices], required=False)
     max_projects = forms.IntegerField(label=_("可代为挂牌项目数"), min_value=1, initial=1)
     may_sign = forms.BooleanField(label=_("委托人授权代为签署产权交易合同"), required=False)
-    starts_on = forms.DateField(label=_("委托起始日"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("委托截止日"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("委托起始日"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    ends_on = forms.DateField(label=_("委托截止日"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
 
 class ReasonForm(forms.Form):

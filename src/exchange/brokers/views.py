@@ -111,6 +111,7 @@ def mandates_given(request: HttpRequest) -> HttpResponse:
     for m in mandates:
         m.state = m.state_label(today)  # type: ignore[attr-defined]
         m.in_force = m.in_force_on(today)  # type: ignore[attr-defined]
+        m.has_room = m.in_force and len(m.projects.all()) < m.max_projects  # type: ignore[attr-defined]
     return render(
         request,
         "brokers/mandates_given.html",
