@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from exchange.accounts.models import User
 from exchange.brokers import services
 from exchange.brokers.models import BrokerApplication, Mandate
@@ -30,9 +32,7 @@ _PDF = (
 )
 
 
-def _pdf(name: str):  # type: ignore[no-untyped-def]
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
+def _pdf(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, _PDF, content_type="application/pdf")
 
 
