@@ -143,5 +143,6 @@ class MandateAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
 @admin.register(MandateProject)
 class MandateProjectAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
     list_display = ["mandate", "project", "filed_at"]
+    list_filter = ["mandate__status", ("filed_at", RangeDateTimeFilter)]
     list_select_related = ["mandate", "project"]
     search_fields = ["project__code", "project__title"]
