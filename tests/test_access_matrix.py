@@ -56,7 +56,7 @@ SUPERUSER_ONLY_DELETE = {"accounts.apitoken"}
 #   site_checks(w) -> {"ns:name": Check}     its non-admin URL patterns
 #   admin_checks(w) -> {"admin:name": Check} its custom admin views (optional)
 #   NO_ADD, NO_CHANGE, NO_DELETE: sets of "app.model" (optional)
-CONTRIBUTORS = ("listings", "settlement", "bidding", "members", "trading", "deals")
+CONTRIBUTORS = ("listings", "settlement", "bidding", "members", "trading", "deals", "brokers")
 
 
 def _patterns(patterns: list, prefix: str = "", ns: str | None = None) -> Iterator[tuple[str, str, URLPattern]]:

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "exchange.members",
     "exchange.trading",
     "exchange.deals",
+    "exchange.brokers",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("exchange.members.urls")),
     path("", include("exchange.trading.urls")),
     path("", include("exchange.deals.urls")),
+    path("", include("exchange.brokers.urls")),
     path("accounts/", include("exchange.accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/openapi.json", openapi_json, name="openapi"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from exchange.accounts.models import User
 from exchange.listings import services
-from tests.access.checks import ANON, Check, World, _api, _has, _is_staff, _login_page, _public
+from tests.access.checks import ANON, Check, World, _has, _is_staff, _login_page, _public
 from tests.listings import factories as f
 
 _READ_ONLY = {"listings.attachment", "listings.projectreview", "listings.projectchange", "listings.answer",
@@ -82,7 +82,10 @@ def site_checks(w: World) -> dict[str, Check]:
         "api:listings_project_detail": _public(f"/api/v1/projects/{pk}"),
         "api:listings_notice_list": _public("/api/v1/projects/notices"),
         "api:listings_notice_detail": _public(f"/api/v1/projects/notices/{number}"),
-        "api:listings_project_follow": _api("POST", "/api/v1/projects/999999/follow", ok=404),
+        # members only (staff, the read-only supervisor included, do not follow projects)
+        "api:listings_project_follow": Check(
+            "POST", "/api/v1/projects/999999/follow", lambda a: 401 if a == ANON else (403 if _is_staff(a) else 404)
+        ),
     }
 
 

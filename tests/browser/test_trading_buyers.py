@@ -67,11 +67,12 @@ def test_three_buyers_two_qualified_bid_and_the_winner_is_marked(browser, asgi_s
     assert Application.objects.get(pk=ids[ENTITY]).materials.count() == 4
     assert Application.objects.get(pk=ids[CHEN]).materials.count() == 3
 
-    # the seller sees who applied for their project
+    # the seller learns nobody's identity: these terms do not ask for the seller's opinion
     ctx, page = steps.logged_in_page(browser, base, project.seller, viewport=PHONE, is_mobile=True, has_touch=True)
     try:
         page.goto(f"{base}/trading/seller/projects/{project.pk}/applicants/")
-        assert page.get_by_text("晋中恒泰实业有限公司").is_visible()
+        assert page.get_by_text("不向转让方公开").first.is_visible()
+        assert page.get_by_text("晋中恒泰实业有限公司").count() == 0
         shot(page, "trading-03b-seller-applicants-phone")
     finally:
         ctx.close()

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from exchange.core import clock, workdays
-from exchange.core.errors import InvalidInput, PermissionDenied
+from exchange.core.errors import DomainError, InvalidInput, PermissionDenied
 from exchange.deals import selectors, services
 from exchange.deals.models import Certificate, Deal
 from exchange.listings.models import Notice, Project
@@ -113,16 +113,49 @@ def test_both_parties_sign_then_contract_signed():
     assert deal.seller_signed_by_id == deal.seller_id
 
 
-def test_broker_signs_for_the_seller():
-    from tests.factories import UserFactory
+def test_broker_signs_for_the_seller_under_a_mandate_that_allows_it():
+    from tests.brokers import factories as bf
 
-    broker = UserFactory(role="partner")
+    # given a project filed by a broker under the seller's mandate that includes signing
+    broker = bf.broker()
     project = f.project_ready()
-    Project.objects.filter(pk=project.pk).update(broker=broker)
+    bf.link(bf.mandate(broker, project.seller, may_sign=True), project)
     deal = f.deal(project=project)
+    # when the broker signs as seller, then it is recorded as the seller's signature by the broker
     services.contract_sign(deal_id=deal.pk, actor=broker, side="seller")
     deal.refresh_from_db()
     assert deal.seller_signed_by_id == broker.pk
+
+
+@pytest.mark.parametrize("case", ["no_mandate", "no_signing_scope", "revoked", "expired", "status_revoked"])
+def test_a_broker_cannot_sign_for_the_seller_outside_its_mandate(case):
+    """The reported hole: the project's broker (any self-declared partner) signed the seller's side."""
+    from tests.factories import UserFactory
+
+    project = f.project_ready()
+    if case == "no_mandate":  # a self-declared partner recorded as the project's broker
+        broker = UserFactory(role="partner")
+        Project.objects.filter(pk=project.pk).update(broker=broker)
+    else:
+        from exchange.brokers import services as brokers
+        from exchange.brokers.models import BrokerApplication
+        from tests.brokers import factories as bf
+
+        broker = bf.broker()
+        m = bf.mandate(broker, project.seller, may_sign=case != "no_signing_scope", days=5)
+        bf.link(m, project)
+        if case == "revoked":
+            brokers.mandate_revoke(mandate_id=m.pk, seller=project.seller, reason="终止合作")
+        if case == "status_revoked":
+            application = BrokerApplication.objects.get(user=broker, status="approved")
+            brokers.broker_revoke(application_id=application.pk, actor=UserFactory(role="reviewer"), reason="吊销")
+    deal = f.deal(project=project)
+    later = clock.now() + dt.timedelta(days=6 if case == "expired" else 0)
+    with clock.frozen(later), pytest.raises(DomainError) as err:
+        services.contract_sign(deal_id=deal.pk, actor=broker, side="seller")
+    assert err.value.code == "not_your_side"
+    deal.refresh_from_db()
+    assert deal.seller_signed_at is None and deal.seller_signed_by_id is None
 
 
 @pytest.mark.parametrize("who", ["stranger", "seller_as_buyer", "buyer_as_seller"])

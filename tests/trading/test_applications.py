@@ -188,9 +188,14 @@ def test_withdraw_before_qualification_is_free_and_allows_a_new_application():
 
 
 def test_withdrawing_someone_elses_application_is_refused():
+    # given someone else's application
     project = f.project()
     app = f.apply(project)
-    _refused("not_your_application", services.application_withdraw, application_id=app.pk, actor=f.buyer())
+    # when another member withdraws it, then the answer is the one for a missing application
+    # (not_found, "受让申请不存在。"): no existence oracle
+    err = _refused("not_found", services.application_withdraw, application_id=app.pk, actor=f.buyer())
+    missing = _refused("not_found", services.application_withdraw, application_id=app.pk + 999, actor=f.buyer())
+    assert err.message == missing.message
     app.refresh_from_db()
     assert app.status == Status.SUBMITTED
 

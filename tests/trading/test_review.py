@@ -95,7 +95,7 @@ def test_seller_opinion_comes_first_where_required():
     assert err.value.code == "seller_opinion_required"
     with pytest.raises(DomainError) as err:
         services.seller_opinion_give(application_id=app.pk, actor=f.buyer(), agree=True)
-    assert err.value.code == "permission_denied"
+    assert err.value.code == "not_found"  # someone else learns nothing about the application
     with pytest.raises(DomainError):
         services.seller_opinion_give(application_id=app.pk, actor=project.seller, agree=False, note="")
     services.seller_opinion_give(application_id=app.pk, actor=project.seller, agree=True, note="无异议")
@@ -110,7 +110,7 @@ def test_seller_opinion_comes_first_where_required():
 
 def test_acting_after_the_outcome_is_refused():
     project = f.project()
-    services.terms_update(project_id=project.pk, actor=f.reviewer(), on_no_buyer="relist")
+    services.terms_update(project_id=project.pk, actor=f.reviewer(), on_no_buyer="relist", seller_opinion_required=True)
     app = f.apply(project)
     f.ended(project)
     assert services.outcome_decide(project_id=project.pk).decision == "relist_pending"

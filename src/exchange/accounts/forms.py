@@ -38,7 +38,7 @@ class RegisterForm(forms.Form):
     email = forms.EmailField(label=_("电子邮箱"), max_length=254)
     roles = forms.MultipleChoiceField(
         label=_("我要"),
-        choices=[(k, _(roles.ROLE_BY_KEY[k].name)) for k in roles.MEMBER_ROLE_KEYS],
+        choices=[(k, _(roles.ROLE_BY_KEY[k].name)) for k in roles.SELF_SERVICE_ROLE_KEYS],
         widget=forms.CheckboxSelectMultiple,
         initial=["bidder"],
     )

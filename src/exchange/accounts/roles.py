@@ -31,13 +31,13 @@ class Role:
 # Apps whose models the supervisor may see (every model of these apps).
 SUPERVISED_APPS = (
     "auth", "accounts", "core", "portal", "auditlog", "django_tasks_db", "axes",
-    "listings", "settlement", "bidding", "members", "trading", "deals",
+    "listings", "settlement", "bidding", "members", "trading", "deals", "brokers",
 )  # fmt: skip
 
 # Business apps add their own permissions to staff roles in `exchange.<app>.role_grants`
 # (a module with `GRANTS: dict[role_key, tuple[perm, ...]]`), so that each app declares
 # who may use it next to its code; `role_permissions()` merges them into this matrix.
-GRANT_APPS = ("listings", "settlement", "bidding", "members", "trading", "deals")
+GRANT_APPS = ("listings", "settlement", "bidding", "members", "trading", "deals", "brokers")
 
 _CONTENT = ("portal.view_article", "portal.add_article", "portal.change_article")
 
@@ -128,6 +128,9 @@ ROLES: tuple[Role, ...] = (
 
 ROLE_BY_KEY = {role.key: role for role in ROLES}
 MEMBER_ROLE_KEYS = tuple(r.key for r in ROLES if not r.staff)
+# What a member may choose at registration. 合作商户 (partner, a broker) is granted only by
+# staff after reviewing the firm's documents (exchange.brokers.services.broker_approve).
+SELF_SERVICE_ROLE_KEYS = ("seller", "bidder")
 STAFF_ROLE_KEYS = tuple(r.key for r in ROLES if r.staff)
 
 

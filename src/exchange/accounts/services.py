@@ -26,7 +26,8 @@ from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotF
 def member_register(
     *, phone: str, email: str, password: str, name: str, member_type: str, role_keys: list[str]
 ) -> User:
-    """Create a member account with the chosen member roles (seller / bidder / partner).
+    """Create a member account with the chosen member roles (seller / bidder; 合作商户 is granted
+    by staff after review, exchange.brokers).
 
     Raises InvalidInput (bad phone, weak password, unknown role) or Conflict (phone or
     e-mail already registered); nothing is written then.
@@ -40,7 +41,7 @@ def member_register(
         raise InvalidInput(_("请选择会员类型。"), field="member_type")
     if not name:
         raise InvalidInput(_("请填写姓名或单位名称。"), field="name")
-    if not role_keys or any(k not in roles.MEMBER_ROLE_KEYS for k in role_keys):
+    if not role_keys or any(k not in roles.SELF_SERVICE_ROLE_KEYS for k in role_keys):
         raise InvalidInput(_("请选择至少一种会员身份。"), field="roles")
     try:
         validate_password(password, User(phone=phone, email=email, name=name))

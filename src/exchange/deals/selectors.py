@@ -40,11 +40,14 @@ def deals_by_project(project_ids: list[int]) -> dict[int, Deal]:
 
 
 def member_deals(user: Any) -> QuerySet[Deal]:
-    """Deals where the member is the buyer, the seller or the seller's broker."""
+    """Deals where the member is the buyer, the seller or the seller's broker (while the
+    mandate the project was filed under is in force)."""
     if not getattr(user, "is_authenticated", False):
         return Deal.objects.none()
+    from exchange.brokers.selectors import acting_project_ids
+
     return (
-        Deal.objects.filter(Q(buyer=user) | Q(seller=user) | Q(project__broker=user))
+        Deal.objects.filter(Q(buyer=user) | Q(seller=user) | Q(project_id__in=acting_project_ids(user)))
         .select_related("project", "buyer", "seller")
         .order_by("-opened_at")
     )

@@ -93,6 +93,12 @@ def _require(actor: Any, perm: str) -> None:
         raise PermissionDenied()
 
 
+def _require_system(actor: Any) -> None:
+    """Steps only the system takes (trading's outcome, the jobs): a user actor is refused."""
+    if actor is not None:
+        raise PermissionDenied()
+
+
 def _reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason or "\x00" in reason:
@@ -141,7 +147,10 @@ def _notify_parties(deal: Deal, *, kind: str, subject: str, body: str = "") -> N
     recipients = {deal.buyer_id: deal.buyer, deal.seller_id: deal.seller}
     broker = deal.project.broker
     if broker is not None:
-        recipients.setdefault(broker.pk, broker)
+        from exchange.brokers.selectors import may_act
+
+        if may_act(broker, deal.project):  # only while the seller's mandate is in force
+            recipients.setdefault(broker.pk, broker)
     for pk, user in recipients.items():
         _notify(
             user,
@@ -255,6 +264,7 @@ def deal_open(
     buyer and seller (and broker) notified. Raises InvalidInput for a bad kind or price,
     IllegalTransition when the project cannot become a deal.
     """
+    _require_system(actor)
     from exchange.accounts.models import User
     from exchange.listings import services as listings
     from exchange.listings.models import Project
@@ -342,8 +352,9 @@ def _barred(project_id: int) -> set[int]:
 def contract_sign(*, deal_id: int, actor: Any, side: str) -> Deal:
     """A party confirms (signs) the contract online, within the signing deadline.
 
-    Only the buyer signs as buyer; only the seller or the seller's broker signs as seller
-    (NotYourSide otherwise). Signing twice raises AlreadySigned, after the deadline
+    Only the buyer signs as buyer; only the seller — or the project's broker under the
+    seller's mandate in force whose scope includes signing (`brokers.selectors.may_act`) —
+    signs as seller (NotYourSide otherwise). Signing twice raises AlreadySigned, after the deadline
     DeadlinePassed, outside OPEN IllegalTransition; nothing changes on any of them. When
     both have signed the deal becomes CONTRACT_SIGNED and the exchange is asked to review.
     """
@@ -354,8 +365,11 @@ def contract_sign(*, deal_id: int, actor: Any, side: str) -> Deal:
         user_id = getattr(actor, "pk", None)
         if side == "buyer" and user_id != deal.buyer_id:
             raise NotYourSide()
-        if side == "seller" and user_id not in (deal.seller_id, deal.project.broker_id):
-            raise NotYourSide()
+        if side == "seller" and user_id != deal.seller_id:
+            from exchange.brokers.selectors import may_act
+
+            if not may_act(actor, deal.project, sign=True):
+                raise NotYourSide()
         signed_at = deal.buyer_signed_at if side == "buyer" else deal.seller_signed_at
         if signed_at is not None:
             raise AlreadySigned()
@@ -683,6 +697,7 @@ def deal_close(*, deal_id: int, actor: Any = None) -> Deal:
     project → CLOSED. Idempotent; returns the deal unchanged while publicity runs."""
     from exchange.listings import services as listings
 
+    _require_system(actor)
     with transaction.atomic(), audit.action(actor, "deal.close", deal_id=deal_id):
         deal = _lock(deal_id)
         if deal.status != S.FUNDS_RELEASED:
@@ -796,6 +811,7 @@ def deal_relist(
     permission, the 90%-of-valuation consent and the 12-month stop). Once only."""
     from exchange.listings import services as listings
 
+    _require_staff(actor, "listings.manage_disclosure")
     with transaction.atomic(), audit.action(actor, "deal.relist", deal_id=deal_id, floor_price=floor_price):
         deal = _lock(deal_id)
         if deal.status != S.DEFAULTED:
@@ -843,6 +859,7 @@ def deal_payment_record(*, deal_id: int, amount: Decimal, reference: str, actor:
     Settlement's error (wrong amount…) reaches the caller unchanged."""
     from exchange.settlement import services as settlement
 
+    _require_staff(actor, "settlement.resolve_statementline")
     reference = (reference or "").strip()
     if not reference:
         raise InvalidInput(_("请填写银行流水号。"), field="reference")

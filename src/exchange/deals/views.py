@@ -42,10 +42,13 @@ def staff_perm(perm: str) -> Callable[[Callable[..., HttpResponse]], Callable[..
 
 
 def _side(deal: Deal, user: Any) -> str:
-    """The caller's side of a deal: buyer / seller (incl. the seller's broker) / ""."""
+    """The caller's side of a deal: buyer / seller (incl. the seller's broker while its
+    mandate is in force) / ""."""
+    from exchange.brokers.selectors import may_act
+
     if user.pk == deal.buyer_id:
         return "buyer"
-    if user.pk in (deal.seller_id, deal.project.broker_id):
+    if user.pk == deal.seller_id or may_act(user, deal.project):
         return "seller"
     return ""
 

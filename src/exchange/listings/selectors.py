@@ -164,9 +164,12 @@ def hall_regions() -> list[tuple[str, str]]:
 
 
 def can_see_internal(project: Project, user: Any) -> bool:
+    """The seller, the project's broker while its mandate is in force, and staff."""
+    from exchange.brokers.selectors import may_act
+
     return bool(
         user.is_authenticated
-        and (user.pk in (project.seller_id, project.broker_id) or user.has_perm("listings.view_project"))
+        and (user.pk == project.seller_id or user.has_perm("listings.view_project") or may_act(user, project))
     )
 
 
@@ -215,7 +218,11 @@ def published_notices() -> QuerySet[Notice]:
 
 
 def seller_projects(user: User) -> QuerySet[Project]:
-    return Project.objects.filter(Q(seller=user) | Q(broker=user)).select_related("region").order_by("-created_at")
+    """The member's own projects and those its broker may act on today (mandate in force)."""
+    from exchange.brokers.selectors import acting_project_ids
+
+    acting = acting_project_ids(user)
+    return Project.objects.filter(Q(seller=user) | Q(pk__in=acting)).select_related("region").order_by("-created_at")
 
 
 def review_queue(user: User, step: str = "") -> dict[str, Any]:

@@ -20,7 +20,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exchange.accounts import roles
 from exchange.accounts.models import User
 from exchange.core import audit, clock, workdays
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
@@ -135,12 +134,17 @@ def _transition(project: Project, to: str, *, fields: tuple[str, ...] = (), **da
     project.save(update_fields=sorted({"status", "is_public", "is_open", "updated_at", *fields}))
 
 
-def _is_seller_side(project: Project, user: Any) -> bool:
-    return bool(user and user.is_authenticated and user.pk in (project.seller_id, project.broker_id))
+def is_seller_side(project: Project, user: Any) -> bool:
+    """The seller, or the project's broker while its mandate (委托) is in force."""
+    from exchange.brokers.selectors import may_act
+
+    if not (user and user.is_authenticated):
+        return False
+    return bool(user.pk == project.seller_id or may_act(user, project))
 
 
 def _require_seller_side(project: Project, user: Any) -> None:
-    if not (_is_seller_side(project, user) or (user and user.has_perm("listings.change_project"))):
+    if not (is_seller_side(project, user) or (user and user.has_perm("listings.change_project"))):
         raise PermissionDenied(_("只有转让方、其经纪会员或交易中心员工可以操作此项目。"))
 
 
@@ -150,12 +154,11 @@ def _require_perm(user: Any, perm: str) -> None:
 
 
 def is_broker(user: User) -> bool:
-    """A broker / service member (合作商户, role partner) may file projects for a seller."""
-    return bool(user.is_authenticated) and _is_broker(user)
+    """A broker member (合作商户) whose status staff approved (exchange.brokers); it files
+    projects for a seller only under that seller's mandate in force."""
+    from exchange.brokers.selectors import is_broker as approved_broker
 
-
-def _is_broker(user: User) -> bool:
-    return user.groups.filter(name=roles.ROLE_BY_KEY["partner"].name).exists()
+    return approved_broker(user)
 
 
 # --------------------------------------------------------------------------- rules
@@ -338,15 +341,17 @@ def _assign_code(project: Project) -> None:
 # --------------------------------------------------------------------------- application
 
 
-def project_create(*, actor: User, seller: User | None = None, **data: Any) -> Project:
-    """A draft project. The actor is the seller, a broker member acting for `seller`, or
+def project_create(*, actor: User, seller: User | None = None, mandate_id: int | None = None, **data: Any) -> Project:
+    """A draft project. The actor is the seller, a broker member acting for `seller` under
+    the seller's mandate in force whose scope covers the category and has room
+    (`brokers.services.mandate_file_project`, in this transaction; NoMandate otherwise), or
     staff (listings.add_project) entering it on the seller's behalf."""
     seller = seller or actor
     broker = None
     if seller.pk != actor.pk:
         if actor.has_perm("listings.add_project"):
             pass
-        elif _is_broker(actor):
+        elif is_broker(actor):
             broker = actor
         else:
             raise PermissionDenied(_("只有经纪会员或交易中心员工可以代他人挂牌。"))
@@ -364,6 +369,12 @@ def project_create(*, actor: User, seller: User | None = None, **data: Any) -> P
             project.extension_wd = conf.get("LISTINGS_EXTENSION_MIN_WD")
         _derive(project)
         project.save()
+        if broker is not None:
+            from exchange.brokers.services import mandate_file_project
+
+            mandate_file_project(
+                broker=broker, seller=seller, category=project.category, project_id=project.pk, mandate_id=mandate_id
+            )
     return project
 
 
@@ -545,8 +556,16 @@ def _schedule(project: Project, *, actor: Any, kind: str, to: str, extra: dict[s
     )
 
 
+def _require_system_or_perm(actor: Any, perm: str) -> None:
+    """Services other apps and the worker call as the system (actor None); a user actor needs `perm`."""
+    if actor is not None:
+        _require_perm(actor, perm)
+
+
 def project_dates_recompute(*, project_id: int, actor: Any = None) -> Project:
-    """Recompute provisional dates once staff entered the official calendar of the year."""
+    """Recompute provisional dates once staff entered the official calendar of the year.
+    Staff need `listings.manage_disclosure` (actor None: the system)."""
+    _require_system_or_perm(actor, "listings.manage_disclosure")
     with transaction.atomic(), audit.action(actor, "project.dates_recompute"):
         project = _lock(project_id)
         if not project.dates_provisional or project.disclosure_start is None:
@@ -615,6 +634,7 @@ def notice_publish(
     """A notice of another app's business (竞价公告, 成交公告, 流拍公告…) from
     `listings/notices/<kind>.txt`, published now or by the worker at `publish_at`.
     `period_end` is the last day of its publicity period (成交公告: ≥5 WD)."""
+    _require_system_or_perm(actor, "listings.publish_notice")
     if kind not in Notice.Kind.values:
         raise InvalidInput(_("未知的公告类型。"), field="kind")
     with transaction.atomic(), audit.action(actor, "notice.publish", kind=kind):
@@ -631,6 +651,7 @@ def project_trade_move(*, project_id: int, to: str, actor: Any, reason: str = ""
     """Trading's moves of a project after disclosure: → BIDDING (≥2 qualified), → DEAL
     (agreement or auction won), → FAILED (流拍), → CLOSED (funds released). Guarded by
     TRANSITIONS; one transaction; audited with the reason."""
+    _require_system_or_perm(actor, "listings.manage_disclosure")
     if to not in TRADE_MOVES:
         raise IllegalTransition(_("不支持的交易状态变更。"))
     with transaction.atomic(), audit.action(actor, "project.trade", to=to, reason=reason):
@@ -922,7 +943,7 @@ def project_terminate(*, project_id: int, actor: User, reason: str) -> Project:
         project = _lock(project_id)
         staff = actor.has_perm("listings.manage_disclosure")
         withdrawable = (Status.DRAFT, Status.SUBMITTED, Status.UNDER_REVIEW, Status.RETURNED)
-        if not staff and not (_is_seller_side(project, actor) and project.status in withdrawable):
+        if not staff and not (is_seller_side(project, actor) and project.status in withdrawable):
             if project.status in FINAL_STATUSES:
                 raise IllegalTransition(_("项目已结束。"))
             raise PermissionDenied(_("项目已进入披露程序，终结须由交易中心办理。"))
@@ -1150,7 +1171,7 @@ def question_answer(*, question_id: int, actor: User, body: str) -> Answer:
             raise NotFound()
         project = question.project
         staff = actor.has_perm("listings.answer_question")
-        if not (staff or _is_seller_side(project, actor)):
+        if not (staff or is_seller_side(project, actor)):
             raise PermissionDenied()
         if question.notice_id:
             raise IllegalTransition(_("该问答已收入答疑公告，不能修改。"))
@@ -1197,7 +1218,9 @@ def follow_toggle(*, project_id: int, user: User) -> bool:
     """Follow or unfollow a public project; returns whether the user now follows it."""
     if not user.is_authenticated:
         raise PermissionDenied(_("请登录后关注项目。"))
-    with transaction.atomic():
+    if user.is_staff:
+        raise PermissionDenied(_("请以会员身份登录后关注项目。"))
+    with transaction.atomic(), audit.action(user, "project.follow"):
         project = _lock(project_id)
         if not project.is_public:
             raise NotFound()

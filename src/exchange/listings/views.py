@@ -102,7 +102,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "following": following,
         "question_form": QuestionForm(),
         "answer_form": AnswerForm(),
-        "is_seller_side": request.user.is_authenticated and request.user.pk in (project.seller_id, project.broker_id),
+        "is_seller_side": services.is_seller_side(project, request.user),
         "now": clock.now(),
     }
     return render(request, "listings/detail.html", context)
@@ -214,10 +214,8 @@ def _seller_project(request: HttpRequest, pk: int) -> Project:
     project = Project.objects.select_related("region").filter(pk=pk).first()
     if project is None:
         raise Http404
-    # the seller, its broker, or staff who enter projects on a seller's behalf
-    if request.user.pk not in (project.seller_id, project.broker_id) and not request.user.has_perm(
-        "listings.change_project"
-    ):
+    # the seller, its broker under a mandate in force, or staff who enter projects on a seller's behalf
+    if not services.is_seller_side(project, request.user) and not request.user.has_perm("listings.change_project"):
         raise Http404
     return project
 

@@ -319,6 +319,7 @@ def seed_demo() -> dict[str, int]:
         "members",
         "trading",
         "deals",
+        "brokers",
     ):  # the business apps' own demo data, in this order
         module = importlib.import_module(f"exchange.{app}.demo")
         for key, count in module.seed().items():

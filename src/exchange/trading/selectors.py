@@ -52,6 +52,28 @@ def project_applicants(project_id: int) -> QuerySet[Application]:
     )
 
 
+# The project states in which the qualification review (and so the seller's opinion) runs.
+SELLER_REVIEW_PROJECT_STATUSES = ("disclosure", "extended", "suspended", "disclosure_ended")
+
+
+def awaiting_seller_opinion(project: Any) -> QuerySet[Application]:
+    """The applications the seller (or their broker) may see: only where the project's terms
+    require the seller's opinion on buyer qualification, only those of the current round
+    still in review and still awaiting that opinion, and only while the review runs. Every
+    other applicant — and the bidders, before the result — stays unknown to the seller."""
+    from exchange.trading.models import TradingTerms
+
+    required = TradingTerms.objects.filter(project_id=project.pk, seller_opinion_required=True).exists()
+    if not required or project.status not in SELLER_REVIEW_PROJECT_STATUSES:
+        return Application.objects.none()
+    return (
+        Application.objects.filter(project_id=project.pk, round=project.round, status__in=IN_REVIEW, seller_opinion="")
+        .select_related("applicant")
+        .prefetch_related("materials")
+        .order_by("submitted_at", "pk")
+    )
+
+
 def project_counts(project_id: int) -> dict[str, int]:
     qs = project_applicants(project_id)
     agg = qs.aggregate(

@@ -93,7 +93,7 @@ class DeadlinePassed(IllegalTransition):
     code = "deadline_passed"
 
 
-class NotYourApplication(PermissionDenied):
+class NotYourApplication(PermissionDenied):  # no longer raised: someone else's application is `not_found`
     code = "not_your_application"
 
 
@@ -343,7 +343,7 @@ def _check_applicant(project: Project, applicant: User) -> None:
         raise PermissionDenied(_("交易中心员工不能报名受让。"))
     if not applicant.is_verified:
         raise NotVerified(_("请先完成实名认证，再报名受让。"))
-    if applicant.pk in (project.seller_id, project.broker_id):
+    if applicant.pk in (project.seller_id, project.broker_id):  # the broker too, mandate or not
         raise OwnProject(_("转让方不能报名受让自己挂牌的项目。"))
     if is_blacklisted(applicant):
         reason = blacklist_reason(applicant)
@@ -491,8 +491,8 @@ def application_withdraw(*, application_id: int, actor: User, reason: str = "") 
     organised."""
     with transaction.atomic(), audit.action(actor, "application.withdraw", reason=reason):
         app = _lock(application_id)
-        if app.applicant_id != getattr(actor, "pk", None):
-            raise NotYourApplication(_("只能撤回自己的受让申请。"))
+        if app.applicant_id != getattr(actor, "pk", None):  # someone else's: as if it did not exist
+            raise NotFound(_("受让申请不存在。"))
         if app.auction_id or app.status not in (*IN_REVIEW, Status.QUALIFIED, Status.DEPOSIT_CONFIRMED):
             raise IllegalTransition(_("当前状态下不能撤回申请。"), status=app.status)
         paid = app.status == Status.DEPOSIT_CONFIRMED
@@ -535,16 +535,28 @@ def application_withdraw(*, application_id: int, actor: User, reason: str = "") 
 
 
 def seller_opinion_give(*, application_id: int, actor: User, agree: bool, note: str = "") -> Application:
-    """The seller's (or their broker's) opinion on an applicant, where the terms ask for it."""
+    """The seller's (or their broker's, under a mandate in force) opinion on an applicant,
+    only where the terms ask for it, once, while the application awaits it in review.
+
+    Anyone else, and any application the seller may not see (terms without the seller's
+    opinion, another round), gets NotFound: the seller learns nothing about the other
+    applicants. Reviewed already → DeadlinePassed; opinion given → IllegalTransition.
+    """
+    from exchange.listings.services import is_seller_side
+
     note = (note or "").strip()
     if not agree and not note:
         raise InvalidInput(_("有异议时请说明理由。"), field="note")
     with transaction.atomic(), audit.action(actor, "application.seller_opinion", agree=agree):
         app = _lock(application_id)
-        if actor.pk not in (app.project.seller_id, app.project.broker_id):
-            raise PermissionDenied(_("只有本项目的转让方可以发表意见。"))
+        project = app.project
+        terms = terms_ensure(project_id=project.pk)
+        if not is_seller_side(project, actor) or not terms.seller_opinion_required or app.round != project.round:
+            raise NotFound(_("受让申请不存在。"))
         if app.status not in IN_REVIEW:
             raise DeadlinePassed(_("资格审核已结束，不能再发表意见。"))
+        if app.seller_opinion:
+            raise IllegalTransition(_("您已对该申请发表意见。"), status=app.status)
         app.seller_opinion = "agree" if agree else "disagree"
         app.seller_note = note[:300]
         app.seller_opinion_at = clock.now()

@@ -190,29 +190,39 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, _("受让申请已撤回。"))
     except DomainError as exc:
-        if exc.status == 404:
+        if exc.status == 404:  # missing or someone else's: the same answer (no existence oracle)
             raise Http404 from exc
         messages.error(request, exc.message)
-    return (
-        redirect("trading:application", pk=pk)
-        if Application.objects.filter(pk=pk).exists()
-        else redirect("trading:my_applications")
-    )
+    return redirect("trading:application", pk=pk)
 
 
 @login_required
 def material(request: HttpRequest, pk: int) -> FileResponse:
-    """A material file: to the applicant, the project's seller (where opinion is asked) and staff."""
+    """A material file: to the applicant, staff with `view_material`, and the project's seller
+    side only while the application awaits the seller's opinion the terms ask for."""
     item = get_object_or_404(Material.objects.select_related("application__project"), pk=pk)
     app = item.application
     allowed = (
         app.applicant_id == request.user.pk
         or request.user.has_perm("trading.view_material")
-        or request.user.pk in (app.project.seller_id, app.project.broker_id)
+        or _seller_may_see(request.user, app)
     )
     if not allowed:
         raise Http404
-    return FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _seller_side(user: Any, project: Project) -> bool:
+    from exchange.listings.services import is_seller_side
+
+    return is_seller_side(project, user)
+
+
+def _seller_may_see(user: Any, app: Application) -> bool:
+    """The seller side sees an applicant only while it awaits the seller's opinion."""
+    return _seller_side(user, app.project) and selectors.awaiting_seller_opinion(app.project).filter(pk=app.pk).exists()
 
 
 # --------------------------------------------------------------------------- seller
@@ -220,22 +230,25 @@ def material(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 def seller_applicants(request: HttpRequest, pk: int) -> HttpResponse:
-    """The applicants of the seller's own project, with their opinion where terms ask for it."""
+    """The applications awaiting the seller's opinion — only where the terms ask for it, only
+    during the review; nobody else (and no bidder before the result) is shown to the seller."""
     project = get_object_or_404(Project, pk=pk)
-    if request.user.pk not in (project.seller_id, project.broker_id):
+    if not _seller_side(request.user, project):
         raise Http404
     terms = services.terms_ensure(project_id=project.pk)
     return render(
         request,
         "trading/seller_applicants.html",
-        {"project": project, "terms": terms, "applications": selectors.project_applicants(project.pk)},
+        {"project": project, "terms": terms, "applications": selectors.awaiting_seller_opinion(project)},
     )
 
 
 @login_required
 @require_POST
 def seller_opinion(request: HttpRequest, pk: int) -> HttpResponse:
-    app = get_object_or_404(Application, pk=pk)
+    app = get_object_or_404(Application.objects.select_related("project"), pk=pk)
+    if not _seller_side(request.user, app.project):
+        raise Http404
     try:
         services.seller_opinion_give(
             application_id=pk,

@@ -19,7 +19,9 @@ def apply_box(context: Any, project: Any) -> dict[str, Any]:
     app = None
     if user is not None and user.is_authenticated and not user.is_staff:
         app = selectors.application_for(project.pk, user.pk)
-    is_seller = bool(user and user.is_authenticated and user.pk in (project.seller_id, project.broker_id))
+    from exchange.listings.services import is_seller_side
+
+    is_seller = bool(user is not None and is_seller_side(project, user))
     return {
         "project": project,
         "user": user,
@@ -29,7 +31,9 @@ def apply_box(context: Any, project: Any) -> dict[str, Any]:
         # blacklisted, barred after a default, not verified…: said before the form, not after it
         "refusal": applicant_refusal(project, user) if user is not None and not is_seller else "",
         "is_seller": is_seller,
-        "counts": selectors.project_counts(project.pk) if is_seller or (user and user.is_staff) else None,
+        # staff see the round's counts; the seller only how many applications await its opinion
+        "counts": selectors.project_counts(project.pk) if user is not None and user.is_staff else None,
+        "awaiting": selectors.awaiting_seller_opinion(project).count() if is_seller else 0,
         "request": context.get("request"),
         "perms": context.get("perms"),
     }

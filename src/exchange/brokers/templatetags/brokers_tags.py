@@ -1,0 +1,17 @@
+"""The member center's 挂牌委托 card ({% broker_center as b %})."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def broker_center(context: Any) -> dict[str, Any]:
+    from exchange.brokers import selectors
+
+    user = context.get("user")
+    return {"pending": selectors.pending_for_seller(user), "is_broker": selectors.is_broker(user)}
