@@ -328,8 +328,12 @@ class _NativeChecks:
             tail.append((b"referrer-policy", ",".join(v.strip() for v in policy.split(",")).encode()))
         if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
             tail.append((b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY.encode()))
-        self.tail = tail
-        self.tail_secure = ([hsts] if hsts else []) + tail
+        # SecurityHeadersMiddleware (inside SecurityMiddleware, so its headers come first)
+        from exchange.core.security import headers_for
+
+        policies = [(k.lower().encode(), v.encode()) for k, v in headers_for("/api/v1/auctions/0/bids")]
+        self.tail = policies + tail
+        self.tail_secure = policies + ([hsts] if hsts else []) + tail
 
     def accept(self, scope: Scope, body: bytes) -> tuple[str, Any, str, bool] | None:
         """(token, payload, language, secure) for a request served natively, else None."""
@@ -396,6 +400,7 @@ class _NativeChecks:
 # the middleware whose effect on a bid answer NativeBids reproduces; another list: Django answers
 EXPECTED_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "exchange.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "exchange.api_guard.ApiGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
