@@ -79,7 +79,8 @@ OCTET_STREAM = "application/octet-stream"
 # What a served upload may do when a browser opens it as a document: nothing. `sandbox`
 # gives it a unique opaque origin (no cookies, no same-origin requests, no scripts), and
 # `default-src 'none'` loads nothing but the image or video itself.
-SERVE_CSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
+# (inline styles only: the browser's own image viewer centres the picture with them)
+SERVE_CSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _WORD_STREAM = "WordDocument".encode("utf-16-le")
