@@ -17,7 +17,6 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from exchange.accounts.models import Verification
-from exchange.core import uploads
 from exchange.core.errors import InvalidInput
 from exchange.listings.models import Attachment
 from exchange.trading.models import Material
@@ -280,6 +279,8 @@ def _ole2(stream: str) -> bytes:
     ],
 )
 def test_detect_by_content(content, ext):
+    from exchange.core import uploads
+
     fmt = uploads.detect(io.BytesIO(content))
     assert (fmt.ext if fmt else None) == ext
 
@@ -299,6 +300,8 @@ def test_svg_is_not_an_image_or_document_anywhere():
     name=st.text(max_size=40),
 )
 def test_accept_either_refuses_or_names_the_file_itself(content, name):
+    from exchange.core import uploads
+
     upload = SimpleUploadedFile("x", content)
     try:
         upload.name = name  # any client name, paths and dots included
@@ -315,6 +318,8 @@ def test_accept_either_refuses_or_names_the_file_itself(content, name):
 
 
 def test_server_name_never_keeps_an_unknown_extension():
+    from exchange.core import uploads
+
     assert uploads.ServerName("listings")(None, "evil.html").endswith(".bin")
     assert uploads.ServerName("listings")(None, "0123.png").endswith(".png")
 
