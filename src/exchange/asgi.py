@@ -36,7 +36,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
-from typing import Any
+from typing import IO, Any
 
 from django.core.wsgi import get_wsgi_application
 
@@ -46,17 +46,21 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-MAX_BUFFERED_BODY = 64 * 1024 * 1024  # Django enforces its own, smaller, upload limits
 STREAM_AFTER = 256 * 1024  # answers larger than this are streamed, not buffered
+Body = bytes | IO[bytes]  # a request body: in memory, or (uploads) spooled to a temporary file
 
 
 class WsgiBridge:
     """Run a WSGI application for ASGI HTTP requests in a thread pool.
 
-    The request body is read fully before the app runs (bodies here are forms and JSON;
-    uploads are capped by Django at 10 MB). The app runs in a worker thread, which returns
-    a small answer whole (one thread hop per request); an answer larger than STREAM_AFTER is
-    streamed chunk by chunk, so large downloads are not held in memory.
+    The request body is read fully before the app runs, within the limits of
+    exchange.core.request_limits (decided from the request line and headers before reading:
+    REQUEST_MAX_BODY_BYTES for any request, more only on the upload routes and only for a
+    logged-in user or a valid token; a deadline for slow bodies). Bodies up to
+    REQUEST_MAX_BODY_BYTES are held in memory, larger ones spooled to a temporary file. The
+    app runs in a worker thread, which returns a small answer whole (one thread hop per
+    request); an answer larger than STREAM_AFTER is streamed chunk by chunk, so large
+    downloads are not held in memory.
     """
 
     def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], threads: int) -> None:
@@ -70,11 +74,62 @@ class WsgiBridge:
             return
         if scope["type"] != "http":  # websockets are not served
             return
-        body = await read_body(receive, send)
+        body = await self.read_body(scope, receive, send)
         if body is not None:
-            await self.serve(scope, body, send)
+            try:
+                await self.serve(scope, body, send)
+            finally:
+                if not isinstance(body, bytes):
+                    body.close()
 
-    async def serve(self, scope: Scope, body: bytes, send: Send) -> None:
+    async def read_body(self, scope: Scope, receive: Receive, send: Send) -> Body | None:
+        """The request body within its limits (exchange.core.request_limits), or None when the
+        client left or the request was refused (413 too large, 408 too slow: answered here,
+        the connection closed, the rest of the body never read)."""
+        from exchange.core import request_limits
+
+        small = request_limits.small_limit()
+        length = _content_length(scope)
+        limit = small
+        if length is None or length > small:
+            upload = request_limits.upload_limit(scope["method"], scope["path"])
+            if upload is not None:
+                if length is not None and length > upload:
+                    limit = upload  # refused below, whoever asks
+                else:
+                    loop = asyncio.get_running_loop()
+                    if await loop.run_in_executor(self.executor, request_limits.authenticated, scope["headers"]):
+                        limit = upload
+        if length is not None and length > limit:
+            await self.refuse(413, scope, send, limit, receive if length else None)
+            return None
+        timeout = request_limits.deadline_seconds(length if length is not None else limit)
+        body = await read_body(receive, limit, timeout, spool_over=small if limit > small else None)
+        if isinstance(body, _Refused):
+            await self.refuse(body.status, scope, send, limit, receive if body is TOO_LARGE else None)
+            return None
+        return body
+
+    async def refuse(self, status: int, scope: Scope, send: Send, limit: int, drain: Receive | None = None) -> None:
+        """A 413/408 answer (JSON under /api/, a page elsewhere) that closes the connection.
+
+        With `drain`, the answer leaves first and then up to DRAIN_BYTES of the body still
+        coming are read and dropped (for at most DRAIN_SECONDS) before the connection closes:
+        closing on unread data makes the kernel send a reset, which can destroy the answer
+        before a client (or nginx, still sending the body) has read it."""
+        from exchange.core import request_limits
+
+        loop = asyncio.get_running_loop()
+        headers, content = await loop.run_in_executor(
+            self.executor, request_limits.refusal, status, scope["path"], scope["headers"], limit
+        )
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content, "more_body": drain is not None})
+        if drain is not None:
+            await _drain(drain)
+            await send({"type": "http.response.body", "body": b""})
+
+    async def serve(self, scope: Scope, body: Body, send: Send) -> None:
         """Answer an HTTP request whose body has been read."""
         environ = _environ(scope, body)
         loop = asyncio.get_running_loop()
@@ -157,22 +212,92 @@ class _Rest:
             close()
 
 
-async def read_body(receive: Receive, send: Send) -> bytes | None:
-    """The whole request body, or None when the client left (or after answering 413)."""
+class _Refused:
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+TOO_LARGE, TOO_SLOW = _Refused(413), _Refused(408)
+
+
+async def read_body(
+    receive: Receive, limit: int, timeout: float, spool_over: int | None = None
+) -> Body | _Refused | None:
+    """The whole request body — in memory, or past `spool_over` bytes in a temporary file —
+    TOO_LARGE past `limit` bytes, TOO_SLOW when it has not arrived within `timeout` seconds,
+    None when the client left."""
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        body = message.get("body", b"")
-        size += len(body)
-        if size > MAX_BUFFERED_BODY:
-            await _plain(send, 413, b"Request body too large")
-            return None
-        chunks.append(body)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    spooled: IO[bytes] | None = None
+    complete = False
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                body = message.get("body", b"")
+                size += len(body)
+                if size > limit:
+                    return TOO_LARGE
+                if spooled is not None:
+                    spooled.write(body)
+                elif spool_over is not None and size > spool_over:
+                    spooled = _spool(spool_over)
+                    spooled.writelines(chunks)
+                    spooled.write(body)
+                    chunks = []
+                else:
+                    chunks.append(body)
+                if not message.get("more_body", False):
+                    complete = True
+                    break
+    except TimeoutError:
+        return TOO_SLOW
+    finally:
+        if spooled is not None and not complete:
+            spooled.close()
+    if spooled is not None:
+        spooled.seek(0)
+        return spooled
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+DRAIN_BYTES = 8 * 1024 * 1024
+DRAIN_SECONDS = 3.0
+
+
+async def _drain(receive: Receive) -> None:
+    """Read and drop what is left of a refused request's body (bounded in bytes and time)."""
+    size = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while size <= DRAIN_BYTES:
+                message = await receive()
+                if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                    return
+                size += len(message.get("body", b""))
+
+
+def _spool(memory: int) -> IO[bytes]:
+    """A temporary file for an upload's body (in memory up to `memory` bytes, then on disk,
+    under FILE_UPLOAD_TEMP_DIR like Django's own upload files)."""
+    import tempfile
+
+    from django.conf import settings
+
+    return tempfile.SpooledTemporaryFile(max_size=memory, dir=settings.FILE_UPLOAD_TEMP_DIR)  # type: ignore[return-value]
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The request's Content-Length (None without one; httptools refuses a malformed one)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def close_thread_connections(executor: ThreadPoolExecutor, threads: int) -> None:
@@ -221,8 +346,14 @@ class NativeBids:
         self._skip_inline = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, auction_id: int) -> None:
-        body = await read_body(receive, send)
+        body = await self.bridge.read_body(scope, receive, send)
         if body is None:
+            return
+        if not isinstance(body, bytes):  # not a bid (bids are small): Django answers
+            try:
+                await self.bridge.serve(scope, body, send)
+            finally:
+                body.close()
             return
         checks = self._checks or self._load_checks()
         accepted = checks.accept(scope, body)
@@ -470,7 +601,7 @@ def _native_bid(
         signals.request_finished.send(sender=NativeBids)
 
 
-def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
+def _environ(scope: Scope, body: Body) -> dict[str, Any]:
     server = scope.get("server") or ("127.0.0.1", 80)
     client = scope.get("client") or ("127.0.0.1", 0)
     path = scope.get("root_path", "") + scope["path"]
@@ -485,12 +616,12 @@ def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
         "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": BytesIO(body),
+        "wsgi.input": BytesIO(body) if isinstance(body, bytes) else body,
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
-        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_LENGTH": str(len(body) if isinstance(body, bytes) else _size(body)),
     }
     for raw_name, raw_value in scope.get("headers", []):
         name = raw_name.decode("latin-1").upper().replace("-", "_")
@@ -505,13 +636,15 @@ def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
     return environ
 
 
+def _size(file: IO[bytes]) -> int:
+    position = file.tell()
+    size = file.seek(0, os.SEEK_END)
+    file.seek(position)
+    return size
+
+
 def _plain_start(status: int) -> dict[str, Any]:
     return {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]}
-
-
-async def _plain(send: Send, status: int, body: bytes) -> None:
-    await send(_plain_start(status))
-    await send({"type": "http.response.body", "body": body})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

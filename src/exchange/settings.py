@@ -183,7 +183,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 MIB = 1024 * 1024
 UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=5 * MIB)  # each identity-document image
 UPLOAD_MAX_IMAGE_PIXELS = env.int("UPLOAD_MAX_IMAGE_PIXELS", default=40_000_000)  # any uploaded image
-UPLOAD_MAX_DOCUMENT_BYTES = env.int("UPLOAD_MAX_DOCUMENT_BYTES", default=20 * MIB)  # listing attachments, bank files, imports
+UPLOAD_MAX_DOCUMENT_BYTES = env.int(
+    "UPLOAD_MAX_DOCUMENT_BYTES", default=20 * MIB
+)  # listing attachments, bank files, imports
 UPLOAD_MAX_MATERIAL_BYTES = env.int("UPLOAD_MAX_MATERIAL_BYTES", default=10 * MIB)  # each file of a buyer application
 UPLOAD_MAX_VIDEO_BYTES = env.int("UPLOAD_MAX_VIDEO_BYTES", default=200 * MIB)  # listing videos
 REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1 * MIB)  # any request that is not an upload

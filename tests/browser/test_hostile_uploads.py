@@ -72,7 +72,9 @@ def test_a_reviewer_opening_hostile_uploads_runs_no_script(live_server, browser,
     other = UserFactory()
     other_token = account_services.api_token_issue(user=other)
     for name, content, kind in (("id.svg", SVG, "image/svg+xml"), ("id.html", HTML, "text/html")):
-        refused = _submit(base, other_token, {"document_front": (name, content, kind), "document_back": (name, content, kind)}, 32)
+        refused = _submit(
+            base, other_token, {"document_front": (name, content, kind), "document_back": (name, content, kind)}, 32
+        )
         # then: refused with a Chinese message, nothing stored
         assert refused.status_code == 422 and "JPG" in refused.json()["message"], refused.text
     assert not Verification.objects.filter(user=other).exists()
@@ -171,7 +173,12 @@ def test_every_kind_of_page_works_under_the_content_security_policy(live_server,
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.locator("button[type=submit], input[type=submit]").first.click()
     page.wait_for_url(f"{base}/admin/")
-    for path in ["/admin/", "/admin/accounts/verification/", "/admin/listings/project/", "/admin/listings/project/import/"]:
+    for path in [
+        "/admin/",
+        "/admin/accounts/verification/",
+        "/admin/listings/project/",
+        "/admin/listings/project/import/",
+    ]:
         response = page.goto(base + path)
         assert response is not None and response.status == 200, path
         page.wait_for_function("!document.documentElement.hasAttribute('x-cloak')")

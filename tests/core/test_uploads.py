@@ -39,9 +39,7 @@ def _api_token(client, user) -> str:  # type: ignore[no-untyped-def]
 def _api_submit(client, user, front, back=None):  # type: ignore[no-untyped-def]
     data = {"name": "陈明", "id_number": valid_resident_id(11), "document_front": front}
     data["document_back"] = back or image_upload("back.png")
-    return client.post(
-        "/api/v1/me/verification", data, headers={"Authorization": f"Bearer {_api_token(client, user)}"}
-    )
+    return client.post("/api/v1/me/verification", data, headers={"Authorization": f"Bearer {_api_token(client, user)}"})
 
 
 def _form_submit(client, user, front, back=None):  # type: ignore[no-untyped-def]
@@ -187,7 +185,9 @@ def test_listing_attachments_are_named_by_the_server_and_served_by_sniffed_type(
     # when
     from exchange.listings import services
 
-    photo = services.attachment_add(project_id=project.pk, actor=project.seller, kind="photo", upload=lf.png_upload("现场.png"))
+    photo = services.attachment_add(
+        project_id=project.pk, actor=project.seller, kind="photo", upload=lf.png_upload("现场.png")
+    )
     report = services.attachment_add(
         project_id=project.pk, actor=project.seller, kind="valuation_report", upload=lf.pdf_upload("评估报告.pdf")
     )

@@ -26,7 +26,9 @@ ADMIN_PREFIX = "/admin/"
 
 def headers_for(path: str) -> list[tuple[str, str]]:
     """The headers this middleware adds to an answer for `path` (also used by the native path)."""
-    policy = settings.CONTENT_SECURITY_POLICY_ADMIN if path.startswith(ADMIN_PREFIX) else settings.CONTENT_SECURITY_POLICY
+    policy = (
+        settings.CONTENT_SECURITY_POLICY_ADMIN if path.startswith(ADMIN_PREFIX) else settings.CONTENT_SECURITY_POLICY
+    )
     result = []
     if policy:
         result.append(("Content-Security-Policy", policy))

@@ -225,20 +225,18 @@ def accept(
     size = upload.size or 0
     if size <= 0 or size > max_bytes:
         raise error(
-            _("%(what)s不能为空，也不能超过 %(mb)s MB。") % {"what": what, "mb": _mb(max_bytes)}, field=field, max_bytes=max_bytes
+            _("%(what)s不能为空，也不能超过 %(mb)s MB。") % {"what": what, "mb": _mb(max_bytes)},
+            field=field,
+            max_bytes=max_bytes,
         )
     client_ext = normalize(PurePosixPath(original).suffix)
     if check_name and client_ext not in allowed:
         raise error(_("%(what)s只能上传以下格式：%(types)s。") % {"what": what, "types": types}, field=field)
     fmt = detect(upload)
     if fmt is None or fmt.ext not in allowed:
-        raise error(
-            _("%(what)s的文件内容不是允许的格式（%(types)s）。") % {"what": what, "types": types}, field=field
-        )
+        raise error(_("%(what)s的文件内容不是允许的格式（%(types)s）。") % {"what": what, "types": types}, field=field)
     if check_name and client_ext != fmt.ext:
-        raise error(
-            _("%(what)s的文件内容与扩展名（.%(ext)s）不符。") % {"what": what, "ext": client_ext}, field=field
-        )
+        raise error(_("%(what)s的文件内容与扩展名（.%(ext)s）不符。") % {"what": what, "ext": client_ext}, field=field)
     if fmt.image:
         _check_image(upload, fmt, what=what, field=field, error=error)
     upload.name = f"{uuid.uuid4().hex}.{fmt.ext}"
@@ -249,7 +247,8 @@ def _check_image(upload: UploadedFile, fmt: Format, *, what: str, field: str, er
     """Pixels bounded from the header (nothing decoded yet), then Pillow's verify()."""
     limit = settings.UPLOAD_MAX_IMAGE_PIXELS
     too_large = error(
-        _("%(what)s的尺寸过大（不能超过 %(mp)s 百万像素），请缩小后重新上传。") % {"what": what, "mp": limit // 1_000_000},
+        _("%(what)s的尺寸过大（不能超过 %(mp)s 百万像素），请缩小后重新上传。")
+        % {"what": what, "mp": limit // 1_000_000},
         field=field,
         max_pixels=limit,
     )

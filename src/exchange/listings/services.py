@@ -1038,6 +1038,7 @@ def change_review(*, change_id: int, actor: User, decision: str, comment: str = 
 
 # --------------------------------------------------------------------------- attachments
 
+
 def check_upload(kind: str, upload: UploadedFile) -> uploads.Accepted:
     """The upload policy (exchange.core.uploads) for an attachment of this kind: the formats
     of LISTINGS_ATTACHMENT_TYPES, detected by content and agreeing with the file's extension,

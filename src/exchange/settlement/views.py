@@ -43,7 +43,6 @@ from exchange.settlement.models import (
 from exchange.settlement.statements import StatementInvalid
 
 
-
 def _bank_file(upload: UploadedFile, *, field: str) -> uploads.Accepted:
     """A bank statement or receipt through the upload policy (exchange.core.uploads): CSV text
     or Excel by content, at most UPLOAD_MAX_DOCUMENT_BYTES. It is parsed, never stored."""

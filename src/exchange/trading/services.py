@@ -266,6 +266,7 @@ def holder_rank(project_id: int, member_id: int) -> int:
 
 # --------------------------------------------------------------------------- applying
 
+
 def check_material(kind: str, upload: UploadedFile) -> uploads.Accepted:
     """The upload policy (exchange.core.uploads) for one material: TRADING_MATERIAL_TYPES by
     content, agreeing with the file's extension, at most TRADING_MATERIAL_MAX_BYTES; the upload
