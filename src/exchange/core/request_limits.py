@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 API_PREFIX = "/api/"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -94,13 +96,36 @@ def upload_limit(method: str, path: str) -> int | None:
     return None
 
 
+# (REQUEST_MAX_BODY_BYTES, REQUEST_BODY_TIMEOUT, REQUEST_BODY_MIN_RATE), read once: every
+# request (every bid) asks; a changed setting (tests) drops the copy
+_numbers: tuple[int, float, int] | None = None
+
+
+def _load() -> tuple[int, float, int]:
+    global _numbers
+    _numbers = (
+        int(settings.REQUEST_MAX_BODY_BYTES),
+        float(settings.REQUEST_BODY_TIMEOUT),
+        max(1, int(settings.REQUEST_BODY_MIN_RATE)),
+    )
+    return _numbers
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs: Any) -> None:
+    global _numbers
+    _numbers = None
+
+
 def small_limit() -> int:
-    return int(settings.REQUEST_MAX_BODY_BYTES)
+    """REQUEST_MAX_BODY_BYTES: the limit of every request that is not an upload."""
+    return (_numbers or _load())[0]
 
 
 def deadline_seconds(size: int) -> float:
     """How long a body of `size` bytes may take to arrive."""
-    return float(settings.REQUEST_BODY_TIMEOUT) + size / max(1, int(settings.REQUEST_BODY_MIN_RATE))
+    numbers = _numbers or _load()
+    return numbers[1] + size / numbers[2]
 
 
 def authenticated(headers: Iterable[tuple[bytes, bytes]]) -> bool:
