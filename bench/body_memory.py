@@ -159,7 +159,8 @@ def main() -> None:
         size = args.megabytes * MB
         images = noise_png(4.5), noise_png(4.5)
         upload, upload_type = multipart(
-            {"name": "陈明", "id_number": "11010519491231002X"}, {"document_front": images[0], "document_back": images[1]}
+            {"name": "陈明", "id_number": "11010519491231002X"},
+            {"document_front": images[0], "document_back": images[1]},
         )
         scenarios = [
             ("healthz", f"POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {size}\r\n\r\n".encode(), size, None),

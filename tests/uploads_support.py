@@ -37,9 +37,9 @@ def polyglot_png(payload: str = PAYLOAD, size: tuple[int, int] = (320, 200)) -> 
 
 
 SVG = (
-    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
-    "<script>window.__pwned = 1; alert('XSS')</script></svg>"
-).encode()
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b"<script>window.__pwned = 1; alert('XSS')</script></svg>"
+)
 HTML = PAYLOAD.encode()
 
 

@@ -313,7 +313,9 @@ async def read_body(
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-DRAIN_BYTES = 8 * 1024 * 1024
+# what is read and dropped of a refused body: enough for nginx (which sends the whole body,
+# up to its client_max_body_size, before it reads the answer) on a local link, bounded in time
+DRAIN_BYTES = 256 * 1024 * 1024
 DRAIN_SECONDS = 3.0
 
 
@@ -336,7 +338,7 @@ def _spool(memory: int) -> IO[bytes]:
 
     from django.conf import settings
 
-    return tempfile.SpooledTemporaryFile(max_size=memory, dir=settings.FILE_UPLOAD_TEMP_DIR)  # type: ignore[return-value]
+    return tempfile.SpooledTemporaryFile(max_size=memory, dir=settings.FILE_UPLOAD_TEMP_DIR)
 
 
 def _content_length(scope: Scope) -> int | None:

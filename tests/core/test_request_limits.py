@@ -106,9 +106,7 @@ def test_a_large_upload_needs_a_login(server):
     # then: refused before the body is sent
     assert _status(answer) == 413 and seconds < 2
     # and with a token that is not valid
-    answer, _ = _raw(
-        server.port, _head("POST", "/api/v1/me/verification", 6 * MB, "Authorization: Bearer nope\r\n")
-    )
+    answer, _ = _raw(server.port, _head("POST", "/api/v1/me/verification", 6 * MB, "Authorization: Bearer nope\r\n"))
     assert _status(answer) == 413
 
 
