@@ -136,6 +136,7 @@ def test_every_kind_of_page_works_under_the_content_security_policy(live_server,
     their scripts under the site's policy: no violation reported, the scripts' work visible."""
     from django.core.management import call_command
 
+    from exchange.accounts.models import User
     from exchange.bidding.models import Auction
     from exchange.listings.models import Project
     from exchange.portal.demo import DEMO_PASSWORD
@@ -144,6 +145,7 @@ def test_every_kind_of_page_works_under_the_content_security_policy(live_server,
     base = live_server.url
     project = Project.objects.filter(status__in=["disclosing", "extended"]).first() or Project.objects.first()
     auction = Auction.objects.first()
+    reviewer_pk = User.objects.get(phone="13800000001").pk
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
@@ -165,6 +167,16 @@ def test_every_kind_of_page_works_under_the_content_security_policy(live_server,
     page.wait_for_url(f"{base}/accounts/center/")
     for path in ["/accounts/center/", "/accounts/verification/", "/member/messages/"]:
         assert page.goto(base + path).status == 200, path  # type: ignore[union-attr]
+    # a seller's pages (project forms, attachment upload)
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", "13900000001")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(f"{base}/accounts/center/")
+    own = Project.objects.filter(seller__phone="13900000001").first()
+    for path in ["/my/projects/", "/my/projects/new/", *([f"/my/projects/{own.pk}/"] if own else [])]:
+        assert page.goto(base + path).status == 200, path  # type: ignore[union-attr]
 
     # the back office: Alpine.js removes x-cloak from <html> once it has run
     page.context.clear_cookies()
@@ -173,17 +185,25 @@ def test_every_kind_of_page_works_under_the_content_security_policy(live_server,
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.locator("button[type=submit], input[type=submit]").first.click()
     page.wait_for_url(f"{base}/admin/")
-    for path in [
+    admin_pages = [
         "/admin/",
         "/admin/accounts/verification/",
+        "/admin/accounts/user/",
+        f"/admin/accounts/user/{reviewer_pk}/change/",
         "/admin/listings/project/",
         "/admin/listings/project/import/",
-    ]:
+        "/admin/auditlog/logentry/",
+    ]
+    for path in admin_pages:
         response = page.goto(base + path)
         assert response is not None and response.status == 200, path
         page.wait_for_function("!document.documentElement.hasAttribute('x-cloak')")
         assert "'unsafe-eval'" in response.headers["content-security-policy"]
     shot(page, "csp-admin")
+    # staff pages of the site
+    for path in ["/staff/listings/reviews/", "/settlement/finance/import/", "/bidding/monitor/"]:
+        response = page.goto(base + path)
+        assert response is not None and response.status in (200, 403), path
 
     # the API docs: Swagger UI renders the schema
     page.goto(f"{base}/api/v1/docs")
