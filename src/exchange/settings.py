@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "exchange.core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "exchange.api_guard.ApiGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -188,9 +189,32 @@ AXES_VERBOSE = False
 # point here: the account is what we protect, and offices share one IP behind NAT.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
-# Uploaded identity documents: size and type limits.
-UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# --- uploads and request bodies: the one set of numbers (docs/operations.md, "Uploads") ----
+# Every uploaded file passes exchange.core.uploads (type by content, size, pixels, server-made
+# name). The request-body limits below are enforced by the web process (exchange.asgi) before
+# a body is read: large bodies only on the upload routes, only from a logged-in user or a
+# valid API token (exchange.core.request_limits); everything else is cut at REQUEST_MAX_BODY_BYTES.
+MIB = 1024 * 1024
+UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=5 * MIB)  # each identity-document image
+UPLOAD_MAX_IMAGE_PIXELS = env.int("UPLOAD_MAX_IMAGE_PIXELS", default=40_000_000)  # any uploaded image
+UPLOAD_MAX_DOCUMENT_BYTES = env.int(
+    "UPLOAD_MAX_DOCUMENT_BYTES", default=20 * MIB
+)  # listing attachments, bank files, imports
+UPLOAD_MAX_MATERIAL_BYTES = env.int("UPLOAD_MAX_MATERIAL_BYTES", default=10 * MIB)  # each file of a buyer application
+UPLOAD_MAX_VIDEO_BYTES = env.int("UPLOAD_MAX_VIDEO_BYTES", default=200 * MIB)  # listing videos
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1 * MIB)  # any request that is not an upload
+# a body must arrive within REQUEST_BODY_TIMEOUT seconds plus one second per
+# REQUEST_BODY_MIN_RATE bytes announced (slow-body attacks hold a worker's memory and threads)
+REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=20.0)
+REQUEST_BODY_MIN_RATE = env.int("REQUEST_BODY_MIN_RATE", default=64 * 1024)
+# the apps' names for the same numbers (listings.conf, trading.conf read these)
+LISTINGS_ATTACHMENT_MAX_BYTES = UPLOAD_MAX_DOCUMENT_BYTES
+LISTINGS_VIDEO_MAX_BYTES = UPLOAD_MAX_VIDEO_BYTES
+TRADING_MATERIAL_MAX_BYTES = UPLOAD_MAX_MATERIAL_BYTES
+# Django's own: form fields (not files) held in memory; a file above 256 KiB goes to a
+# temporary file under FILE_UPLOAD_TEMP_DIR instead of memory
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 PASSWORD_RESET_PER_HOUR = env.int("PASSWORD_RESET_PER_HOUR", default=3)  # reset mails per address
 
@@ -228,6 +252,29 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (exchange.core.security): scripts only from the site's own static
+# files, never inline; no plugins, no framing, forms post only to the site. The back office
+# adds 'unsafe-eval' for django-unfold's Alpine.js. Uploads served back carry their own,
+# sandboxing policy (exchange.core.uploads).
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "font-src 'self' data:; connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+)
+CONTENT_SECURITY_POLICY_ADMIN = env.str(
+    "CONTENT_SECURITY_POLICY_ADMIN",
+    default=CONTENT_SECURITY_POLICY.replace("script-src 'self'", "script-src 'self' 'unsafe-eval'"),
+)
+PERMISSIONS_POLICY = env.str(
+    "PERMISSIONS_POLICY",
+    default=(
+        "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+        "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), serial=(), bluetooth=(), hid=()"
+    ),
+)
 if env.bool("HTTPS", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True

@@ -78,20 +78,20 @@ def test_two_bidders_until_the_countdown_ends(browser, asgi_server, shot):
 
             # when they outbid each other, each seeing the other's bid arrive live
             bid(page_a)  # the first bid may equal the start price
-            page_a.wait_for_function("document.querySelector('[data-my-status]').textContent === '领先'")
-            page_b.wait_for_function(f"document.querySelector('[data-leader]').textContent === '{a.bidder_no}'")
+            page_a.wait_for_function("() => document.querySelector('[data-my-status]').textContent === '领先'")
+            page_b.wait_for_function(f"() => document.querySelector('[data-leader]').textContent === '{a.bidder_no}'")
             assert page_b.text_content("[data-price]") == "¥1,000,000.00"
             shot(page_a, "bidding-drill-a-leading")
 
             bid(page_b, 2)
-            page_a.wait_for_function("document.querySelector('[data-my-status]').textContent === '被超越'")
-            page_b.wait_for_function("document.querySelector('[data-my-status]').textContent === '领先'")
+            page_a.wait_for_function("() => document.querySelector('[data-my-status]').textContent === '被超越'")
+            page_b.wait_for_function("() => document.querySelector('[data-my-status]').textContent === '领先'")
             assert page_a.text_content("[data-price]") == "¥1,020,000.00"
 
             bid(page_a, 5)
-            page_b.wait_for_function("document.querySelector('[data-my-status]').textContent === '被超越'")
+            page_b.wait_for_function("() => document.querySelector('[data-my-status]').textContent === '被超越'")
             assert page_b.text_content("[data-price]") == "¥1,070,000.00"
-            page_b.wait_for_function("document.querySelectorAll('[data-history] tr').length === 3")
+            page_b.wait_for_function("() => document.querySelectorAll('[data-history] tr').length === 3")
             shot(page_b, "bidding-drill-b-outbid-phone")
 
             # a custom amount that is not on the increment grid is refused on the page
@@ -101,15 +101,15 @@ def test_two_bidders_until_the_countdown_ends(browser, asgi_server, shot):
             page_b.fill("[data-amount]", "1080000.00")
             page_b.click(".bid-custom button[type=submit]")
             page_b.click("[data-confirm-ok]")
-            page_a.wait_for_function("document.querySelector('[data-price]').textContent === '¥1,080,000.00'")
+            page_a.wait_for_function("() => document.querySelector('[data-price]').textContent === '¥1,080,000.00'")
             # the custom amount's example follows the lowest amount biddable now
             page_a.wait_for_function(
-                "document.querySelector('[data-amount]').placeholder === '例如 1090000.00（最低可出价）'"
+                "() => document.querySelector('[data-amount]').placeholder === '例如 1090000.00（最低可出价）'"
             )
             shot(page_a, "bidding-drill-a-outbid")
             # the supervisor's monitor followed the auction live
             page_s.wait_for_function(
-                f"document.querySelector('[data-row=\"{auction_id}\"] [data-f=price]').textContent === '1,080,000.00'"
+                f"() => document.querySelector('[data-row=\"{auction_id}\"] [data-f=price]').textContent === '1,080,000.00'"
             )
             shot(page_s, "bidding-monitor")
 

@@ -127,9 +127,9 @@ def test_three_buyers_two_qualified_bid_and_the_winner_is_marked(browser, asgi_s
             assert page_a.text_content("[data-my-no]") == no_a and page_b.text_content("[data-my-no]") == no_b
             shot(page_a, "trading-08-auction-chen")
             steps.bid(page_a)
-            page_b.wait_for_function(f"document.querySelector('[data-leader]').textContent === '{no_a}'")
+            page_b.wait_for_function(f"() => document.querySelector('[data-leader]').textContent === '{no_a}'")
             steps.bid(page_b, 2)
-            page_a.wait_for_function("document.querySelector('[data-my-status]').textContent === '被超越'")
+            page_a.wait_for_function("() => document.querySelector('[data-my-status]').textContent === '被超越'")
             shot(page_b, "trading-09-auction-liu-leading-phone")
             # nobody bids for the countdown: the auction closes and both pages show the result
             for page in (page_a, page_b):

@@ -339,9 +339,9 @@ def test_journey1_equity_three_buyers_auction_contract_certificate_refund(browse
             assert no_a and no_b and no_a != no_b
             shot(page_a, "journey1-13-auction-chen")
             steps.bid(page_a)
-            page_b.wait_for_function(f"document.querySelector('[data-leader]').textContent === '{no_a}'")
+            page_b.wait_for_function(f"() => document.querySelector('[data-leader]').textContent === '{no_a}'")
             steps.bid(page_b, 2)
-            page_a.wait_for_function("document.querySelector('[data-my-status]').textContent === '被超越'")
+            page_a.wait_for_function("() => document.querySelector('[data-my-status]').textContent === '被超越'")
             shot(page_b, "journey1-14-auction-liu-leading-phone")
             for page in (page_a, page_b):
                 page.wait_for_selector("[data-result]:not([hidden])", timeout=30000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -65,8 +66,22 @@ class VerificationForm(forms.Form):
     legal_representative = forms.CharField(
         label=_("法定代表人"), max_length=50, required=False, help_text=_("单位会员必填")
     )
-    document_front = forms.ImageField(label=_("身份证人像面/营业执照"), help_text=_("JPG 或 PNG，不超过 5 MB"))
-    document_back = forms.ImageField(label=_("身份证国徽面"), required=False, help_text=_("个人会员必填"))
+    # plain file fields: the upload policy (exchange.core.uploads, called by the service)
+    # decides, for this form and the API alike
+    document_front = forms.FileField(
+        label=_("身份证人像面/营业执照"), widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"})
+    )
+    document_back = forms.FileField(
+        label=_("身份证国徽面"),
+        required=False,
+        help_text=_("个人会员必填"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        mb = settings.UPLOAD_MAX_IMAGE_BYTES // (1024 * 1024)
+        self.fields["document_front"].help_text = _("JPG 或 PNG，不超过 %(mb)s MB") % {"mb": mb}
 
 
 class RejectForm(forms.Form):

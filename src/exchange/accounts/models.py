@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core import uploads
+
 phone_validator = RegexValidator(r"^1[3-9]\d{9}$", _("请输入11位中国大陆手机号码。"), code="invalid_phone")
 
 
@@ -96,8 +98,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 def _document_path(instance: Verification, filename: str) -> str:
-    ext = filename.rsplit(".", 1)[-1].lower()[:5]
-    return f"verification/{instance.user_id}/{timezone.now():%Y%m%d%H%M%S%f}.{ext}"
+    """A name the server makes: the extension is the detected format's (exchange.core.uploads
+    renamed the upload), never the client's."""
+    return f"verification/{instance.user_id}/{uploads.stored_basename(filename)}"
 
 
 class Verification(models.Model):

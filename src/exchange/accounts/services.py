@@ -75,7 +75,10 @@ def verification_submit(
 
     The number is checked with its check digit (身份证 for persons, 统一社会信用代码 for
     entities). Refused when the member is already verified, has a request pending, or the
-    number is already verified for another account.
+    number is already verified for another account. The images pass the upload policy
+    (exchange.core.uploads: JPG/PNG by content, UPLOAD_MAX_IMAGE_BYTES, UPLOAD_MAX_IMAGE_PIXELS)
+    and are stored under a name the server makes; a refused image raises InvalidInput naming
+    its field, nothing stored.
     """
     name = name.strip()
     if user.is_staff:
@@ -92,9 +95,9 @@ def verification_submit(
         id_number = clean_uscc(id_number)
         if not legal_representative.strip():
             raise InvalidInput(_("请填写法定代表人。"), field="legal_representative")
-    clean_document_image(document_front, field="document_front")
+    document_front = clean_document_image(document_front, field="document_front")
     if document_back is not None:
-        clean_document_image(document_back, field="document_back")
+        document_back = clean_document_image(document_back, field="document_back")
     if User.objects.filter(id_number=id_number).exclude(pk=user.pk).exists():
         raise Conflict(_("该证件号码已被其他账户认证，如有疑问请联系客服。"), field="id_number")
     with transaction.atomic(), audit.action(user, "verification.submit"):

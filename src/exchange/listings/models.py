@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core import uploads
 from exchange.listings.categories import Category
 
 
@@ -248,7 +249,7 @@ class Attachment(models.Model):
 
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
-    file = models.FileField(_("文件"), upload_to="listings/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to=uploads.ServerName("listings"))
     original_name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveBigIntegerField(_("大小（字节）"))
     content_type = models.CharField(_("文件类型"), max_length=100, blank=True)

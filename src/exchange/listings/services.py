@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -21,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.accounts.models import User
-from exchange.core import audit, clock, workdays
+from exchange.core import audit, clock, uploads, workdays
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.core.models import Region
 from exchange.core.money import format_yuan, quantize_money
@@ -1060,52 +1059,30 @@ def change_review(*, change_id: int, actor: User, decision: str, comment: str = 
 
 # --------------------------------------------------------------------------- attachments
 
-_SIGNATURES: dict[str, tuple[bytes, ...]] = {
-    "pdf": (b"%PDF",),
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-    "webp": (b"RIFF",),
-    "doc": (b"\xd0\xcf\x11\xe0",),
-    "xls": (b"\xd0\xcf\x11\xe0",),
-    "docx": (b"PK\x03\x04",),
-    "xlsx": (b"PK\x03\x04",),
-    "webm": (b"\x1aE\xdf\xa3",),
-}
-_CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
-                  "webp": "image/webp", "mp4": "video/mp4", "webm": "video/webm"}  # fmt: skip
 
-
-def check_upload(kind: str, upload: UploadedFile) -> str:
-    """Size by kind and type by extension *and* content; returns the extension."""
+def check_upload(kind: str, upload: UploadedFile) -> uploads.Accepted:
+    """The upload policy (exchange.core.uploads) for an attachment of this kind: the formats
+    of LISTINGS_ATTACHMENT_TYPES, detected by content and agreeing with the file's extension,
+    LISTINGS_VIDEO_MAX_BYTES for videos, else LISTINGS_ATTACHMENT_MAX_BYTES; the upload is
+    renamed by the server. Raises AttachmentRejected."""
     if kind not in Attachment.Kind.values:
         raise AttachmentRejected(_("请选择附件类型。"), field="kind")
-    ext = Path(upload.name or "").suffix.lower().lstrip(".")
-    allowed = conf.get("LISTINGS_ATTACHMENT_TYPES")[kind]
-    if ext not in allowed:
-        raise AttachmentRejected(
-            _("%(kind)s只能上传以下格式：%(types)s。")
-            % {"kind": Attachment.Kind(kind).label, "types": "、".join(allowed)},
-            field="file",
-        )
     limit = conf.get("LISTINGS_VIDEO_MAX_BYTES" if kind == Attachment.Kind.VIDEO else "LISTINGS_ATTACHMENT_MAX_BYTES")
-    if not upload.size or upload.size > limit:
-        raise AttachmentRejected(
-            _("文件为空或超过 %(mb)s MB。") % {"mb": limit // (1024 * 1024)}, field="file", max_bytes=limit
-        )
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    ok = head[4:8] == b"ftyp" if ext == "mp4" else any(head.startswith(sig) for sig in _SIGNATURES.get(ext, (b"",)))
-    if not ok:
-        raise AttachmentRejected(_("文件内容与扩展名（.%(ext)s）不符。") % {"ext": ext}, field="file")
-    return ext
+    return uploads.accept(
+        upload,
+        formats=conf.get("LISTINGS_ATTACHMENT_TYPES")[kind],
+        max_bytes=limit,
+        field="file",
+        label=str(Attachment.Kind(kind).label),
+        check_name=True,
+        error=AttachmentRejected,
+    )
 
 
 def attachment_add(*, project_id: int, actor: User, kind: str, upload: UploadedFile, caption: str = "") -> Attachment:
     """Attach a checked file. Content is frozen after submission: only approval documents and
     valuation reports (for a relisting or re-valuation) may be added later."""
-    ext = check_upload(kind, upload)
+    accepted = check_upload(kind, upload)
     with transaction.atomic(), audit.action(actor, "project.attachment.add", kind=kind):
         project = _lock(project_id)
         _require_seller_side(project, actor)
@@ -1117,10 +1094,10 @@ def attachment_add(*, project_id: int, actor: User, kind: str, upload: UploadedF
         return Attachment.objects.create(
             project=project,
             kind=kind,
-            file=upload,
-            original_name=Path(upload.name or "file").name[:200],
-            size=upload.size or 0,
-            content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"),
+            file=accepted.upload,
+            original_name=accepted.original_name,
+            size=accepted.size,
+            content_type=accepted.format.content_type,
             caption=caption.strip()[:100],
             uploaded_by=actor,
             uploaded_at=clock.now(),

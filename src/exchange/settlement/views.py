@@ -14,9 +14,11 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -25,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from exchange.core import clock, spreadsheet
+from exchange.core import clock, spreadsheet, uploads
 from exchange.core.errors import DomainError
 from exchange.core.money import parse_money
 from exchange.settlement import conf, ledger, selectors, services
@@ -39,7 +41,17 @@ from exchange.settlement.models import (
 )
 from exchange.settlement.statements import StatementInvalid
 
-MAX_UPLOAD = 20 * 1024 * 1024
+
+def _bank_file(upload: UploadedFile, *, field: str) -> uploads.Accepted:
+    """A bank statement or receipt through the upload policy (exchange.core.uploads): CSV text
+    or Excel by content, at most UPLOAD_MAX_DOCUMENT_BYTES. It is parsed, never stored."""
+    return uploads.accept(
+        upload,
+        formats=("csv", "xlsx"),
+        max_bytes=settings.UPLOAD_MAX_DOCUMENT_BYTES,
+        field=field,
+        label=_("银行文件"),
+    )
 
 
 def staff_perm(perm: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -281,15 +293,16 @@ def statement_upload(request: HttpRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[tuple[int, str]] = []
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
-            form.add_error("file", _("文件过大（上限 20 MB）。"))
+        try:
+            accepted = _bank_file(form.cleaned_data["file"], field="file")
+        except DomainError as exc:
+            form.add_error("file", exc.message)
         else:
             try:
                 statement = services.statement_import(
                     profile_id=form.cleaned_data["profile"].pk,
-                    file_name=upload.name,
-                    data=upload.read(),
+                    file_name=accepted.original_name,
+                    data=accepted.upload.read(),
                     actor=request.user,
                 )
             except StatementInvalid as exc:
@@ -360,7 +373,8 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 upload = request.FILES.get("result")
                 if upload is None:
                     raise services.InvalidInput(_("请选择银行回执文件。"))
-                services.payment_batch_confirm(batch_id=batch.pk, data=upload.read(), actor=request.user)
+                accepted = _bank_file(upload, field="result")
+                services.payment_batch_confirm(batch_id=batch.pk, data=accepted.upload.read(), actor=request.user)
                 messages.success(request, _("银行回执已导入。"))
             else:
                 raise Http404

@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core import uploads
+
 MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 
 
@@ -203,7 +205,7 @@ class Material(models.Model):
         Application, verbose_name=_("受让申请"), on_delete=models.CASCADE, related_name="materials"
     )
     kind = models.CharField(_("材料"), max_length=30)
-    file = models.FileField(_("文件"), upload_to="trading/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to=uploads.ServerName("trading"))
     original_name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveBigIntegerField(_("大小（字节）"))
     content_type = models.CharField(_("文件类型"), max_length=100)

@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -24,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.accounts.models import MemberType, User
-from exchange.core import audit, clock, workdays
+from exchange.core import audit, clock, uploads, workdays
 from exchange.core.errors import Conflict, DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.core.money import format_yuan, quantize_money
 from exchange.listings.models import Project
@@ -267,32 +266,20 @@ def holder_rank(project_id: int, member_id: int) -> int:
 
 # --------------------------------------------------------------------------- applying
 
-_SIGNATURES = {"pdf": (b"%PDF",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",), "png": (b"\x89PNG\r\n\x1a\n",)}
-_CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
 
-
-def check_material(kind: str, upload: UploadedFile) -> str:
-    """Type by extension *and* content, size by setting; returns the extension."""
-    label = conf.MATERIAL_LABELS.get(kind, kind)
-    ext = Path(upload.name or "").suffix.lower().lstrip(".")
-    allowed = conf.get("TRADING_MATERIAL_TYPES")
-    if ext not in allowed:
-        raise MaterialRejected(
-            _("%(kind)s只能上传以下格式：%(types)s。") % {"kind": label, "types": "、".join(allowed)}, field=kind
-        )
-    limit = conf.get("TRADING_MATERIAL_MAX_BYTES")
-    if not upload.size or upload.size > limit:
-        raise MaterialRejected(
-            _("%(kind)s文件为空或超过 %(mb)s MB。") % {"kind": label, "mb": limit // (1024 * 1024)}, field=kind
-        )
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    if not any(head.startswith(sig) for sig in _SIGNATURES.get(ext, (b"",))):
-        raise MaterialRejected(
-            _("%(kind)s的文件内容与扩展名（.%(ext)s）不符。") % {"kind": label, "ext": ext}, field=kind
-        )
-    return ext
+def check_material(kind: str, upload: UploadedFile) -> uploads.Accepted:
+    """The upload policy (exchange.core.uploads) for one material: TRADING_MATERIAL_TYPES by
+    content, agreeing with the file's extension, at most TRADING_MATERIAL_MAX_BYTES; the upload
+    is renamed by the server. Raises MaterialRejected."""
+    return uploads.accept(
+        upload,
+        formats=conf.get("TRADING_MATERIAL_TYPES"),
+        max_bytes=conf.get("TRADING_MATERIAL_MAX_BYTES"),
+        field=kind,
+        label=str(conf.MATERIAL_LABELS.get(kind, kind)),
+        check_name=True,
+        error=MaterialRejected,
+    )
 
 
 def required_materials(terms: TradingTerms, applicant: User) -> list[str]:
@@ -405,7 +392,7 @@ def application_submit(
     for kind in required_materials(terms, applicant):
         if kind not in materials or materials[kind] is None:
             raise MaterialRejected(_("请上传%(kind)s。") % {"kind": conf.MATERIAL_LABELS.get(kind, kind)}, field=kind)
-    checked = {kind: (upload, check_material(kind, upload)) for kind, upload in materials.items() if upload}
+    checked = {kind: check_material(kind, upload) for kind, upload in materials.items() if upload}
     if bid_floor is None and terms.require_bid_floor:
         raise BidFloorTooLow(_("请填写意向报价。"), field="bid_floor")
     if bid_floor is not None:
@@ -459,14 +446,14 @@ def application_submit(
                 )
         except IntegrityError:
             raise AlreadyApplied(_("您已报名本项目，请勿重复提交。")) from None
-        for kind, (upload, ext) in checked.items():
+        for kind, accepted in checked.items():
             Material.objects.create(
                 application=app,
                 kind=kind,
-                file=upload,
-                original_name=Path(upload.name or "file").name[:200],
-                size=upload.size or 0,
-                content_type=_CONTENT_TYPES.get(ext, "application/octet-stream"),
+                file=accepted.upload,
+                original_name=accepted.original_name,
+                size=accepted.size,
+                content_type=accepted.format.content_type,
                 uploaded_at=now,
             )
         for i, p in enumerate(partners):

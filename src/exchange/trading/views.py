@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from exchange.core import clock
+from exchange.core import clock, uploads
 from exchange.core.errors import DomainError
 from exchange.core.money import parse_money
 from exchange.listings.models import Project
@@ -209,7 +209,8 @@ def material(request: HttpRequest, pk: int) -> FileResponse:
     )
     if not allowed:
         raise Http404
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type, filename=item.original_name)
+    # type sniffed from the stored bytes, nosniff, a sandboxing CSP; images inline, else a download
+    response = uploads.serve(item.file, filename=item.original_name)
     response["Cache-Control"] = "private, no-store"
     return response
 
