@@ -23,7 +23,7 @@ from ninja.security import session as ninja_session
 from exchange.accounts import selectors as account_selectors
 from exchange.accounts import services as account_services
 from exchange.accounts.models import User, Verification
-from exchange.api_support import errors, require_perm
+from exchange.api_support import InvalidText, StrictJsonParser, errors, require_perm
 from exchange.bidding import api as bidding_api
 from exchange.core.errors import DomainError, Unauthenticated
 from exchange.core.models import Region
@@ -59,6 +59,7 @@ api = NinjaAPI(
     auth=[BearerToken(), SessionAuth()],
     openapi_url="/openapi.json",
     docs_url="/docs",
+    parser=StrictJsonParser(),
 )
 
 
@@ -83,13 +84,16 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if exc.status_code == 403 and "CSRF" in str(exc):
+    status = exc.status_code
+    if status == 403 and "CSRF" in str(exc):
         body = {"code": "csrf_failed", "message": _("页面已过期（CSRF 校验失败），请刷新后重试。")}
-    elif exc.status_code == 400:
+    elif status == 400 and isinstance(exc.__cause__, InvalidText):  # StrictJsonParser: a lone surrogate
+        status, body = 422, {"code": "invalid", "message": _("输入含有无效的字符（不成对的 Unicode 代理项）。")}
+    elif status == 400:
         body = {"code": "bad_request", "message": _("请求格式有误（无法解析请求内容）。")}
     else:
         body = {"code": "http_error", "message": str(exc)}
-    return api.create_response(request, body, status=exc.status_code)
+    return api.create_response(request, body, status=status)
 
 
 # --- auth --------------------------------------------------------------------------------
