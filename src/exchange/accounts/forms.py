@@ -5,18 +5,38 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from exchange.accounts import roles
+from exchange.accounts.backends import LOGIN_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from exchange.accounts.models import MemberType, phone_validator
 
 
+def _bound_passwords(form: forms.Form, *names: str) -> None:
+    """Give Django's password fields (which take any length) our PASSWORD_MAX_LENGTH."""
+    for name in names:
+        field = form.fields[name]
+        field.max_length = PASSWORD_MAX_LENGTH  # type: ignore[attr-defined]
+        field.validators.append(MaxLengthValidator(PASSWORD_MAX_LENGTH))
+        field.widget.attrs["maxlength"] = str(PASSWORD_MAX_LENGTH)
+
+
 class LoginForm(AuthenticationForm):
+    """Every field bounded: a longer value is a form error, and `authenticate()` — and with it
+    the lockout's records — never sees it."""
+
     username = forms.CharField(
         label=_("手机号码或电子邮箱"),
-        max_length=254,
+        max_length=LOGIN_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("密码"),
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     error_messages = {
         "invalid_login": _("手机号码/电子邮箱或密码不正确。"),
@@ -44,10 +64,17 @@ class RegisterForm(forms.Form):
     )
     password1 = forms.CharField(
         label=_("密码"),
+        max_length=PASSWORD_MAX_LENGTH,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("至少8位，不能全是数字"),
     )
-    password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label=_("确认密码"),
+        max_length=PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
     agree = forms.BooleanField(label=_("我已阅读并同意《会员服务协议》和《隐私政策》"))
 
     def clean(self) -> dict[str, Any]:
@@ -55,6 +82,22 @@ class RegisterForm(forms.Form):
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", _("两次输入的密码不一致。"))
         return data
+
+
+class BoundedPasswordResetForm(PasswordResetForm):
+    """Django's form (e-mail ≤ 254 characters already)."""
+
+
+class BoundedSetPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _bound_passwords(self, "new_password1", "new_password2")
+
+
+class BoundedPasswordChangeForm(PasswordChangeForm):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _bound_passwords(self, "old_password", "new_password1", "new_password2")
 
 
 class VerificationForm(forms.Form):
