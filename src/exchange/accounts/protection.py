@@ -25,6 +25,7 @@ check is `backends.ThrottleBackend`, the counting the `user_login_failed` receiv
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from datetime import timedelta
 from functools import cache
@@ -98,10 +99,8 @@ def login_failed(request: HttpRequest, username: str | None) -> None:
 def login_succeeded(request: HttpRequest, username: str) -> None:
     """Remember this (account, address) pair as known for LOGIN_KNOWN_DAYS."""
     address = ratelimit.client_address(request)
-    try:
+    with contextlib.suppress(Exception):  # the cache is down: the pair is simply not remembered
         django_cache.set(_known_key(username, address), 1, timeout=settings.LOGIN_KNOWN_DAYS * 86400)
-    except Exception:
-        pass
 
 
 def lockout_wait(request: HttpRequest, username: str | None) -> int:

@@ -32,17 +32,18 @@ from typing import Annotated, Any, ClassVar
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from pydantic import AfterValidator
 
 from exchange.core.errors import InvalidInput
 
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _REFUSED_CODEPOINTS = frozenset(
-    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0]
-    + list(range(0x180B, 0x1810))  # Mongolian free variation selectors (and U+180E, Cf)
-    + list(range(0xFE00, 0xFE10))  # variation selectors VS1–VS16
-)
+    [
+        0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0,
+        *range(0x180B, 0x1810),  # Mongolian free variation selectors (and U+180E, Cf)
+        *range(0xFE00, 0xFE10),  # variation selectors VS1–VS16
+    ]
+)  # fmt: skip
 
 
 def forbidden_char(value: str) -> str | None:
@@ -130,6 +131,3 @@ class PlainTextModel:
                 errors.setdefault(name, []).extend(messages)
         if errors:
             raise ValidationError(errors)
-
-
-PLAIN_TEXT_HELP = gettext_lazy("不能含有零宽字符、文字方向控制符等不可见字符。")
