@@ -26,7 +26,8 @@ from exchange.accounts.forms import (
     VerificationForm,
 )
 from exchange.accounts.models import Verification
-from exchange.core.errors import DomainError
+from exchange.core import clock
+from exchange.core.errors import DomainError, NotFound
 
 
 class LoginView(auth_views.LoginView):
@@ -152,6 +153,25 @@ def center(request: HttpRequest) -> HttpResponse:
         "role_names": [_(name) for name in user.groups.values_list("name", flat=True)],
     }
     return render(request, "accounts/center.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The member's API tokens (apps, mini-programs): client, created, last used, expiry."""
+    items = selectors.api_tokens(user=request.user)  # type: ignore[arg-type]
+    return render(request, "accounts/tokens.html", {"tokens": items, "now": clock.now()})
+
+
+@login_required
+@require_http_methods(["POST"])
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.api_token_revoke(actor=request.user, token_id=pk)  # type: ignore[arg-type]
+    except NotFound as exc:
+        raise Http404 from exc
+    messages.success(request, _("令牌已撤销，使用它的应用需要重新登录。"))
+    return redirect("accounts:tokens")
 
 
 @login_required
