@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from exchange.accounts.backends import axes_username
 from exchange.accounts.models import User
-from exchange.core.ratelimit import Rate
 from exchange.members.models import Message
 from tests.factories import PASSWORD, UserFactory
 
@@ -248,6 +247,8 @@ def test_password_reset_answers_alike_and_is_limited_per_address(client, setting
 @given(count=st.integers(min_value=0, max_value=10_000), size=st.integers(min_value=1, max_value=999),
        unit=st.sampled_from("smhd"))  # fmt: skip
 def test_rates_parse(count, size, unit):
+    from exchange.core.ratelimit import Rate
+
     seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
     assert Rate.parse(f"{count}/{size}{unit}") == Rate(count, size * seconds)
     assert Rate.parse(f"{count}/{unit}") == Rate(count, seconds)
