@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from stdnum import numdb
 from stdnum.cn import ric
 
-from exchange.accounts.validators import clean_resident_id, region_code_known
+from exchange.accounts import validators
+from exchange.accounts.validators import clean_resident_id
 from exchange.core import clock
 from exchange.core.errors import InvalidInput
 
@@ -43,12 +44,12 @@ def test_the_reported_number_is_accepted():
     ["140102", "110103", "110104", "140120", "330113", "330114", "810000", "820000", "830000"],
 )  # abolished (南城区, 崇文区, 宣武区, 太原市市区), newer than stdnum's table (临平区, 钱塘区), 港澳台居住证
 def test_historical_current_and_residence_permit_codes_are_known(code):
-    assert region_code_known(code)
+    assert validators.region_code_known(code)
 
 
 @pytest.mark.parametrize("code", ["990105", "149999", "000000", "14010", "14010a", "１４０１０５"])
 def test_codes_that_never_existed_are_not(code):
-    assert not region_code_known(code)
+    assert not validators.region_code_known(code)
 
 
 @settings(max_examples=300, deadline=None)
@@ -93,7 +94,7 @@ def test_a_birth_date_in_the_future_is_refused():
 @given(code=st.integers(min_value=0, max_value=999999).map(lambda n: f"{n:06d}"))
 def test_an_unknown_region_code_is_refused_with_its_own_reason(code):
     number = _with_check_digit(f"{code}19900307123")
-    if region_code_known(code):
+    if validators.region_code_known(code):
         assert clean_resident_id(number) == number
     else:
         with pytest.raises(InvalidInput, match="地区码不对"):
