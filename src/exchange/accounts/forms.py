@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from exchange.accounts import roles
 from exchange.accounts.backends import LOGIN_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from exchange.accounts.models import MemberType, phone_validator
+from exchange.core.text import PlainTextField
 
 
 def _bound_passwords(form: forms.Form, *names: str) -> None:
@@ -48,7 +49,7 @@ class RegisterForm(forms.Form):
     member_type = forms.ChoiceField(
         label=_("会员类型"), choices=MemberType.choices, widget=forms.RadioSelect, initial=MemberType.PERSON
     )
-    name = forms.CharField(label=_("姓名/单位名称"), max_length=100)
+    name = PlainTextField(label=_("姓名/单位名称"), max_length=100)
     phone = forms.CharField(
         validators=[phone_validator],
         label=_("手机号码"),
@@ -101,11 +102,11 @@ class BoundedPasswordChangeForm(PasswordChangeForm):  # type: ignore[type-arg]
 
 
 class VerificationForm(forms.Form):
-    name = forms.CharField(label=_("真实姓名/单位全称"), max_length=100)
+    name = PlainTextField(label=_("真实姓名/单位全称"), max_length=100)
     id_number = forms.CharField(
         label=_("证件号码"), max_length=18, help_text=_("个人填写18位身份证号码，单位填写统一社会信用代码")
     )
-    legal_representative = forms.CharField(
+    legal_representative = PlainTextField(
         label=_("法定代表人"), max_length=50, required=False, help_text=_("单位会员必填")
     )
     document_front = forms.ImageField(label=_("身份证人像面/营业执照"), help_text=_("JPG 或 PNG，不超过 5 MB"))

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from exchange.core.text import validate_plain_text
+from exchange.core.text import normalize, validate_plain_text
 
 phone_validator = RegexValidator(r"^1[3-9]\d{9}$", _("请输入11位中国大陆手机号码。"), code="invalid_phone")
 
@@ -97,6 +97,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         if not self.member_no:  # assigned once, from the primary key: stable and unique
             self.member_no = f"M{self.pk:08d}"
             type(self).objects.filter(pk=self.pk).update(member_no=self.member_no)
+
+    def clean(self) -> None:
+        super().clean()
+        self.name = normalize(self.name or "")  # NFC: one name is stored one way
 
     @property
     def is_verified(self) -> bool:

@@ -59,7 +59,8 @@ def normalize(value: str) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
-def _message(label: Any = None) -> str:
+def refusal_message(label: Any = None) -> str:
+    """The Chinese message of a refused name or title (`label`: what the field is)."""
     if label:
         return _("%(label)s含有不可见字符或控制字符（如零宽字符、文字方向控制符），请删除后重新输入。") % {
             "label": label
@@ -76,14 +77,14 @@ def clean_name(value: str, *, field: str, label: Any = None) -> str:
     text = normalize(str(value or ""))
     ch = forbidden_char(text)
     if ch is not None:
-        raise InvalidInput(_message(label), field=field, character=_describe(ch))
+        raise InvalidInput(refusal_message(label), field=field, character=_describe(ch))
     return text
 
 
 def validate_plain_text(value: Any) -> None:
     """Django validator: no invisible or control characters."""
     if isinstance(value, str) and forbidden_char(value) is not None:
-        raise ValidationError(_message(), code="invisible_characters")
+        raise ValidationError(refusal_message(), code="invisible_characters")
 
 
 class PlainTextField(forms.CharField):
@@ -99,7 +100,7 @@ class PlainTextField(forms.CharField):
 def _pydantic_plain_text(value: str) -> str:
     text = unicodedata.normalize("NFC", value)
     if forbidden_char(text) is not None:
-        raise ValueError(_message())
+        raise ValueError(refusal_message())
     return text
 
 
@@ -123,7 +124,7 @@ class PlainTextModel:
                 value = normalize(value)
                 setattr(self, name, value)
                 if forbidden_char(value) is not None:
-                    errors[name] = [ValidationError(_message(), code="invisible_characters")]
+                    errors[name] = [ValidationError(refusal_message(), code="invisible_characters")]
         try:
             super().clean_fields(exclude=exclude)  # type: ignore[misc]
         except ValidationError as exc:
