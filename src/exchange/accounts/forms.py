@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -85,17 +85,13 @@ class RegisterForm(forms.Form):
         return data
 
 
-class BoundedPasswordResetForm(PasswordResetForm):
-    """Django's form (e-mail ≤ 254 characters already)."""
-
-
-class BoundedSetPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+class BoundedSetPasswordForm(SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _bound_passwords(self, "new_password1", "new_password2")
 
 
-class BoundedPasswordChangeForm(PasswordChangeForm):  # type: ignore[type-arg]
+class BoundedPasswordChangeForm(PasswordChangeForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _bound_passwords(self, "old_password", "new_password1", "new_password2")

@@ -90,9 +90,11 @@ def validate_plain_text(value: Any) -> None:
 class PlainTextField(forms.CharField):
     """A form field for a name or title: NFC-normalised, stripped, checked."""
 
-    default_validators: ClassVar[list[Any]] = [validate_plain_text]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(validate_plain_text)
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> Any:
         text = super().to_python(value)
         return unicodedata.normalize("NFC", text) if text else text
 
