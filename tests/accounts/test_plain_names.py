@@ -109,3 +109,15 @@ def test_consortium_member_names_are_checked():
     ]
     with pytest.raises(DomainError, match="不可见字符"):
         trading_services.check_consortium(partners)
+
+
+@pytest.mark.django_db
+def test_message_subjects_composed_from_an_old_title_are_stored_clean():
+    # given: a title stored before the rule (written straight to the database)
+    from exchange.members.services import notify
+
+    user = UserFactory()
+    # when
+    message = notify(user, kind="deposit.due", subject="请缴纳保证金：示范\u200b林场\u202e", channels=("site",))
+    # then
+    assert message is not None and message.subject == "请缴纳保证金：示范林场"

@@ -72,6 +72,14 @@ def _describe(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
+def without_forbidden(value: str) -> str:
+    """`value` normalised with its refused characters dropped: for text the system composes from
+    names and titles (a message subject), where refusing would stop a business step over a
+    title stored before this rule existed."""
+    text = normalize(value)
+    return "".join(ch for ch in text if forbidden_char(ch) is None)
+
+
 def clean_name(value: str, *, field: str, label: Any = None) -> str:
     """`value` normalised (NFC, stripped); InvalidInput on `field` when it holds a refused character."""
     text = normalize(str(value or ""))
