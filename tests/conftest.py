@@ -144,6 +144,16 @@ def _immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: the login, registration and password-reset rate
+    limits count in it (exchange.core.ratelimit), and an earlier test's failures must not
+    refuse this test's logins."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_content_type_cache():
     """A transactional test that ran before (live server, races) may have flushed the
     database and reloaded it with new ids (serialized_rollback); ContentType's in-process

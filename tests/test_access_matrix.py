@@ -164,6 +164,9 @@ def _core_site_checks(w: World) -> dict[str, Check]:
         "accounts:center": _login_page("/accounts/center/"),
         "accounts:landing": _login_page("/accounts/landing/", logged_in_status=302),
         "accounts:verification": _login_page("/accounts/verification/"),
+        "accounts:tokens": _login_page("/accounts/tokens/"),
+        # POST only; a GET is refused (405) once logged in, the login page first otherwise
+        "accounts:token_revoke": Check("GET", "/accounts/tokens/999999/revoke/", lambda a: 302 if a == ANON else 405),
         "accounts:verification_document": Check(
             "GET",
             f"/accounts/verification/{v.pk}/front/",
@@ -178,6 +181,7 @@ def _core_site_checks(w: World) -> dict[str, Check]:
         "api:openapi-view": _public("/api/v1/docs"),
         "api:api-root": Check("GET", "/api/v1/", lambda a: 404),
         "api:token_create": Check("GET", "/api/v1/auth/token", lambda a: 405),
+        "api:token_logout": Check("GET", "/api/v1/auth/logout", lambda a: 405),
         "api:me": _api("GET", "/api/v1/me"),
         "api:verification_submit": _api("POST", "/api/v1/me/verification", ok=422),  # reached: body missing
         "api:verification_queue": _api("GET", "/api/v1/verifications", "accounts.view_verification"),

@@ -8,7 +8,7 @@ site may call the API with their session (CSRF-checked). Every rejection is a 4x
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,11 +19,14 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
 from ninja.security import session as ninja_session
+from pydantic import StringConstraints
 
+from exchange.accounts import protection
 from exchange.accounts import selectors as account_selectors
 from exchange.accounts import services as account_services
+from exchange.accounts.backends import LOGIN_MAX_LENGTH, PASSWORD_MAX_LENGTH, axes_username
 from exchange.accounts.models import User, Verification
-from exchange.api_support import errors, require_perm
+from exchange.api_support import ErrorOut, InvalidText, StrictJsonParser, errors, require_perm
 from exchange.bidding import api as bidding_api
 from exchange.core.errors import DomainError, Unauthenticated
 from exchange.core.models import Region
@@ -48,6 +51,7 @@ class BearerToken(HttpBearer):
         user = account_services.api_token_authenticate(raw=token)
         if user is not None:
             request.user = user
+            request.api_token = token  # type: ignore[attr-defined]  # for /auth/logout
         return user
 
 
@@ -59,6 +63,7 @@ api = NinjaAPI(
     auth=[BearerToken(), SessionAuth()],
     openapi_url="/openapi.json",
     docs_url="/docs",
+    parser=StrictJsonParser(),
 )
 
 
@@ -83,13 +88,16 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if exc.status_code == 403 and "CSRF" in str(exc):
+    status = exc.status_code
+    if status == 403 and "CSRF" in str(exc):
         body = {"code": "csrf_failed", "message": _("页面已过期（CSRF 校验失败），请刷新后重试。")}
-    elif exc.status_code == 400:
+    elif status == 400 and isinstance(exc.__cause__, InvalidText):  # StrictJsonParser: a lone surrogate
+        status, body = 422, {"code": "invalid", "message": _("输入含有无效的字符（不成对的 Unicode 代理项）。")}
+    elif status == 400:
         body = {"code": "bad_request", "message": _("请求格式有误（无法解析请求内容）。")}
     else:
         body = {"code": "http_error", "message": str(exc)}
-    return api.create_response(request, body, status=exc.status_code)
+    return api.create_response(request, body, status=status)
 
 
 # --- auth --------------------------------------------------------------------------------
@@ -97,23 +105,44 @@ auth_router = Router(tags=["auth"])
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
+    """Every field bounded (item: a 9 MiB username used to be stored whole by the lockout)."""
+
+    username: Annotated[str, StringConstraints(max_length=LOGIN_MAX_LENGTH)]
+    password: Annotated[str, StringConstraints(max_length=PASSWORD_MAX_LENGTH)]
+    client: Annotated[str, StringConstraints(max_length=100)] = ""  # names the app in the member's token list
 
 
 class TokenOut(Schema):
     token: str
 
 
-@auth_router.post("/token", auth=None, response={200: TokenOut, **errors(400, 401, 422, 429)})
+class RefusedOut(ErrorOut):
+    retry_after: int
+
+
+@auth_router.post("/token", auth=None, response={200: TokenOut, 429: RefusedOut, **errors(400, 401, 422)})
 def token_create(request: HttpRequest, payload: TokenIn) -> Any:
-    """Exchange phone/e-mail and password for a bearer token (`Authorization: Bearer <token>`)."""
+    """Exchange phone/e-mail and password for a bearer token (`Authorization: Bearer <token>`).
+
+    Refused with 429 (`locked`: too many wrong passwords for this account from this address;
+    `rate_limited`: too many failures from this address, for this account or site-wide) and
+    the wait in `retry_after` seconds — see docs/members.md, "Login protection".
+    """
     user = authenticate(request, username=payload.username, password=payload.password)
     if getattr(request, "axes_locked_out", False):
-        return Status(429, {"code": "locked", "message": _("登录失败次数过多，账户已临时锁定，请稍后再试。")})
+        code, wait, message = protection.refusal(request, axes_username(request, {"username": payload.username}))
+        return Status(429, {"code": code, "message": message, "retry_after": wait})
     if user is None:
         return Status(401, {"code": "bad_credentials", "message": _("手机号码/电子邮箱或密码不正确。")})
-    return Status(200, {"token": account_services.api_token_issue(user=user)})
+    label = payload.client or request.headers.get("User-Agent", "")
+    return Status(200, {"token": account_services.api_token_issue(user=user, label=label)})
+
+
+@auth_router.post("/logout", auth=BearerToken(), response={204: None, **errors(401, 404)})
+def token_logout(request: HttpRequest) -> Any:
+    """Revoke the bearer token of this request (the app's "log out"); it answers 401 from now on."""
+    account_services.api_token_revoke(actor=request.auth, raw=request.api_token)  # type: ignore[attr-defined]
+    return Status(204, None)
 
 
 # --- me ----------------------------------------------------------------------------------

@@ -156,6 +156,7 @@ TASKS = {
 # --- accounts -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    "exchange.accounts.backends.ThrottleBackend",  # rate limits first (accounts/protection.py)
     "axes.backends.AxesStandaloneBackend",
     "exchange.accounts.backends.PhoneOrEmailBackend",
 ]
@@ -175,19 +176,31 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:landing"  # staff → back office, members → member center
 LOGOUT_REDIRECT_URL = "portal:home"
 
-# Lockout after repeated failures (django-axes): 5 wrong passwords for one account
-# lock that account for 15 minutes, whatever the IP (a botnet cannot rotate around it).
+# Login protection (accounts/protection.py, docs/members.md "Login protection").
+# Lockout (django-axes) per account AND address: 5 wrong passwords for one account from one
+# address lock that account from that address for 15 minutes; the owner elsewhere (at home,
+# at the office) is not locked out by someone guessing. Guessing from many addresses is
+# bounded by the rate limits below, which spare the account's known addresses.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# attempts while locked are refused without being written (no table growth, and the wait
+# shown is the rest of the cool-off after the last real failure)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "username"  # the login field takes phone or e-mail
-AXES_USERNAME_CALLABLE = "exchange.accounts.backends.axes_username"
+AXES_USERNAME_CALLABLE = "exchange.accounts.backends.axes_username"  # bounded, phone = e-mail
 AXES_LOCKOUT_CALLABLE = "exchange.accounts.views.lockout_response"
 AXES_VERBOSE = False
-# axes.W006 warns that locking by username alone lets an attacker rotate IPs; that is the
-# point here: the account is what we protect, and offices share one IP behind NAT.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Rate limits, "N/period" with s, m, h, d (e.g. 20/15m), counted in the cache (REDIS_URL).
+LOGIN_RATE_PER_ADDRESS = env.str("LOGIN_RATE_PER_ADDRESS", default="20/15m")  # failed logins, any account
+LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="20/1h")  # failed logins, any address
+LOGIN_RATE_GLOBAL = env.str("LOGIN_RATE_GLOBAL", default="600/5m")  # failed logins, whole site
+LOGIN_KNOWN_DAYS = env.int("LOGIN_KNOWN_DAYS", default=90)  # a successful login makes its address known
+REGISTER_RATE_PER_ADDRESS = env.str("REGISTER_RATE_PER_ADDRESS", default="5/1h")
+REGISTER_RATE_GLOBAL = env.str("REGISTER_RATE_GLOBAL", default="300/1h")
+PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/1h")
+PASSWORD_RESET_RATE_GLOBAL = env.str("PASSWORD_RESET_RATE_GLOBAL", default="300/1h")
 
 # --- uploads and request bodies: the one set of numbers (docs/operations.md, "Uploads") ----
 # Every uploaded file passes exchange.core.uploads (type by content, size, pixels, server-made

@@ -50,10 +50,16 @@ def _registration_form(**overrides):
     return {**form, **overrides}
 
 
-def test_register_logs_in_and_leads_to_verification(client):
+def test_register_leads_to_login_then_verification(client):
+    # when
     response = client.post(reverse("accounts:register"), _registration_form())
-    assert response.status_code == 302 and response.url == reverse("accounts:verification")
+    # then: the account exists, and the login leads on to the verification
+    login_url = f"{reverse('accounts:login')}?next={reverse('accounts:verification')}"
+    assert response.status_code == 302 and response.url == login_url
+    assert "_auth_user_id" not in client.session
     assert User.objects.get(phone="13911112222").groups.get().name == "意向受让方"
+    response = client.post(login_url, {"username": "13911112222", "password": "Sx-exchange-88"})
+    assert response.status_code == 302 and response.url == reverse("accounts:verification")
 
 
 def test_register_with_mismatched_passwords_keeps_form_and_writes_nothing(client):

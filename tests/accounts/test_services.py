@@ -7,6 +7,7 @@ from django.core import mail
 from exchange.accounts import services
 from exchange.accounts.models import User, Verification
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from exchange.members.models import Message
 from tests.factories import (
     REGISTRATION,
     EntityFactory,
@@ -57,13 +58,18 @@ def test_register_rejects_bad_input_and_writes_nothing(overrides, field):
     assert not User.objects.exists()
 
 
-def test_register_refuses_taken_phone_or_email():
-    UserFactory(phone="13912345678", email="taken@example.com")
-    with pytest.raises(Conflict):
-        _register(phone="13912345678", email="new@example.com")
-    with pytest.raises(Conflict):
-        _register(phone="13912345679", email="TAKEN@example.com")
+def test_register_with_a_taken_phone_or_email_creates_nothing_and_tells_the_owner():
+    # given
+    owner = UserFactory(phone="13912345678", email="taken@example.com")
+    # when
+    by_phone = _register(phone="13912345678", email="new@example.com")
+    by_email = _register(phone="13912345679", email="TAKEN@example.com")
+    # then: no account, no exception (the caller answers as for a success), one message a day
+    assert by_phone is None and by_email is None
     assert User.objects.count() == 1
+    messages = Message.objects.filter(recipient=owner, kind="account.register_attempt")
+    assert messages.count() == 1
+    assert "手机号码" in messages.get().subject
 
 
 # --- verification submit ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 from decimal import Decimal as D
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -33,6 +33,7 @@ def _sheet(header, rows):
     return load_workbook(io.BytesIO(spreadsheet.xlsx_bytes("导出", header, rows))).active
 
 
+@settings(deadline=None)  # a workbook written and read back: seconds on a loaded box
 @given(st.lists(st.one_of(texts, formula_like), min_size=1, max_size=6))
 def test_xlsx_keeps_any_text_as_text_never_a_formula(values):
     sheet = _sheet(["列"] * len(values), [values])

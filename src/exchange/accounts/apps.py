@@ -8,13 +8,15 @@ class AccountsConfig(AppConfig):
     verbose_name = _("会员与账户")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_login_failed
         from django.db.models.signals import post_migrate
 
-        from exchange.accounts import roles
+        from exchange.accounts import protection, roles
         from exchange.core import audit
 
         audit.register_models(self, exclude_fields={"user": ["password", "last_login"]}, exclude=["apitoken"])
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="accounts.sync_roles")
+        user_login_failed.connect(protection.on_login_failed, dispatch_uid="accounts.login_rate_limits")
         self._register_work_queues()
 
     def _register_work_queues(self) -> None:

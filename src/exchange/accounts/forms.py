@@ -6,18 +6,39 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from exchange.accounts import roles
+from exchange.accounts.backends import LOGIN_MAX_LENGTH, PASSWORD_MAX_LENGTH
 from exchange.accounts.models import MemberType, phone_validator
+from exchange.core.text import PlainTextField
+
+
+def _bound_passwords(form: forms.Form, *names: str) -> None:
+    """Give Django's password fields (which take any length) our PASSWORD_MAX_LENGTH."""
+    for name in names:
+        field = form.fields[name]
+        field.max_length = PASSWORD_MAX_LENGTH  # type: ignore[attr-defined]
+        field.validators.append(MaxLengthValidator(PASSWORD_MAX_LENGTH))
+        field.widget.attrs["maxlength"] = str(PASSWORD_MAX_LENGTH)
 
 
 class LoginForm(AuthenticationForm):
+    """Every field bounded: a longer value is a form error, and `authenticate()` — and with it
+    the lockout's records — never sees it."""
+
     username = forms.CharField(
         label=_("手机号码或电子邮箱"),
-        max_length=254,
+        max_length=LOGIN_MAX_LENGTH,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("密码"),
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     error_messages = {
         "invalid_login": _("手机号码/电子邮箱或密码不正确。"),
@@ -29,7 +50,7 @@ class RegisterForm(forms.Form):
     member_type = forms.ChoiceField(
         label=_("会员类型"), choices=MemberType.choices, widget=forms.RadioSelect, initial=MemberType.PERSON
     )
-    name = forms.CharField(label=_("姓名/单位名称"), max_length=100)
+    name = PlainTextField(label=_("姓名/单位名称"), max_length=100)
     phone = forms.CharField(
         validators=[phone_validator],
         label=_("手机号码"),
@@ -45,10 +66,17 @@ class RegisterForm(forms.Form):
     )
     password1 = forms.CharField(
         label=_("密码"),
+        max_length=PASSWORD_MAX_LENGTH,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("至少8位，不能全是数字"),
     )
-    password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password2 = forms.CharField(
+        label=_("确认密码"),
+        max_length=PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
     agree = forms.BooleanField(label=_("我已阅读并同意《会员服务协议》和《隐私政策》"))
 
     def clean(self) -> dict[str, Any]:
@@ -58,12 +86,24 @@ class RegisterForm(forms.Form):
         return data
 
 
+class BoundedSetPasswordForm(SetPasswordForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _bound_passwords(self, "new_password1", "new_password2")
+
+
+class BoundedPasswordChangeForm(PasswordChangeForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _bound_passwords(self, "old_password", "new_password1", "new_password2")
+
+
 class VerificationForm(forms.Form):
-    name = forms.CharField(label=_("真实姓名/单位全称"), max_length=100)
+    name = PlainTextField(label=_("真实姓名/单位全称"), max_length=100)
     id_number = forms.CharField(
         label=_("证件号码"), max_length=18, help_text=_("个人填写18位身份证号码，单位填写统一社会信用代码")
     )
-    legal_representative = forms.CharField(
+    legal_representative = PlainTextField(
         label=_("法定代表人"), max_length=50, required=False, help_text=_("单位会员必填")
     )
     # plain file fields: the upload policy (exchange.core.uploads, called by the service)

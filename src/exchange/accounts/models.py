@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import uploads
+from exchange.core.text import normalize, validate_plain_text
 
 phone_validator = RegexValidator(r"^1[3-9]\d{9}$", _("请输入11位中国大陆手机号码。"), code="invalid_phone")
 
@@ -51,10 +52,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     phone = models.CharField(_("手机号码"), max_length=11, unique=True, validators=[phone_validator])
     email = models.EmailField(_("电子邮箱"), unique=True)
-    name = models.CharField(_("名称"), max_length=100, help_text=_("个人姓名或单位名称"))
+    name = models.CharField(
+        _("名称"), max_length=100, help_text=_("个人姓名或单位名称"), validators=[validate_plain_text]
+    )
     member_type = models.CharField(_("会员类型"), max_length=10, choices=MemberType.choices, default=MemberType.PERSON)
     member_no = models.CharField(_("会员编号"), max_length=12, unique=True, null=True, blank=True, editable=False)
-    real_name = models.CharField(_("认证名称"), max_length=100, blank=True)
+    real_name = models.CharField(_("认证名称"), max_length=100, blank=True, validators=[validate_plain_text])
     id_number = models.CharField(_("认证证件号"), max_length=18, blank=True, help_text=_("身份证号或统一社会信用代码"))
     verified_at = models.DateTimeField(_("实名认证时间"), null=True, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
@@ -81,10 +84,24 @@ class User(AbstractBaseUser, PermissionsMixin):
         return f"{self.name}（{self.member_no or self.phone}）"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saves; assigns the member number once; and revokes every API token of the user when
+        the password was changed (`set_password` — by the member, a reset link, the back office
+        or `manage.py changepassword`) or the account is inactive. A password upgraded to a
+        new hasher at login (`check_password`) is not a change and keeps the tokens."""
+        revoke = self.pk is not None and (self._password is not None or not self.is_active)  # type: ignore[attr-defined]
+        reason = "password_changed" if self._password is not None else "deactivated"  # type: ignore[attr-defined]
         super().save(*args, **kwargs)
+        if revoke:
+            from exchange.accounts.services import api_tokens_revoke_all
+
+            api_tokens_revoke_all(user_id=self.pk, reason=reason)
         if not self.member_no:  # assigned once, from the primary key: stable and unique
             self.member_no = f"M{self.pk:08d}"
             type(self).objects.filter(pk=self.pk).update(member_no=self.member_no)
+
+    def clean(self) -> None:
+        super().clean()
+        self.name = normalize(self.name or "")  # NFC: one name is stored one way
 
     @property
     def is_verified(self) -> bool:
@@ -119,9 +136,11 @@ class Verification(models.Model):
 
     user = models.ForeignKey(User, verbose_name=_("会员"), on_delete=models.PROTECT, related_name="verifications")
     member_type = models.CharField(_("主体类型"), max_length=10, choices=MemberType.choices)
-    name = models.CharField(_("姓名/单位名称"), max_length=100)
+    name = models.CharField(_("姓名/单位名称"), max_length=100, validators=[validate_plain_text])
     id_number = models.CharField(_("证件号码"), max_length=18, help_text=_("身份证号码或统一社会信用代码"))
-    legal_representative = models.CharField(_("法定代表人"), max_length=50, blank=True)
+    legal_representative = models.CharField(
+        _("法定代表人"), max_length=50, blank=True, validators=[validate_plain_text]
+    )
     document_front = models.ImageField(_("证件正面/营业执照"), upload_to=_document_path)
     document_back = models.ImageField(_("证件反面"), upload_to=_document_path, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -156,11 +175,17 @@ class Verification(models.Model):
 
 
 class ApiToken(models.Model):
-    """A bearer token for API clients (app, mini-program). Only its SHA-256 is stored."""
+    """A bearer token for API clients (app, mini-program). Only its SHA-256 is stored.
+
+    Revoking a token deletes its row (the member in the member center, `POST /api/v1/auth/logout`,
+    and every token of a user when the password changes or the account is deactivated): the
+    one-statement lookups by digest then find nothing.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户"))
     digest = models.CharField(_("摘要"), max_length=64, unique=True)
     prefix = models.CharField(_("前缀"), max_length=8, help_text=_("令牌前 8 位，便于识别"))
+    label = models.CharField(_("客户端"), max_length=100, blank=True, default="", help_text=_("应用名称或浏览器标识"))
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     expires_at = models.DateTimeField(_("过期时间"))
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)

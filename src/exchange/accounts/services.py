@@ -14,25 +14,34 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from exchange.accounts import roles
+from exchange.accounts.backends import PASSWORD_MAX_LENGTH
 from exchange.accounts.models import ApiToken, MemberType, User, Verification, phone_validator
 from exchange.accounts.validators import clean_document_image, clean_resident_id, clean_uscc
 from exchange.core import audit, clock
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from exchange.core.text import clean_name
 
 
 def member_register(
     *, phone: str, email: str, password: str, name: str, member_type: str, role_keys: list[str]
-) -> User:
+) -> User | None:
     """Create a member account with the chosen member roles (seller / bidder; 合作商户 is granted
     by staff after review, exchange.brokers).
 
-    Raises InvalidInput (bad phone, weak password, unknown role) or Conflict (phone or
-    e-mail already registered); nothing is written then.
+    Returns the new user, or None when the phone or the e-mail is already registered: then no
+    account is created and the owner of that phone / e-mail is told (site message, e-mail and
+    SMS, at most once a day per account) that someone tried to register with it. The caller
+    answers both cases alike, so registration does not reveal which numbers have accounts
+    (the password is hashed either way: the same time). Raises InvalidInput (bad phone, name,
+    weak password, unknown role); nothing is written then. Audited `member.register`.
     """
-    phone, email, name = phone.strip(), email.strip().lower(), name.strip()
+    phone, email = phone.strip(), email.strip().lower()
+    name = clean_name(name, field="name", label=_("姓名或单位名称"))
     try:
         phone_validator(phone)
     except ValidationError as exc:
@@ -43,23 +52,51 @@ def member_register(
         raise InvalidInput(_("请填写姓名或单位名称。"), field="name")
     if not role_keys or any(k not in roles.SELF_SERVICE_ROLE_KEYS for k in role_keys):
         raise InvalidInput(_("请选择至少一种会员身份。"), field="roles")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise InvalidInput(_("密码不能超过 %(n)s 个字符。") % {"n": PASSWORD_MAX_LENGTH}, field="password")
     try:
         validate_password(password, User(phone=phone, email=email, name=name))
     except ValidationError as exc:
         raise InvalidInput(" ".join(exc.messages), field="password") from exc
-    if User.objects.filter(phone=phone).exists():
-        raise Conflict(_("该手机号码已注册。"), field="phone")
-    if User.objects.filter(email__iexact=email).exists():
-        raise Conflict(_("该电子邮箱已注册。"), field="email")
+    taken = Q(phone=phone) | Q(email__iexact=email)
     with transaction.atomic(), audit.action(None, "member.register", roles=role_keys):
-        try:
-            user = User.objects.create_user(
-                phone=phone, email=email, password=password, name=name, member_type=member_type
-            )
-        except IntegrityError as exc:  # a concurrent registration won the race
-            raise Conflict(_("该手机号码或电子邮箱已注册。")) from exc
-        user.groups.set(Group.objects.filter(name__in=[roles.ROLE_BY_KEY[k].name for k in role_keys]))
-    return user
+        owners = list(User.objects.filter(taken))
+        if not owners:
+            try:
+                with transaction.atomic():  # savepoint: a concurrent registration may win the race
+                    user = User.objects.create_user(
+                        phone=phone, email=email, password=password, name=name, member_type=member_type
+                    )
+            except IntegrityError:
+                owners = list(User.objects.filter(taken))
+            else:
+                user.groups.set(Group.objects.filter(name__in=[roles.ROLE_BY_KEY[k].name for k in role_keys]))
+                return user
+        else:
+            User().set_password(password)  # the cost of creating the account: no enumeration by timing
+        for owner in owners:
+            _notify_registration_attempt(owner, by_phone=owner.phone == phone)
+    return None
+
+
+def _notify_registration_attempt(owner: User, *, by_phone: bool) -> None:
+    from exchange.members.services import notify
+
+    what = _("手机号码") if by_phone else _("电子邮箱")
+    notify(
+        owner,
+        kind="account.register_attempt",
+        subject=_("有人尝试使用您的%(what)s注册新账户") % {"what": what},
+        body=_(
+            "有人尝试使用您的%(what)s注册新的会员账户，该申请未被受理，您的账户不受影响。"
+            "如果是您本人，请直接登录；忘记密码可通过“忘记密码”重新设置。"
+            "如果不是您本人，请忽略本消息；如有疑问请联系客服。"
+        )
+        % {"what": what},
+        url=reverse("accounts:login"),
+        channels=("site", "email", "sms"),
+        dedupe_key=f"account:{owner.pk}:register_attempt:{clock.today().isoformat()}",
+    )
 
 
 def verification_submit(
@@ -80,13 +117,18 @@ def verification_submit(
     and are stored under a name the server makes; a refused image raises InvalidInput naming
     its field, nothing stored.
     """
-    name = name.strip()
     if user.is_staff:
         raise PermissionDenied(_("员工账户无需实名认证。"))
     if user.is_verified:
         raise IllegalTransition(_("您已通过实名认证。"))
+    name = clean_name(name, field="name", label=_("姓名或单位名称"))
+    legal_representative = clean_name(legal_representative, field="legal_representative", label=_("法定代表人"))
     if not name:
         raise InvalidInput(_("请填写姓名或单位名称。"), field="name")
+    if len(name) > 100:
+        raise InvalidInput(_("姓名或单位名称不能超过100个字符。"), field="name")
+    if len(legal_representative) > 50:
+        raise InvalidInput(_("法定代表人不能超过50个字符。"), field="legal_representative")
     if user.member_type == MemberType.PERSON:
         id_number = clean_resident_id(id_number)
         if document_back is None:
@@ -109,7 +151,7 @@ def verification_submit(
                 member_type=user.member_type,
                 name=name,
                 id_number=id_number,
-                legal_representative=legal_representative.strip(),
+                legal_representative=legal_representative,
                 document_front=document_front,
                 document_back=document_back or "",
                 submitted_at=clock.now(),
@@ -163,18 +205,66 @@ def verification_reject(*, verification_id: int, reviewer: User, reason: str) ->
     return verification
 
 
-def api_token_issue(*, user: User) -> str:
-    """Create a bearer token for an API client; returns the raw token (stored only as a digest)."""
+def api_token_issue(*, user: User, label: str = "") -> str:
+    """Create a bearer token for an API client; returns the raw token (stored only as a digest).
+
+    `label` names the client for the member's token list (the app's own name, else its
+    User-Agent), cut to 100 characters.
+    """
     raw = secrets.token_urlsafe(32)
     now = clock.now()
     ApiToken.objects.create(
         user=user,
         digest=api_token_digest(raw),
         prefix=raw[:8],
+        label=_printable(label)[:100],
         created_at=now,
         expires_at=now + timedelta(days=settings.API_TOKEN_TTL_DAYS),
     )
     return raw
+
+
+def api_token_revoke(*, actor: User, token_id: int | None = None, raw: str | None = None) -> None:
+    """Revoke one of the actor's own tokens, by id (the member center) or by the raw token
+    (the API's logout). The row is deleted: the token lookup (`api_token_authenticate`, and
+    the bid path's Bearer statement in bidding.ledger_sql) finds nothing and answers 401.
+
+    Raises NotFound for an unknown token or someone else's (never tells which). Audited
+    `token.revoke`.
+    """
+    if not actor.is_authenticated:
+        raise PermissionDenied()
+    tokens = ApiToken.objects.filter(user=actor)
+    if raw is not None:
+        tokens = tokens.filter(digest=api_token_digest(raw))
+    elif token_id is not None:
+        tokens = tokens.filter(pk=token_id)
+    else:
+        raise InvalidInput(_("请指定要撤销的令牌。"))
+    with transaction.atomic():
+        token = tokens.select_for_update().first()
+        if token is None:
+            raise NotFound(_("令牌不存在或已撤销。"))
+        audit.event(actor, "token.revoke", token, deleted=True, prefix=token.prefix, label=token.label)
+        token.delete()
+
+
+def api_tokens_revoke_all(*, user_id: int, reason: str) -> int:
+    """Revoke every token of a user (password changed or reset, account deactivated); how many.
+
+    Called from `User.save` (models), so every way a password changes — the member's own
+    change, a reset link, the back office, `manage.py changepassword` — revokes the tokens.
+    """
+    tokens = list(ApiToken.objects.filter(user_id=user_id))
+    for token in tokens:
+        audit.event(None, "token.revoke", token, deleted=True, prefix=token.prefix, label=token.label, reason=reason)
+    if tokens:
+        ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).delete()
+    return len(tokens)
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in str(text or "") if ch.isprintable()).strip()
 
 
 def api_token_authenticate(*, raw: str, touch: bool = True) -> User | None:

@@ -7,21 +7,27 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from exchange.accounts import selectors, services
-from exchange.accounts.forms import LoginForm, RegisterForm, VerificationForm
+from exchange.accounts import protection, selectors, services
+from exchange.accounts.backends import axes_username
+from exchange.accounts.forms import (
+    BoundedPasswordChangeForm,
+    BoundedSetPasswordForm,
+    LoginForm,
+    RegisterForm,
+    VerificationForm,
+)
 from exchange.accounts.models import Verification
-from exchange.core import uploads
-from exchange.core.errors import DomainError
+from exchange.core import clock, uploads
+from exchange.core.errors import DomainError, NotFound
 
 
 class LoginView(auth_views.LoginView):
@@ -38,8 +44,13 @@ class PasswordResetView(auth_views.PasswordResetView):
     extra_email_context = {"EXCHANGE_NAME": settings.EXCHANGE_NAME}
 
     def form_valid(self, form: Any) -> HttpResponse:
-        """At most PASSWORD_RESET_PER_HOUR mails per address per hour, so the form cannot be
-        used to flood someone's mailbox; the page looks the same either way (no enumeration)."""
+        """The answer is the same page whether the address has an account or not ("if it is
+        registered, a link was sent"). Limits: PASSWORD_RESET_RATE_PER_ADDRESS and _GLOBAL
+        requests (a 429 page with the wait), and at most PASSWORD_RESET_PER_HOUR mails to one
+        mailbox (further requests look the same but send nothing)."""
+        wait = protection.request_wait(self.request, "password_reset")
+        if wait is not None:
+            return too_many_requests(self.request, wait)
         key = "pwreset:" + hashlib.sha256(form.cleaned_data["email"].strip().lower().encode()).hexdigest()
         cache.add(key, 0, timeout=3600)
         if cache.incr(key) > settings.PASSWORD_RESET_PER_HOUR:
@@ -48,36 +59,63 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password through the link revokes every API token (User.save)."""
+
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+    form_class = BoundedSetPasswordForm
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """Changing the password revokes every API token (User.save); this session stays."""
+
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:center")
+    form_class = BoundedPasswordChangeForm
 
     def form_valid(self, form: Any) -> HttpResponse:
-        messages.success(self.request, _("密码已修改。"))
+        messages.success(self.request, _("密码已修改，此前签发的 API 令牌已全部失效。"))
         return super().form_valid(form)
 
 
-def lockout_response(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
-    """Shown instead of the login form (or the API answer) while an account is locked."""
+def lockout_response(
+    request: HttpRequest, original_response: Any = None, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """What a refused login answers (AXES_LOCKOUT_CALLABLE): the pair lockout or a rate limit
+    (accounts/protection.py), with the wait in minutes; 429 with Retry-After."""
+    code, wait, message = protection.refusal(request, axes_username(request, credentials))
     if request.path.startswith("/api/"):
-        message = _("登录失败次数过多，账户已临时锁定，请稍后再试。")
-        return JsonResponse({"code": "locked", "message": message}, status=429)
-    return render(request, "accounts/locked.html", status=429)
+        response: HttpResponse = JsonResponse({"code": code, "message": message, "retry_after": wait}, status=429)
+    else:
+        title = _("账户已临时锁定") if code == "locked" else _("请求过于频繁")
+        response = render(request, "accounts/locked.html", {"title": title, "message": message}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def too_many_requests(request: HttpRequest, wait: int) -> HttpResponse:
+    """The page of a registration or password reset refused by a rate limit."""
+    context = {"title": _("请求过于频繁"), "message": protection.too_many_requests_message(wait)}
+    response = render(request, "accounts/locked.html", context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
+    """Registration. A phone or e-mail that already has an account gets the same answer as a
+    new one (the owner is told instead): no page says whether a number is registered. So no
+    automatic login: the new member logs in, then goes on to the real-name verification."""
     if request.user.is_authenticated:
         return redirect("accounts:center")
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        wait = protection.request_wait(request, "register")
+        if wait is not None:
+            return too_many_requests(request, wait)
         data = form.cleaned_data
         try:
-            user = services.member_register(
+            services.member_register(
                 phone=data["phone"],
                 email=data["email"],
                 password=data["password1"],
@@ -88,9 +126,14 @@ def register(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             _attach(form, exc)
         else:
-            login(request, user, backend="exchange.accounts.backends.PhoneOrEmailBackend")
-            messages.success(request, _("注册成功！请完成实名认证后参与交易。"))
-            return redirect("accounts:verification")
+            messages.success(
+                request,
+                _(
+                    "注册申请已提交。请使用手机号码（或电子邮箱）和密码登录，登录后完成实名认证即可参与交易。"
+                    "如果该手机号码或电子邮箱此前已注册，我们已通知其账户持有人。"
+                ),
+            )
+            return redirect(f"{reverse('accounts:login')}?next={reverse('accounts:verification')}")
     return render(request, "accounts/register.html", {"form": form})
 
 
@@ -110,6 +153,25 @@ def center(request: HttpRequest) -> HttpResponse:
         "role_names": [_(name) for name in user.groups.values_list("name", flat=True)],
     }
     return render(request, "accounts/center.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The member's API tokens (apps, mini-programs): client, created, last used, expiry."""
+    items = selectors.api_tokens(user=request.user)  # type: ignore[arg-type]
+    return render(request, "accounts/tokens.html", {"tokens": items, "now": clock.now()})
+
+
+@login_required
+@require_http_methods(["POST"])
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.api_token_revoke(actor=request.user, token_id=pk)  # type: ignore[arg-type]
+    except NotFound as exc:
+        raise Http404 from exc
+    messages.success(request, _("令牌已撤销，使用它的应用需要重新登录。"))
+    return redirect("accounts:tokens")
 
 
 @login_required

@@ -23,6 +23,7 @@ from exchange.bidding.models import Auction, AuctionBidder
 from exchange.core import audit, clock
 from exchange.core.errors import InvalidInput
 from exchange.core.money import quantize_money
+from exchange.core.text import clean_name
 
 _rng = secrets.SystemRandom()
 
@@ -287,6 +288,7 @@ def drill_spec(
     whole Dutch descent; the bidder count in drill_create). InvalidInput names the field."""
     if mode not in rules.MODES:
         raise InvalidInput(_("未知的竞价方式。"), field="mode")
+    title = clean_name(title, field="title", label=_("标的名称"))[:200]
     drill_numbers_check(
         mode=mode,
         duration=duration,

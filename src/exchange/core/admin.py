@@ -51,7 +51,15 @@ def _rebase(model: type, original: type, *mixins: type, **attrs: object) -> None
     admin.site.register(model, type(original.__name__, (*mixins, ExchangeModelAdmin, original), dict(attrs)))
 
 
-_rebase(LogEntry, LogEntryAdmin, ReadOnlyAdminMixin)  # the audit trail is never edited or deleted
+# The audit trail is never edited or deleted. auditlog's own search names `actor__first_name` and
+# `actor__last_name`, which our user model lacks (every search was a 500): search the actor's
+# own fields instead.
+_rebase(
+    LogEntry,
+    LogEntryAdmin,
+    ReadOnlyAdminMixin,
+    search_fields=["object_repr", "changes", "actor__name", "actor__phone", "actor__email", "actor__member_no"],
+)
 _rebase(AccessAttempt, AccessAttemptAdmin)
 _rebase(AccessLog, AccessLogAdmin)
 _rebase(AccessFailureLog, AccessFailureLogAdmin)

@@ -51,6 +51,22 @@ def action(actor: Any, name: str, **data: Any) -> Iterator[None]:
             auditlog_value.set(previous)
 
 
+def event(actor: Any, name: str, obj: models.Model, *, deleted: bool = False, **data: Any) -> LogEntry:
+    """Record a business event on `obj` whose model is not audited field by field (an API
+    token, whose digest must not be copied into the trail): one entry with the actor, the
+    action `name` and `data`; `deleted` marks it as a deletion (e.g. a revoked token)."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return LogEntry.objects.log_create(
+        obj,
+        force_log=True,
+        action=LogEntry.Action.DELETE if deleted else LogEntry.Action.UPDATE,
+        changes={},
+        actor=user,
+        serialized_data=None,
+        additional_data={"action": name, **{k: _jsonable(v) for k, v in data.items()}},
+    )
+
+
 def history(obj: models.Model) -> models.QuerySet[LogEntry]:
     """Audit entries of one object, newest first."""
     return LogEntry.objects.get_for_object(obj).select_related("actor").order_by("-timestamp")

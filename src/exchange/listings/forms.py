@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core.models import Region
+from exchange.core.text import PlainTextField
 from exchange.listings import categories
 from exchange.listings.models import Attachment, Project, ProjectReview, TradingMethod
 
@@ -40,7 +41,7 @@ def region_choices() -> list[tuple[str, str]]:
 class ProjectForm(forms.Form):
     """The seller's application: common fields plus the category's own attributes."""
 
-    title = forms.CharField(label=_("项目名称"), max_length=120)
+    title = PlainTextField(label=_("项目名称"), max_length=120)
     description = forms.CharField(label=_("项目介绍"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
     region = forms.TypedChoiceField(label=_("标的所在地"), coerce=int)
     valuation = forms.DecimalField(label=_("评估价（元）"), max_digits=18, decimal_places=2, min_value=0)

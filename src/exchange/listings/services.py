@@ -24,6 +24,7 @@ from exchange.core import audit, clock, uploads, workdays
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.core.models import Region
 from exchange.core.money import format_yuan, quantize_money
+from exchange.core.text import clean_name
 from exchange.listings import categories, conf
 from exchange.listings.categories import Category
 from exchange.listings.models import (
@@ -261,6 +262,8 @@ def _clean_fields(data: dict[str, Any]) -> dict[str, Any]:
     for name, value in data.items():
         if name in _TEXT_FIELDS:
             text = str(value or "").strip()
+            if name == "title":  # a title others read: NFC, no invisible or control characters
+                text = clean_name(text, field="title", label=_("项目名称"))
             if "\x00" in text or len(text) > _TEXT_FIELDS[name]:
                 raise InvalidInput(_("内容无效或过长。"), field=name)
             if name == "title" and not text:
@@ -677,7 +680,7 @@ def notices_publish_due(*, now: dt.datetime | None = None) -> int:
 def clarification_publish(*, project_id: int, actor: User, title: str, body: str) -> Notice:
     """A 澄清公告 written by staff, published at once."""
     _require_perm(actor, "listings.publish_notice")
-    title, body = title.strip(), body.strip()
+    title, body = clean_name(title, field="title", label=_("公告标题")), body.strip()
     if not title or not body or len(title) > 200 or "\x00" in title + body:
         raise InvalidInput(_("请填写公告标题和正文。"), field="body")
     with transaction.atomic(), audit.action(actor, "notice.clarification"):

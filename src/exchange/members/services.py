@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from exchange.core import audit, clock
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from exchange.core.text import without_forbidden
 from exchange.members import conf
 from exchange.members.channels import Outgoing, get_channel
 from exchange.members.models import (
@@ -91,6 +92,7 @@ def notify(
     unknown = set(channels) - _CHANNEL_KEYS
     if unknown:
         raise InvalidInput(_("未知的通知渠道：%(c)s") % {"c": ", ".join(sorted(unknown))}, field="channels")
+    subject = without_forbidden(subject)  # composed from titles: NFC, no invisible characters
     if not kind or not subject:
         raise InvalidInput(_("通知必须有类型和标题。"), field="subject")
     user = _user(recipient)

@@ -7,12 +7,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core.text import PlainTextModel
 
-class Article(models.Model):
+
+class Article(PlainTextModel, models.Model):
     class Kind(models.TextChoices):
         NEWS = "news", _("新闻资讯")
         POLICY = "policy", _("政策法规")
         HELP = "help", _("帮助中心")
+
+    PLAIN_TEXT_FIELDS = ("title", "source")  # checked by the admin's form (exchange.core.text)
 
     kind = models.CharField(_("栏目"), max_length=10, choices=Kind.choices, db_index=True)
     title = models.CharField(_("标题"), max_length=200)

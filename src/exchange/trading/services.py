@@ -26,6 +26,7 @@ from exchange.accounts.models import MemberType, User
 from exchange.core import audit, clock, uploads, workdays
 from exchange.core.errors import Conflict, DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.core.money import format_yuan, quantize_money
+from exchange.core.text import clean_name, forbidden_char, normalize, refusal_message
 from exchange.listings.models import Project
 from exchange.listings.models import Status as P
 from exchange.trading import conf
@@ -302,9 +303,11 @@ def check_consortium(partners: Sequence[Partner]) -> list[Partner]:
         raise ConsortiumInvalid(_("联合受让须至少有两名成员。"), field="consortium")
     cleaned = []
     for p in partners:
-        name, number = (p.name or "").strip(), (p.id_number or "").strip()
+        name, number = normalize(p.name or ""), (p.id_number or "").strip()
         if not name or not number or len(name) > 100 or len(number) > 30:
             raise ConsortiumInvalid(_("请填写每名联合体成员的名称和证件号码。"), field="consortium")
+        if forbidden_char(name) is not None:
+            raise ConsortiumInvalid(refusal_message(_("联合体成员名称")), field="consortium")
         try:
             share = Decimal(str(p.share))
         except InvalidOperation:
@@ -385,6 +388,7 @@ def application_submit(
     if project is None:
         raise NotFound(_("项目不存在。"))
     _check_applicant(project, applicant)  # again under the lock below; first, so the answer is the relevant one
+    contact_name = clean_name(contact_name, field="contact_name", label=_("联系人"))
     _check_window(project, clock.now())
     terms = terms_ensure(project_id=project_id)
     if not commitment_accepted:
@@ -435,7 +439,7 @@ def application_submit(
                     round=project.round,
                     applicant=applicant,
                     bid_floor=bid_floor,
-                    contact_name=contact_name.strip()[:50],
+                    contact_name=contact_name[:50],
                     contact_phone=contact_phone.strip()[:20],
                     is_consortium=bool(partners),
                     commitment_version=conf.get("TRADING_COMMITMENT_VERSION"),

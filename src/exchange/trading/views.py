@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from exchange.core import clock, uploads
 from exchange.core.errors import DomainError
 from exchange.core.money import parse_money
+from exchange.core.text import PlainTextField
 from exchange.listings.models import Project
 from exchange.trading import conf, selectors, services
 from exchange.trading.models import IN_REVIEW, Application, Material, NoBuyer, Status
@@ -58,7 +59,7 @@ def _raise_http(exc: DomainError) -> None:
 
 class ApplyForm(forms.Form):
     bid_floor = forms.CharField(label=gettext_lazy("意向报价（元）"), required=False, max_length=24)
-    contact_name = forms.CharField(label=gettext_lazy("联系人"), max_length=50, required=False)
+    contact_name = PlainTextField(label=gettext_lazy("联系人"), max_length=50, required=False)
     contact_phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=20, required=False)
     accept_commitment = forms.BooleanField(label=gettext_lazy("我已阅读并接受《受让资格承诺函》"), required=False)
 
