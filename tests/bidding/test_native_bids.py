@@ -201,7 +201,10 @@ CASES: list[tuple[str, list[Req]]] = [
             Req("english", "a", _bid(None), native=False),
             Req("english", "a", _bid(["100000"]), native=False),
             Req("english", "a", b'{"amount": "1\\u0000", "key": "k"}', native=False),
-            Req("english", "a", b'{"amount": "\\ud800", "key": "k"}', native=False),
+            Req("english", "a", b'{"amount": "\\ud800", "key": "k"}'),  # a lone surrogate: 422
+            Req("english", "a", b'{"amount": "100000.00", "key": "\\ud800"}'),
+            Req("english", "a", b'{"amount": "100000.00", "key": "a\\udc00b"}'),
+            Req("sealed", "a", b'{"amount": "150000.00", "key": "\\ud800"}'),
         ],
     ),
     (
@@ -369,6 +372,24 @@ def test_a_server_error_is_answered_as_django_does(servers, world, monkeypatch, 
     b = _send(django, world, req)
     assert a[0] == 500 and a[2][0]["code"] == "server_error"
     assert a == b
+
+
+@pytest.mark.parametrize("key", ["\\ud800", "k\\udfff", "中\\ud83d"])
+def test_a_lone_surrogate_in_the_key_is_a_chinese_422_on_both_paths(servers, world, key):
+    # given a bid whose JSON key decodes to a lone surrogate (no database driver can encode it)
+    native, django = servers
+    req = Req("english", "a", b'{"amount": "100000.00", "key": "' + key.encode() + b'"}')
+    before = _snapshot()
+    # when it is sent to the native path and through Django
+    served = native.application.native_bids.served
+    got = [_send(native, world, req), _send(django, world, req)]
+    # then both answer 422 invalid naming the key, in Chinese, the native path itself; nothing written
+    for status, _headers, (body, _raw) in got:
+        assert status == 422, body
+        assert body == {"code": "invalid", "message": "幂等键含有无效字符。", "field": "key"}
+    assert got[0] == got[1]
+    assert native.application.native_bids.served == served + 1
+    assert _snapshot() == before
 
 
 def test_bids_placed_natively_are_in_the_ledger(servers, world):

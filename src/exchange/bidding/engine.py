@@ -214,6 +214,8 @@ def bid_place(
         raise errors.InvalidAmount()
     if not key or len(key) > 64:
         raise InvalidInput(_("幂等键须为 1–64 个字符。"), field="key")
+    if not key.isascii() and not _encodable(key):  # a lone surrogate ("\ud800") from JSON
+        raise InvalidInput(_("幂等键含有无效字符。"), field="key")
     if not 0 < auction_id <= MAX_ROW_ID:  # the raw SQL below would overflow the database integer
         raise errors.AuctionNotFound()
     who: int | ledger_sql.Bearer = user if isinstance(user, ledger_sql.Bearer) else getattr(user, "pk", None) or 0
@@ -244,6 +246,16 @@ def bid_place(
         raise WouldBlock()
     with _writer_queue(conn), transaction.atomic(), conn.cursor() as cursor:
         return _place(cursor, auction_id, who, amount, key, snapshot=False)
+
+
+def _encodable(text: str) -> bool:
+    """Whether `text` is valid Unicode text (JSON's "\\ud800" decodes to a lone surrogate,
+    which no database driver can encode: it must be refused before any statement)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
