@@ -138,6 +138,15 @@ TASKS = {
     }
 }
 
+# --- liveness (exchange.core.liveness) -------------------------------------------------
+# Each web process writes a heartbeat this often (0: none — liveness not tracked); a gap
+# longer than OUTAGE_AFTER_SECONDS between two beats is an outage: running auctions whose
+# deadline fell in it are extended (docs/bidding.md, "Outages").
+WEB_HEARTBEAT_SECONDS = env.float("WEB_HEARTBEAT_SECONDS", default=0.5)
+OUTAGE_AFTER_SECONDS = env.float("OUTAGE_AFTER_SECONDS", default=2.0)
+# bidding numbers from the environment (the others: exchange.bidding.conf's defaults)
+BIDDING = {"OUTAGE_GRACE_SECONDS": env.int("BIDDING_OUTAGE_GRACE_SECONDS", default=30)}
+
 # --- accounts -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -249,6 +249,7 @@ def bid_log(request: HttpRequest, auction_id: int, after: int = 0, limit: int = 
         "winner_no": auction.winner.bidder_no if auction.winner else None,
         "final_price": f"{auction.final_price:.2f}" if auction.final_price is not None else None,
         "entries": selectors.bid_log(auction_id=auction.pk, after_seq=after, limit=limit),
+        "deadline_moves": selectors.deadline_moves(auction_id=auction.pk),
     }
 
 

@@ -29,15 +29,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.accounts import services as account_services
-from exchange.bidding import errors, ledger_sql, rules
-from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
-from exchange.core import audit, clock
+from exchange.bidding import conf, errors, ledger_sql, rules
+from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
+from exchange.core import audit, clock, liveness
 from exchange.core.errors import InvalidInput, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -491,6 +491,9 @@ def auction_close(*, auction_id: int) -> bool:
         close = rules.evaluate_close(auction.state(), now)
         if close is None:
             return False
+        alive = liveness.web_alive_through()
+        if alive is not None and alive < auction.ends_at:
+            return False  # nobody could bid when the deadline came: held (see auction_close_due)
         for name, value in _close_fields(close, now).items():
             setattr(auction, name, value)
         with audit.action(None, "auction.close", result=close.result, price=close.price, process="clock"):
@@ -516,11 +519,18 @@ def auction_open(*, auction_id: int) -> bool:
 
 def auction_close_due(*, now: dt.datetime) -> list[int]:
     """Open the auctions whose start has come and close those whose deadline has passed;
-    return the ids closed. Called by the clock every CLOSE_INTERVAL_SECONDS."""
+    return the ids closed. Called by the clock every CLOSE_INTERVAL_SECONDS.
+
+    Only a deadline the web outlived closes (`liveness.web_alive_through`: the web's last
+    heartbeat is at or after it): while the web is down — the server killed, the database
+    away — nobody can bid, so the close is held; the beat that ends the outage moves the
+    affected deadlines (`outage_extend`) before anything closes."""
     live = [Status.SCHEDULED, Status.RUNNING]
     for auction_id in Auction.objects.filter(status=Status.SCHEDULED, starts_at__lte=now).values_list("pk", flat=True):
         auction_open(auction_id=auction_id)
-    due = Auction.objects.filter(status__in=live, ends_at__lte=now).values_list("pk", flat=True)
+    alive = liveness.web_alive_through()
+    until = now if alive is None else min(now, alive)
+    due = Auction.objects.filter(status__in=live, ends_at__lte=until).values_list("pk", flat=True)
     return [auction_id for auction_id in list(due) if auction_close(auction_id=auction_id)]
 
 
@@ -552,11 +562,90 @@ def auction_resume(*, auction_id: int, actor: Any, reason: str) -> Auction:
     reason = _require_reason(reason)
     with transaction.atomic():
         auction = _locked(auction_id)
-        resumed = rules.evaluate_resume(auction.state(), clock.now())
-        if resumed is None:
+        now = clock.now()
+        paused_at, ends_before = auction.paused_at, auction.ends_at
+        resumed = rules.evaluate_resume(auction.state(), now)
+        if resumed is None or paused_at is None:
             raise errors.AuctionStateError(_("只有已暂停的竞价可以恢复。"))
         _write_state(auction, resumed, actor, "auction.resume", reason=reason, pause_reason="")
+        with audit.action(actor, "auction.resume", reason=reason):
+            _record_shift(auction, DeadlineShift.Kind.PAUSE, paused_at, now, ends_before, now)
         return auction
+
+
+def _record_shift(
+    auction: Auction, kind: str, down_from: dt.datetime, up_at: dt.datetime, ends_before: dt.datetime, now: dt.datetime
+) -> None:
+    """The deadline move just written, for `verify_auction` and the published log."""
+    DeadlineShift.objects.create(
+        auction=auction,
+        kind=kind,
+        down_from=down_from,
+        up_at=up_at,
+        ends_before=ends_before,
+        ends_after=auction.ends_at,
+        seq=auction.seq,
+        head_hash=auction.head_hash,
+        created_at=now,
+    )
+
+
+# --- outages of the platform -------------------------------------------------------------
+
+
+def outage_extend(*, down_from: dt.datetime, up_at: dt.datetime) -> list[int]:
+    """Nobody could bid from `down_from` (the web's last sign of life) to `up_at` (the first
+    beat after it, `core.liveness`): give every affected auction its time back
+    (`rules.evaluate_outage`: a deadline that fell in the outage or less than
+    OUTAGE_GRACE_SECONDS after it, a Dutch descent under way) and return their ids.
+
+    Runs in the transaction of the beat that found the outage (connected to
+    `liveness.outage_ended`), each auction under its lock as a bid or a close would take it.
+    Per auction: the new times, `outage_from`/`outage_until` (the bidders' notice), version
+    + 1, audited as "auction.outage_extend" (no actor: the web process), a DeadlineShift
+    (kind outage) for verify and the published log; after commit a `state` event (with the
+    notice). Auctions whose deadline had passed before the outage close as before."""
+    grace = int(conf.get("OUTAGE_GRACE_SECONDS"))
+    limit = up_at + dt.timedelta(seconds=grace)
+    candidates = list(
+        Auction.objects.filter(status__in=[Status.SCHEDULED, Status.RUNNING], ends_at__gt=down_from)
+        .filter(Q(ends_at__lt=limit) | Q(mode=rules.DUTCH, current_price__isnull=True))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    moved: list[int] = []
+    with transaction.atomic():
+        for auction_id in candidates:
+            auction = _locked(auction_id)
+            new = rules.evaluate_outage(auction.state(), down_from, up_at, grace)
+            if new is None:
+                continue
+            ends_before = auction.ends_at
+            fields = auction.state_fields(new)
+            for name, value in fields.items():
+                setattr(auction, name, value)
+            auction.outage_from, auction.outage_until = down_from, up_at
+            auction.version += 1
+            with audit.action(
+                None,
+                "auction.outage_extend",
+                process="web",
+                reason=_("系统中断，期间无法出价：截止时间顺延"),
+                down_from=format_time(down_from),
+                up_at=format_time(up_at),
+            ):
+                auction.save(update_fields=[*fields, "leader", "outage_from", "outage_until", "version"])
+                _record_shift(auction, DeadlineShift.Kind.OUTAGE, down_from, up_at, ends_before, up_at)
+            transaction.on_commit(lambda pk=auction_id: _publish_state(pk))  # type: ignore[misc]
+            moved.append(auction_id)
+    if moved:
+        log.warning("bidding: outage %s → %s, deadlines moved: %s", down_from, up_at, moved)
+    return moved
+
+
+def on_outage_ended(sender: Any, *, down_from: dt.datetime, up_at: dt.datetime, **kwargs: Any) -> None:
+    """`liveness.outage_ended` receiver (connected in BiddingConfig.ready)."""
+    outage_extend(down_from=down_from, up_at=up_at)
 
 
 def _write_state(

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from exchange.bidding import conf, rules
 from exchange.bidding.engine import bid_public
 from exchange.bidding.errors import AuctionNotFound
-from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
+from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
 from exchange.core import clock
 
 
@@ -106,6 +107,7 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
         "result": auction.result or None,
         "final_price": _money(auction.final_price),
         "winner_no": auction.winner.bidder_no if auction.winner_id and auction.winner else None,
+        "notice": outage_notice(auction),
     }
     if auction.mode == rules.DYNAMIC:
         data.update(
@@ -131,6 +133,40 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
             my_can_preempt=_can_preempt(auction, me),
         )
     return data
+
+
+def outage_notice(auction: Auction) -> str | None:
+    """The bidders' notice of the last outage that moved this auction's deadline (None: none)."""
+    if auction.outage_from is None or auction.outage_until is None:
+        return None
+    start, end = timezone.localtime(auction.outage_from), timezone.localtime(auction.outage_until)
+    same_day = start.date() == end.date()
+    return _(
+        "系统于 %(start)s 至 %(end)s 中断，期间无法出价。本场竞价未在中断期间结束：截止时间已相应顺延，"
+        "中断前剩余的出价时间已补足，请以页面显示的当前截止时间为准。"
+    ) % {
+        "start": start.strftime("%Y-%m-%d %H:%M:%S"),
+        "end": end.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def deadline_moves(*, auction_id: int) -> list[dict[str, Any]]:
+    """The deadline moves no bid made (outages, pauses), for the published log: after which
+    entry (`seq`, `head_hash`), from when to when nobody could bid, the deadline before/after."""
+    from exchange.bidding.engine import format_time
+
+    return [
+        {
+            "kind": m.kind,
+            "seq": m.seq,
+            "head_hash": m.head_hash,
+            "down_from": format_time(m.down_from),
+            "up_at": format_time(m.up_at),
+            "ends_before": format_time(m.ends_before),
+            "ends_after": format_time(m.ends_after),
+        }
+        for m in DeadlineShift.objects.filter(auction_id=auction_id).order_by("created_at", "pk")
+    ]
 
 
 def _can_preempt(auction: Auction, me: AuctionBidder | None) -> bool:

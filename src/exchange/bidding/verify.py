@@ -16,7 +16,7 @@ from typing import Any
 
 from exchange.bidding import rules
 from exchange.bidding.engine import bid_hash, genesis_hash
-from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
+from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
 
 
 @dataclass
@@ -51,6 +51,9 @@ def verify_auction(auction_id: int) -> Report:
     report = Report(auction_id=auction_id)
     bids = list(Bid.objects.filter(auction_id=auction_id).order_by("seq"))
     ranks = dict(AuctionBidder.objects.filter(auction_id=auction_id).values_list("bidder_no", "rank"))
+    shifts: dict[int, list[DeadlineShift]] = {}
+    for shift in DeadlineShift.objects.filter(auction_id=auction_id).order_by("created_at", "pk"):
+        shifts.setdefault(shift.seq, []).append(shift)
     prev = genesis_hash(auction_id)
     previous: Bid | None = None
     for expected_seq, bid in enumerate(bids, start=1):
@@ -70,8 +73,9 @@ def verify_auction(auction_id: int) -> Report:
         if previous is not None:
             if bid.accepted_at < previous.accepted_at:
                 report.problems.append(f"seq {bid.seq}: accepted before the previous bid")
-            if bid.accepted_at >= previous.ends_at:
-                report.problems.append(f"seq {bid.seq}: accepted after the deadline {previous.ends_at.isoformat()}")
+            deadline = _moved_deadline(previous, shifts, report)
+            if bid.accepted_at >= deadline:
+                report.problems.append(f"seq {bid.seq}: accepted after the deadline {deadline.isoformat()}")
             if auction.mode != rules.SEALED and bid.amount < previous.amount:
                 report.problems.append(f"seq {bid.seq}: price went down")
             if auction.mode == rules.DUTCH and (
@@ -86,11 +90,21 @@ def verify_auction(auction_id: int) -> Report:
         report.problems.append("the auction's head hash is not the last entry's hash")
     if auction.seq != len(bids):
         report.problems.append(f"the auction's seq {auction.seq} != {len(bids)} entries")
-    _outcome(auction, bids, ranks, report)
+    _outcome(auction, bids, ranks, report, _moved_deadline(bids[-1], shifts, report) if bids else None)
     return report
 
 
-def _outcome(auction: Auction, bids: list[Bid], ranks: dict[str, int], report: Report) -> None:
+def _moved_deadline(bid: Bid, shifts: dict[int, list[DeadlineShift]], report: Report) -> Any:
+    """The deadline in force after `bid` once the deadline moves recorded after it applied."""
+    deadline = bid.ends_at
+    for shift in shifts.get(bid.seq, []):
+        if shift.ends_before != deadline or shift.ends_after < shift.ends_before:
+            report.problems.append(f"seq {bid.seq}: a deadline move ({shift.kind}) does not follow the deadline")
+        deadline = max(deadline, shift.ends_after)
+    return deadline
+
+
+def _outcome(auction: Auction, bids: list[Bid], ranks: dict[str, int], report: Report, deadline: Any) -> None:
     if not bids:
         result, winner, price = rules.NO_BIDS, None, None
     else:
@@ -117,5 +131,5 @@ def _outcome(auction: Auction, bids: list[Bid], ranks: dict[str, int], report: R
             )
         # Dutch too: a take that ends it at once leaves ends_at = its time = closed_at; one
         # that opens a pre-emption window leaves the end of the window
-        if bids and auction.closed_at is not None and auction.closed_at < bids[-1].ends_at:
+        if deadline is not None and auction.closed_at is not None and auction.closed_at < deadline:
             report.problems.append("closed before the deadline left by the last bid")

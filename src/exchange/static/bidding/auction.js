@@ -35,7 +35,7 @@
     myStatus: el("my-status"), status: el("status"), countdown: el("countdown"), phase: el("phase"),
     endsAt: el("ends-at"), offset: el("offset"), count: el("bid-count"), history: el("history"),
     empty: el("history-empty"), conn: el("conn"), form: el("bid-form"), amount: el("amount"),
-    formError: el("form-error"), flash: el("flash"), next: el("next-min"), dialog: el("confirm"),
+    formError: el("form-error"), flash: el("flash"), notice: el("notice"), next: el("next-min"), dialog: el("confirm"),
     increment: el("increment"),
     take: el("take"), takeBox: el("take-box"), takeLabel: el("take-label"), takeAmount: el("take-amount"),
     dutchNext: el("dutch-next"), dutchNextLabel: el("dutch-next-label"), dutchNote: el("dutch-note"),
@@ -287,7 +287,12 @@
     setText(els.status, T.status[state.status] || state.status_label || state.status || "");
     if (els.status) els.status.className = "badge bid-badge-" + (state.status || "");
     setText(els.phase, state.phase_label || T.phase[state.phase] || "");
-    setText(els.count, String(state.bid_count || 0));
+    // sealed before the opening: the number of quotes is not sent (null)
+    setText(els.count, state.bid_count === null || state.bid_count === undefined ? "—" : String(state.bid_count));
+    if (els.notice) {  // an outage moved the deadline: the server's notice, as sent
+      els.notice.hidden = !state.notice;
+      setText(els.notice, state.notice || "");
+    }
     setText(els.next, state.status === "running" && minNext() !== null ? fmt(minNext()) : "—");
     if (state.mode !== "dutch" && state.status === "running") amountPlaceholder("data-placeholder-min", minNext());
     if (state.increment) setText(els.increment, fmt(state.increment));
