@@ -22,7 +22,7 @@ from django.utils import timezone
 from exchange.accounts import services as account_services
 from exchange.accounts.models import ApiToken
 from exchange.bidding import engine, rules, services, sse
-from exchange.bidding.models import Auction, Bid
+from exchange.bidding.models import Auction, AuctionBidder, Bid
 from exchange.bidding.verify import verify_auction
 from tests.bidding.test_sse_support import ThreadServer, running_drill
 from tests.factories import UserFactory
@@ -280,18 +280,28 @@ def _normalised(response: httpx.Response) -> Any:
         for name in ("accepted_at", "ends_at"):
             dt.datetime.fromisoformat(body[name])
             body[name] = "<time>"
+        for name, size in (("salt", 32), ("commitment", 64), ("hash", 64)):  # a sealed receipt: random salt
+            if name in body:
+                assert len(body[name]) == size and int(body[name], 16) >= 0
+                body[name] = "<hex>"
     return [body, response.content if response.status_code not in (200, 201) else b""]
 
 
-def _snapshot() -> tuple[list[dict[str, Any]], int]:
-    return list(Auction.objects.values()), Bid.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+def _snapshot() -> tuple[list[dict[str, Any]], int, list[tuple[int, str]]]:
+    return (
+        list(Auction.objects.values()),
+        Bid.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+        list(AuctionBidder.objects.values_list("pk", "sealed_slot")),  # a sealed quote's only trace
+    )
 
 
-def _restore(snapshot: tuple[list[dict[str, Any]], int]) -> None:
-    auctions, last_bid = snapshot
+def _restore(snapshot: tuple[list[dict[str, Any]], int, list[tuple[int, str]]]) -> None:
+    auctions, last_bid, slots = snapshot
     Bid.objects.filter(pk__gt=last_bid).delete()
     for row in auctions:
         Auction.objects.filter(pk=row["id"]).update(**{k: v for k, v in row.items() if k != "id"})
+    for pk, slot in slots:
+        AuctionBidder.objects.filter(pk=pk).update(sealed_slot=slot)
 
 
 def _compare(native: ThreadServer, django: ThreadServer, world: World, requests: list[Req]) -> list[str]:

@@ -25,6 +25,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -304,7 +305,7 @@ def _place(
     auction, leader_no, row_version = loaded
     now = clock.now()  # read under the lock (or after the snapshot): seq order is time order
     bidder = ledger_sql.load_bidder(  # 2: the bidder and its earlier bid under this key (and the token)
-        cursor, auction_id=auction_id, user=user, key=key, sealed=auction.mode == rules.SEALED, now=now
+        cursor, auction_id=auction_id, user=user, key=key, now=now
     )
     # a bearer token whose last use is due a write: written with an accepted bid, in its
     # transaction; an answer that writes nothing leaves it to the caller, after the
@@ -324,8 +325,21 @@ def _place(
             raise errors.KeyReused()
         prior.replayed = True  # type: ignore[attr-defined]  # the API answers 200, not 201
         return prior
+    if auction.mode == rules.SEALED and auction.status not in (Status.CLOSED, Status.CANCELLED):
+        # a sealed quote: committed, kept outside the database until the opening (sealed.py),
+        # decided under the lock (it writes the vault: never on the event loop's thread)
+        if snapshot:
+            raise _Retry()
+        from exchange.bidding import sealed
+
+        receipt = sealed.quote(auction=auction, bidder=bidder, amount=amount, key=key, now=now)
+        if stale and not getattr(receipt, "replayed", False):
+            assert isinstance(user, ledger_sql.Bearer) and user.token_id is not None
+            account_services.api_token_touch(token_id=user.token_id, now=now)
+            user.stale = False
+        return receipt
     who = (
-        rules.Bidder(bidder.id, bidder.bidder_no, qualified=bidder.qualified, rank=bidder.rank, has_bid=bidder.has_bid)
+        rules.Bidder(bidder.id, bidder.bidder_no, qualified=bidder.qualified, rank=bidder.rank)
         if bidder is not None
         else rules.Bidder(0, "", qualified=False)
     )
@@ -408,7 +422,22 @@ def _top_rank(auction_id: int) -> int:
 
 
 def bid_public(bid: Bid) -> dict[str, Any]:
-    """The public form of a bid (the same in the API, the events and the hall): no identity."""
+    """The public form of a bid (the same in the API, the events and the hall): no identity.
+    A sealed quote's receipt (before the opening, to its bidder only) has no seq — its place
+    tells how many quoted before — and carries what the bidder needs to check the opening:
+    the salt, the commitment and the entry's hash (api.SealedBidOut)."""
+    if getattr(bid, "sealed", False):
+        return {
+            "seq": None,
+            "amount": f"{bid.amount:.2f}",
+            "bidder_no": bid.bidder_no,
+            "accepted_at": timezone.localtime(bid.accepted_at).isoformat(timespec="microseconds"),
+            "ends_at": timezone.localtime(bid.ends_at).isoformat(timespec="microseconds"),
+            "sealed": True,
+            "salt": bid.salt,
+            "commitment": bid.commitment,
+            "hash": bid.hash,
+        }
     return {
         "seq": bid.seq,
         "amount": f"{bid.amount:.2f}",
@@ -494,12 +523,33 @@ def auction_close(*, auction_id: int) -> bool:
         alive = liveness.web_alive_through()
         if alive is not None and alive < auction.ends_at:
             return False  # nobody could bid when the deadline came: held (see auction_close_due)
+        if auction.mode == rules.SEALED and auction.seq == 0 and not auction.log_genesis:
+            from exchange.bidding import sealed
+
+            try:  # the opening: the quotes out of the vault into the log, the best one leads
+                sealed.reveal(auction)
+            except sealed.VaultError as exc:
+                log.error("bidding: the opening of auction %s failed: %s", auction_id, exc)
+                _open_failed(auction, now, str(exc))
+                return False
+            leader_no = auction.leader.bidder_no if auction.leader_id and auction.leader else ""
+            close = rules.evaluate_close(auction.state(leader_no=leader_no), now)
+            assert close is not None
+            auction.save(update_fields=["seq", "current_price", "leader", "leader_rank", "log_genesis"])
         for name, value in _close_fields(close, now).items():
             setattr(auction, name, value)
         with audit.action(None, "auction.close", result=close.result, price=close.price, process="clock"):
             auction.save(update_fields=["status", "result", "winner", "final_price", "closed_at"])
         _after_close(auction_id, close)
         return True
+
+
+def _open_failed(auction: Auction, now: dt.datetime, problem: str) -> None:
+    """A sealed opening that cannot be done (the vault does not match): paused for a staff
+    decision (rerun, or resume once the vault is restored), audited, announced."""
+    paused = replace(auction.state(), status=Status.PAUSED, paused_at=now)
+    reason = _("开标失败：密封报价保管库与数据库不一致，已暂停，请技术人员核查。")
+    _write_state(auction, paused, None, "auction.open_failed", reason=f"{reason} ({problem})", pause_reason=reason[:200])
 
 
 def auction_open(*, auction_id: int) -> bool:
@@ -683,11 +733,17 @@ def auction_rerun(*, auction_id: int, actor: Any, reason: str, start_in: dt.time
             setattr(new, name, None)
         new.leader_rank, new.seq, new.head_hash, new.version, new.pause_reason = 0, 0, "", 0, ""
         new.result, new.confirmation, new.rerun_of, new.created_by = "", "", old, actor
+        new.outage_from = new.outage_until = None
+        new.sealed_ref, new.log_genesis = "", ""
+        if new.mode == rules.SEALED:
+            from exchange.bidding import sealed
+
+            sealed.prepare(new)  # a vault folder and a genesis of its own
         with audit.action(actor, "auction.rerun", reason=reason, rerun_of=old.pk):
             old.status = Status.CANCELLED
             old.save(update_fields=["status"])
             new.save()
-            AuctionBidder.objects.bulk_create(
+            copies = [
                 AuctionBidder(
                     auction=new,
                     user_id=b.user_id,
@@ -697,6 +753,11 @@ def auction_rerun(*, auction_id: int, actor: Any, reason: str, start_in: dt.time
                     rank=b.rank,
                 )
                 for b in old.bidders.all()
-            )
+            ]
+            if new.mode == rules.SEALED:
+                from exchange.bidding import sealed
+
+                sealed.prepare_bidders(new, copies)
+            AuctionBidder.objects.bulk_create(copies)
         transaction.on_commit(lambda: _publish_state(old.pk))
         return new

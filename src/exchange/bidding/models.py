@@ -109,6 +109,10 @@ class Auction(models.Model):
     # shown to the bidders as a notice; every move is a DeadlineShift
     outage_from = models.DateTimeField(_("系统中断开始"), null=True, blank=True)
     outage_until = models.DateTimeField(_("系统恢复时间"), null=True, blank=True)
+    # sealed (一次报价): the folder of its quotes in the sealed vault, outside the database
+    # (bidding/sealed.py); the chain's random genesis is published here at the opening
+    sealed_ref = models.CharField(_("密封报价保管编号"), max_length=32, blank=True, editable=False)
+    log_genesis = models.CharField(_("链起始哈希（开标后公开）"), max_length=64, blank=True, editable=False)
 
     # --- outcome ---
     result = models.CharField(_("竞价结果"), max_length=16, choices=Result.choices, default=Result.NONE, blank=True)
@@ -240,6 +244,9 @@ class AuctionBidder(models.Model):
     kind = models.CharField(_("资格来源"), max_length=10, choices=Kind.choices, default=Kind.PRACTICE)
     qualified = models.BooleanField(_("有效"), default=True)
     rank = models.PositiveSmallIntegerField(_("优先购买权顺位"), default=0, help_text=_("0 表示无优先购买权"))
+    # sealed: 64 random hex digits from the admission, its quote's commitment once it quoted
+    # (indistinguishable: bidding/sealed.py); never shown
+    sealed_slot = models.CharField(_("密封报价槽"), max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
@@ -282,6 +289,10 @@ class Bid(models.Model):
     ends_at = models.DateTimeField(_("出价后截止时间"))
     prev_hash = models.CharField(_("前一哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64)
+    # sealed quotes (revealed at the opening): the salt and the commitment the chain hashed
+    # (database defaults: the hot path's INSERT, ledger_sql, does not name them)
+    salt = models.CharField(_("盐值"), max_length=32, blank=True, default="", db_default="")
+    commitment = models.CharField(_("报价承诺"), max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("出价记录")

@@ -1,7 +1,9 @@
 """Recompute an auction's hash chain and outcome from its bid log (`manage.py verify_auction`).
 
 Checks: seq runs 1..N without a gap; every prev_hash is the previous hash (the first:
-the genesis hash of the auction); every hash recomputes; the auction's head is the last
+the genesis hash of the auction — a sealed auction's random one, published at the opening);
+every hash recomputes (a sealed quote's over its commitment, which its amount and salt must
+open; a sealed auction not yet opened has nothing to check); the auction's head is the last
 hash and its seq is N; time never goes back and no bid was accepted after the deadline
 the previous bid left; in ascending modes prices never go down; in Dutch mode every bid
 after the first (the pre-emption window) is at the taken price by a higher rank than the
@@ -14,9 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from exchange.bidding import rules
+from exchange.bidding import rules, sealed
 from exchange.bidding.engine import bid_hash, genesis_hash
 from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
+from exchange.bidding.selectors import sealed_hidden
 
 
 @dataclass
@@ -54,20 +57,31 @@ def verify_auction(auction_id: int) -> Report:
     shifts: dict[int, list[DeadlineShift]] = {}
     for shift in DeadlineShift.objects.filter(auction_id=auction_id).order_by("created_at", "pk"):
         shifts.setdefault(shift.seq, []).append(shift)
-    prev = genesis_hash(auction_id)
+    if sealed_hidden(auction):  # not opened: its quotes are sealed in the vault (sealed.py)
+        return report
+    prev = auction.log_genesis or genesis_hash(auction_id)
     previous: Bid | None = None
     for expected_seq, bid in enumerate(bids, start=1):
         if bid.seq != expected_seq:
             report.problems.append(f"seq {bid.seq}: expected {expected_seq} (gap or duplicate)")
         if bid.prev_hash != prev:
             report.problems.append(f"seq {bid.seq}: prev_hash does not link to the previous entry")
-        h = bid_hash(
-            prev_hash=bid.prev_hash,
-            seq=bid.seq,
-            bidder_no=bid.bidder_no,
-            amount=bid.amount,
-            accepted_at=bid.accepted_at,
-        )
+        if bid.commitment:  # a sealed quote: the entry is over its commitment, which the amount opens
+            if bid.commitment != sealed.commitment(
+                auction_id=auction_id, bidder_no=bid.bidder_no, amount=bid.amount, salt=bid.salt
+            ):
+                report.problems.append(f"seq {bid.seq}: the amount and salt do not open the commitment")
+            h = sealed.entry_hash(
+                prev_hash=bid.prev_hash, bidder_no=bid.bidder_no, commitment=bid.commitment, accepted_at=bid.accepted_at
+            )
+        else:
+            h = bid_hash(
+                prev_hash=bid.prev_hash,
+                seq=bid.seq,
+                bidder_no=bid.bidder_no,
+                amount=bid.amount,
+                accepted_at=bid.accepted_at,
+            )
         if h != bid.hash:
             report.problems.append(f"seq {bid.seq}: hash does not match its content")
         if previous is not None:
@@ -86,7 +100,7 @@ def verify_auction(auction_id: int) -> Report:
         previous = bid
     report.bids = len(bids)
     report.head_hash = bids[-1].hash if bids else ""
-    if (auction.head_hash or "") != report.head_hash:
+    if (auction.head_hash or "") != (report.head_hash or auction.log_genesis):
         report.problems.append("the auction's head hash is not the last entry's hash")
     if auction.seq != len(bids):
         report.problems.append(f"the auction's seq {auction.seq} != {len(bids)} entries")

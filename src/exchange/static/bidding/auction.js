@@ -342,7 +342,7 @@
     var mine = state.my_no && bid.bidder_no === state.my_no;
     if (mine) tr.className = "is-mine";
     var cells = [
-      String(bid.seq),
+      bid.seq === null || bid.seq === undefined ? "—" : String(bid.seq),  // a sealed receipt: no place told
       bid.bidder_no + (mine ? " (" + T.me + ")" : ""),
       fmt(bid.amount),
       clockText(bid.accepted_at, true),
@@ -387,7 +387,7 @@
   }
 
   // ---- server data ----------------------------------------------------------------------------
-  var MINE = ["my_no", "my_status", "my_rank", "my_can_preempt"];
+  var MINE = ["my_no", "my_status", "my_rank", "my_can_preempt", "my_quote"];
   function applyState(s, rtt) {
     var mine = {};
     MINE.forEach(function (k) { mine[k] = state[k]; });
@@ -397,6 +397,7 @@
     } else if (s.my_no && s.my_status && s.my_status !== "none") {
       iBid = true;  // leading, outbid, quoted: the server knows of a bid of mine
     }
+    if (s.my_quote && state.my_no) addHistory(s.my_quote, false);  // sealed: my own receipt only
     if (s.server_time) {
       var server = typeof s.server_time === "number" ? s.server_time * 1000 : new Date(s.server_time).getTime();
       offsetMs = server + (rtt || 0) / 2 - Date.now();
