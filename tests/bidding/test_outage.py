@@ -51,7 +51,9 @@ def close_due(when: float) -> list[int]:
 
 def dynamic_in_countdown():
     """A dynamic auction (free period 60 s, countdown 30 s) where A bid at 70 s: deadline 100 s."""
-    auction, (a, b, c) = auction_with_bidders(3, mode=rules.DYNAMIC, duration=dt.timedelta(seconds=60), countdown_seconds=30)
+    auction, (a, b, _c) = auction_with_bidders(
+        3, mode=rules.DYNAMIC, duration=dt.timedelta(seconds=60), countdown_seconds=30
+    )
     bid(auction, a, "100000.00", 70)
     auction.refresh_from_db()
     assert auction.ends_at == at(100)
@@ -59,10 +61,10 @@ def dynamic_in_countdown():
 
 
 def test_the_clock_holds_a_close_while_the_web_is_down_and_the_restart_gives_the_time_back(
-    quiet, django_capture_on_commit_callbacks
+    quiet, django_capture_on_commit_callbacks, client
 ):
     # given a countdown running, the web alive at 80 s, then down (no beat) past the deadline
-    auction, a, b = dynamic_in_countdown()
+    auction, _a, b = dynamic_in_countdown()
     for t in range(71, 81):
         assert beat(t) is None
     # when the clock looks at 101 s and 124 s: the deadline (100 s) came while nobody could bid
@@ -88,6 +90,11 @@ def test_the_clock_holds_a_close_while_the_web_is_down_and_the_restart_gives_the
     notice = selectors.auction_public(auction_id=auction.pk)["notice"]
     assert "中断" in notice and "顺延" in notice
     assert [(e, d["notice"]) for (i, e, d) in quiet if i == auction.pk and e == "state"] == [("state", notice)]
+    client.force_login(b.user)
+    with clock.frozen(at(124.5)):
+        page = client.get(f"/bidding/{auction.pk}/").content.decode()
+    assert f'data-notice role="status" aria-live="polite">{notice}</p>' in page
+    assert "系统于 2026-11-27 10:01:20 至 10:02:04 中断" in notice  # the exchange's time (Asia/Shanghai)
     # and the other bidder can still bid; the auction then closes normally and verifies
     placed = bid(auction, b, "101000.00", 125)
     assert placed.seq == 2
@@ -102,7 +109,7 @@ def test_the_clock_holds_a_close_while_the_web_is_down_and_the_restart_gives_the
 
 def test_a_deadline_the_web_outlived_closes_even_when_the_web_went_down_later():
     # given the deadline (100 s) passed while the web was alive (beats until 103 s), then it died
-    auction, a, b = dynamic_in_countdown()
+    auction, a, _b = dynamic_in_countdown()
     for t in (99, 101, 103):
         assert beat(t) is None
     # when the clock closes at 110 s; then the close is the one bidders could see coming
@@ -116,7 +123,7 @@ def test_a_deadline_the_web_outlived_closes_even_when_the_web_went_down_later():
 
 def test_a_gap_shorter_than_the_outage_threshold_is_no_outage():
     # given beats at most 2 s apart around a deadline
-    auction, a, b = dynamic_in_countdown()
+    auction, _a, _b = dynamic_in_countdown()
     beat(98.5)
     # when the next beat comes 1.9 s later
     assert beat(100.4) is None
@@ -145,7 +152,7 @@ def test_an_auction_with_time_enough_left_and_one_already_over_are_left_alone():
 
 
 def test_one_outage_is_handled_once_by_the_first_beat_after_it():
-    auction, a, b = dynamic_in_countdown()
+    auction, _a, _b = dynamic_in_countdown()
     beat(80)
     assert beat(124) is not None
     assert beat(124.1) is None  # a second process's first beat
@@ -154,7 +161,7 @@ def test_one_outage_is_handled_once_by_the_first_beat_after_it():
 
 def test_without_a_web_heartbeat_closes_are_as_before():
     # given no web heartbeat ever written (liveness not tracked: a management command alone)
-    auction, a, b = dynamic_in_countdown()
+    auction, _a, _b = dynamic_in_countdown()
     assert not Heartbeat.objects.filter(process=liveness.WEB).exists()
     # then the clock closes at the deadline
     assert close_due(100) == [auction.pk]
@@ -162,7 +169,7 @@ def test_without_a_web_heartbeat_closes_are_as_before():
 
 def test_a_pause_is_recorded_for_the_log_and_verify_accepts_the_bids_after_it():
     # given a countdown paused for 10 minutes at 90 s and resumed: B bids after the old deadline
-    auction, a, b = dynamic_in_countdown()
+    auction, _a, b = dynamic_in_countdown()
     with clock.frozen(at(90)):
         engine.auction_pause(auction_id=auction.pk, actor=None, reason="网络故障")
     with clock.frozen(at(690)):
@@ -179,7 +186,7 @@ def test_a_pause_is_recorded_for_the_log_and_verify_accepts_the_bids_after_it():
 
 
 def test_a_bid_after_the_deadline_without_a_recorded_move_still_fails_verification():
-    auction, a, b = dynamic_in_countdown()
+    auction, _a, b = dynamic_in_countdown()
     beat(80)
     beat(124)
     bid(auction, b, "101000.00", 125)

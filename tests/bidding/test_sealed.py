@@ -54,7 +54,7 @@ def database_dump() -> dict[str, list[tuple]]:
     dump = {}
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608  (table names from the schema)
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             dump[table] = [tuple(str(v) for v in row) for row in cursor.fetchall()]
     return dump
 
@@ -128,8 +128,14 @@ def test_nobody_reads_an_amount_or_the_count_through_the_api_pages_or_the_back_o
                 assert not any(s in html for amount in AMOUNTS for s in spellings(amount))
             assert "2 次出价" not in pages[5].content.decode()
             client.logout()
-        mine = client.get(f"/api/v1/auctions/{auction.pk}", headers={"Authorization": f"Bearer {account_services.api_token_issue(user=c.user)}"}).json()
-        own = client.get(f"/api/v1/auctions/{auction.pk}", headers={"Authorization": f"Bearer {account_services.api_token_issue(user=a.user)}"}).json()
+        mine = client.get(
+            f"/api/v1/auctions/{auction.pk}",
+            headers={"Authorization": f"Bearer {account_services.api_token_issue(user=c.user)}"},
+        ).json()
+        own = client.get(
+            f"/api/v1/auctions/{auction.pk}",
+            headers={"Authorization": f"Bearer {account_services.api_token_issue(user=a.user)}"},
+        ).json()
     # a bidder sees only their own quote: the one who did not quote cannot tell how many did
     assert mine["bid_count"] is None and mine["my_status"] == "none" and mine["my_quote"] is None
     assert own["my_status"] == "quoted" and own["my_quote"]["amount"] == AMOUNTS[0]
@@ -220,7 +226,9 @@ def test_a_vault_that_does_not_match_is_not_opened_and_the_auction_is_held_for_s
     auction, (a, b, _c) = sealed_auction()
     quote(auction, a, AMOUNTS[0], 10)
     forged = quote(auction, b, AMOUNTS[1], 20)
-    path = Path(settings.BIDDING_SEALED_DIR) / Auction.objects.get(pk=auction.pk).sealed_ref / f"{forged.commitment}.json"
+    path = (
+        Path(settings.BIDDING_SEALED_DIR) / Auction.objects.get(pk=auction.pk).sealed_ref / f"{forged.commitment}.json"
+    )
     data = json.loads(path.read_text())
     data["amount"] = "999999.00"
     path.write_text(json.dumps(data))

@@ -549,7 +549,9 @@ def _open_failed(auction: Auction, now: dt.datetime, problem: str) -> None:
     decision (rerun, or resume once the vault is restored), audited, announced."""
     paused = replace(auction.state(), status=Status.PAUSED, paused_at=now)
     reason = _("开标失败：密封报价保管库与数据库不一致，已暂停，请技术人员核查。")
-    _write_state(auction, paused, None, "auction.open_failed", reason=f"{reason} ({problem})", pause_reason=reason[:200])
+    _write_state(
+        auction, paused, None, "auction.open_failed", reason=f"{reason} ({problem})", pause_reason=reason[:200]
+    )
 
 
 def auction_open(*, auction_id: int) -> bool:

@@ -178,9 +178,7 @@ class Bearer:
     stale: bool = False
 
 
-def load_bidder(
-    cursor: Any, *, auction_id: int, user: int | Bearer, key: str, now: Any = None
-) -> BidderRow | None:
+def load_bidder(cursor: Any, *, auction_id: int, user: int | Bearer, key: str, now: Any = None) -> BidderRow | None:
     """The auction's bidder for `user` (a user id or a `Bearer`; with a Bearer, `now` is the
     instant its expiry and staleness are judged at), with its earlier bid under `key`."""
     db = cursor.db

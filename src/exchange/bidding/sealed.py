@@ -189,7 +189,9 @@ def quote(*, auction: Auction, bidder: Any, amount: Decimal, key: str, now: dt.d
         receipt.replayed = True  # type: ignore[attr-defined]
         return receipt
     who = (
-        rules.Bidder(bidder.id, bidder.bidder_no, qualified=bidder.qualified, rank=bidder.rank, has_bid=mine is not None)
+        rules.Bidder(
+            bidder.id, bidder.bidder_no, qualified=bidder.qualified, rank=bidder.rank, has_bid=mine is not None
+        )
         if bidder is not None
         else rules.Bidder(0, "", qualified=False)
     )
@@ -250,7 +252,8 @@ def reveal(auction: Auction) -> list[Bid]:
         ok = (
             data["bidder_id"] == b.pk
             and data["bidder_no"] == b.bidder_no
-            and data["commitment"] == b.sealed_slot
+            and data["commitment"]
+            == b.sealed_slot
             == commitment(auction_id=auction.pk, bidder_no=b.bidder_no, amount=amount, salt=data["salt"])
             and data["hash"]
             == entry_hash(
