@@ -50,7 +50,10 @@ def web_beat(*, detail: str = "") -> tuple[dt.datetime, dt.datetime] | None:
     older than OUTAGE_AFTER_SECONDS (an outage, announced with `outage_ended` in this
     transaction), else None. One transaction: the heartbeat row locked (`FOR UPDATE` on
     PostgreSQL; SQLite's `BEGIN IMMEDIATE`), so concurrent beats of several processes
-    handle one outage once."""
+    handle one outage once. The gap is measured to the moment this beat *began*: time spent
+    waiting for the database's write lock (other writers — bids — were being served) is no
+    outage."""
+    started = clock.now()
     with transaction.atomic():
         now = clock.now()
         qs = Heartbeat.objects.filter(process=WEB)
@@ -61,7 +64,7 @@ def web_beat(*, detail: str = "") -> tuple[dt.datetime, dt.datetime] | None:
             Heartbeat.objects.create(process=WEB, beat_at=now, detail=detail)
             return None
         outage = None
-        if now - row.beat_at > outage_after():
+        if started - row.beat_at > outage_after():
             outage = (row.beat_at, now)
             log.warning("liveness: the web was unreachable from %s to %s", row.beat_at, now)
             outage_ended.send(sender=Heartbeat, down_from=row.beat_at, up_at=now)
