@@ -195,3 +195,16 @@ def test_a_bid_after_the_deadline_without_a_recorded_move_still_fails_verificati
     report = verify_auction(auction.pk)
     assert not report.ok and "after the deadline" in report.problems[0]
     assert Bid.objects.filter(auction=auction).count() == 2
+
+
+def test_waiting_for_the_write_lock_is_no_outage(monkeypatch):
+    # given a beat at 80 s, and the next one beginning at 80.5 s but getting the database's
+    # write lock only at 83.5 s (bids were being written meanwhile)
+    auction, _a, _b = dynamic_in_countdown()
+    beat(80)
+    times = iter([at(80.5), at(83.5)])
+    monkeypatch.setattr(liveness.clock, "now", lambda: next(times))
+    # when it is written; then it is no outage, and nothing moved
+    assert liveness.web_beat() is None
+    assert Heartbeat.objects.get(process=liveness.WEB).beat_at == at(83.5)
+    assert Auction.objects.get(pk=auction.pk).ends_at == at(100) and not DeadlineShift.objects.exists()
