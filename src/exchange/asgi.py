@@ -700,11 +700,21 @@ def _plain_start(status: int) -> dict[str, Any]:
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
+    """uvicorn's start and stop of this process (not sent by servers run with lifespan off,
+    as the tests' in-thread servers are). At the start, before any connection is accepted:
+    the web heartbeat's first beat (which handles an outage: deadlines that fell in it move,
+    docs/bidding.md "Outages"), then its thread."""
+    from exchange.core.liveness import WebHeartbeat
+
+    heartbeat = WebHeartbeat(detail=f"pid {os.getpid()}")
+    loop = asyncio.get_running_loop()
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            await loop.run_in_executor(None, heartbeat.start)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await loop.run_in_executor(None, heartbeat.stop)
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -153,6 +153,18 @@ TASKS = {
     }
 }
 
+# --- liveness (exchange.core.liveness) -------------------------------------------------
+# Each web process writes a heartbeat this often (0: none — liveness not tracked); a gap
+# longer than OUTAGE_AFTER_SECONDS between two beats is an outage: running auctions whose
+# deadline fell in it are extended (docs/bidding.md, "Outages").
+WEB_HEARTBEAT_SECONDS = env.float("WEB_HEARTBEAT_SECONDS", default=0.5)
+OUTAGE_AFTER_SECONDS = env.float("OUTAGE_AFTER_SECONDS", default=2.0)
+# Sealed quotes (一次报价) are kept here until the opening, outside the database (mode 0700;
+# bidding/sealed.py). Several app nodes: a directory they share, like MEDIA_ROOT.
+BIDDING_SEALED_DIR = env.str("BIDDING_SEALED_DIR", default="") or str(VAR_DIR / "sealed")
+# bidding numbers from the environment (the others: exchange.bidding.conf's defaults)
+BIDDING = {"OUTAGE_GRACE_SECONDS": env.int("BIDDING_OUTAGE_GRACE_SECONDS", default=30)}
+
 # --- accounts -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

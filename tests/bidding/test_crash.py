@@ -7,6 +7,7 @@ Procfile) on a file SQLite database in a temporary directory.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import time
 from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -261,3 +263,116 @@ def _token(base: str, bidder: dict[str, str]) -> str:
         f"{base}/api/v1/auth/token", json={"username": bidder["username"], "password": bidder["password"]}, timeout=10
     )
     return str(r.json()["token"])
+
+
+def _sqlite_time(text: str) -> dt.datetime:
+    """A datetime column as Django stores it in SQLite (UTC, no offset)."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def _auction_row(db: Path, auction_id: int) -> dict[str, Any]:
+    with closing(sqlite3.connect(db)) as conn:
+        conn.row_factory = sqlite3.Row
+        row = conn.execute("SELECT * FROM bidding_auction WHERE id = ?", (auction_id,)).fetchone()
+    return dict(row)
+
+
+def start_clock(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The Procfile's clock line (`run_clock --tick 0.25`), in its own process group."""
+    return subprocess.Popen(
+        [PY, "manage.py", "run_clock", "--tick", "0.25"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("clock_too", [False, True], ids=["web-killed", "web-and-clock-killed"])
+def test_a_server_killed_during_a_countdown_does_not_decide_the_auction(tmp_path, migrated_db, clock_too):
+    """Issue: a dynamic auction in its countdown, a bid, the server killed; 44 s later it
+    answered again and the clock had already closed the auction for the bidder who led at
+    the crash. Here: the server (and, in the second case, the clock too) SIGKILLed right after
+    A's bid, restarted after the deadline passed: the auction is still open, its deadline
+    extended, the outage audited and announced, B can still bid and wins; the log verifies."""
+    # given a dynamic drill (free period 1 s, countdown 4 s), a server and a clock as the
+    # Procfile runs them, with a web heartbeat every 0.2 s (an outage: a gap over 1 s)
+    db = tmp_path / "db.sqlite3"
+    with closing(sqlite3.connect(migrated_db)) as source, closing(sqlite3.connect(db)) as copy:
+        source.backup(copy)
+    env = {
+        **process_env(tmp_path),
+        "WEB_HEARTBEAT_SECONDS": "0.2",
+        "OUTAGE_AFTER_SECONDS": "1",
+        "BIDDING_OUTAGE_GRACE_SECONDS": "3",
+    }
+    drill = manage(env, "drill", "--mode", "dynamic", "--bidders", "2", "--free-seconds", "1", "--countdown", "4")
+    assert drill.returncode == 0, drill.stderr
+    info = json.loads(drill.stdout)
+    auction_id = info["auction_id"]
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    url = f"/api/v1/auctions/{auction_id}/bids"
+    web = start_server(env, port, workers=1)
+    clock_process = start_clock(env)
+    try:
+        wait_until_up(base, auction_id)
+        a, b = (
+            httpx.Client(base_url=base, timeout=10, headers={"Authorization": f"Bearer {_token(base, x)}"})
+            for x in info["bidders"]
+        )
+        state = a.get(f"/api/v1/auctions/{auction_id}").json()
+        while a.get(f"/api/v1/auctions/{auction_id}").json()["phase"] != "timed":  # the countdown period
+            time.sleep(0.2)
+        first = a.post(url, json={"amount": state["start_price"], "key": "a1"})
+        assert first.status_code == 201, first.text
+        deadline = _auction_row(db, auction_id)["ends_at"]
+        # when the server dies in the countdown (and the clock with it, in the second case)
+        _kill(web)
+        if clock_too:
+            _kill(clock_process)
+        time.sleep(4 + 2)  # past the deadline
+        # then, while nobody can bid, the clock has not decided the auction
+        assert _auction_row(db, auction_id)["status"] == "running"
+        if clock_too:  # the clock comes back first: it must hold the close too
+            clock_process = start_clock(env)
+            time.sleep(1.5)
+            assert _auction_row(db, auction_id)["status"] == "running"
+        # when the server answers again
+        web = start_server(env, port, workers=1)
+        wait_until_up(base, auction_id)
+        row = _auction_row(db, auction_id)
+        # then the auction is still open, its deadline extended past the restart
+        assert row["status"] == "running" and _sqlite_time(row["ends_at"]) > _sqlite_time(deadline)
+        shown = b.get(f"/api/v1/auctions/{auction_id}").json()
+        assert shown["status"] == "running" and "中断" in shown["notice"] and "顺延" in shown["notice"]
+        # and the other bidder can still bid
+        second = b.post(url, json={"amount": shown["next_minimum"], "key": "b1"})
+        assert second.status_code == 201, second.text
+        # the auction then closes when its (new) countdown has run out, for B
+        end = time.monotonic() + 20
+        while _auction_row(db, auction_id)["status"] != "closed" and time.monotonic() < end:
+            time.sleep(0.2)
+        closed = b.get(f"/api/v1/auctions/{auction_id}").json()
+    finally:
+        _kill(web)
+        _kill(clock_process)
+    assert closed["status"] == "closed" and closed["winner_no"] == second.json()["bidder_no"]
+    with closing(sqlite3.connect(db)) as conn:
+        shifts = conn.execute(
+            "SELECT kind, ends_before FROM bidding_deadlineshift WHERE auction_id = ?", (auction_id,)
+        ).fetchall()
+        audited = conn.execute(
+            "SELECT COUNT(*) FROM auditlog_logentry WHERE additional_data LIKE '%auction.outage_extend%'"
+        ).fetchone()[0]
+    assert [(kind, _sqlite_time(before)) for kind, before in shifts] == [("outage", _sqlite_time(deadline))]
+    assert audited >= 2  # the auction's change and the recorded move
+    verify = manage(env, "verify_auction", str(auction_id))
+    assert verify.returncode == 0, verify.stdout + verify.stderr

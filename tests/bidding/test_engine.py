@@ -202,10 +202,9 @@ def test_sealed_hidden_until_opening():
     assert err.value.code == rules.SEALED_ALREADY_BID
     public = selectors.auction_public(auction_id=auction.pk, viewer=b.user)
     assert public["current_price"] is None and public["leader_no"] is None and public["my_status"] == "quoted"
+    assert public["bid_count"] is None and public["my_quote"]["amount"] == "110000.00"
     assert selectors.bids_after(auction_id=auction.pk, after_seq=0) == []
-    assert [x["amount"] for x in selectors.bids_after(auction_id=auction.pk, after_seq=0, viewer=b.user)] == [
-        "110000.00"
-    ]
+    assert selectors.bids_after(auction_id=auction.pk, after_seq=0, viewer=b.user) == []  # no row before the opening
     with clock.frozen(at(600)):
         engine.auction_close(auction_id=auction.pk)
     public = selectors.auction_public(auction_id=auction.pk)

@@ -22,7 +22,7 @@ from django.utils import timezone
 from exchange.accounts import services as account_services
 from exchange.accounts.models import ApiToken
 from exchange.bidding import engine, rules, services, sse
-from exchange.bidding.models import Auction, Bid
+from exchange.bidding.models import Auction, AuctionBidder, Bid
 from exchange.bidding.verify import verify_auction
 from tests.bidding.test_sse_support import ThreadServer, running_drill
 from tests.factories import UserFactory
@@ -201,7 +201,10 @@ CASES: list[tuple[str, list[Req]]] = [
             Req("english", "a", _bid(None), native=False),
             Req("english", "a", _bid(["100000"]), native=False),
             Req("english", "a", b'{"amount": "1\\u0000", "key": "k"}', native=False),
-            Req("english", "a", b'{"amount": "\\ud800", "key": "k"}', native=False),
+            Req("english", "a", b'{"amount": "\\ud800", "key": "k"}'),  # a lone surrogate: 422
+            Req("english", "a", b'{"amount": "100000.00", "key": "\\ud800"}'),
+            Req("english", "a", b'{"amount": "100000.00", "key": "a\\udc00b"}'),
+            Req("sealed", "a", b'{"amount": "150000.00", "key": "\\ud800"}'),
         ],
     ),
     (
@@ -277,18 +280,28 @@ def _normalised(response: httpx.Response) -> Any:
         for name in ("accepted_at", "ends_at"):
             dt.datetime.fromisoformat(body[name])
             body[name] = "<time>"
+        for name, size in (("salt", 32), ("commitment", 64), ("hash", 64)):  # a sealed receipt: random salt
+            if name in body:
+                assert len(body[name]) == size and int(body[name], 16) >= 0
+                body[name] = "<hex>"
     return [body, response.content if response.status_code not in (200, 201) else b""]
 
 
-def _snapshot() -> tuple[list[dict[str, Any]], int]:
-    return list(Auction.objects.values()), Bid.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+def _snapshot() -> tuple[list[dict[str, Any]], int, list[tuple[int, str]]]:
+    return (
+        list(Auction.objects.values()),
+        Bid.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+        list(AuctionBidder.objects.values_list("pk", "sealed_slot")),  # a sealed quote's only trace
+    )
 
 
-def _restore(snapshot: tuple[list[dict[str, Any]], int]) -> None:
-    auctions, last_bid = snapshot
+def _restore(snapshot: tuple[list[dict[str, Any]], int, list[tuple[int, str]]]) -> None:
+    auctions, last_bid, slots = snapshot
     Bid.objects.filter(pk__gt=last_bid).delete()
     for row in auctions:
         Auction.objects.filter(pk=row["id"]).update(**{k: v for k, v in row.items() if k != "id"})
+    for pk, slot in slots:
+        AuctionBidder.objects.filter(pk=pk).update(sealed_slot=slot)
 
 
 def _compare(native: ThreadServer, django: ThreadServer, world: World, requests: list[Req]) -> list[str]:
@@ -369,6 +382,24 @@ def test_a_server_error_is_answered_as_django_does(servers, world, monkeypatch, 
     b = _send(django, world, req)
     assert a[0] == 500 and a[2][0]["code"] == "server_error"
     assert a == b
+
+
+@pytest.mark.parametrize("key", ["\\ud800", "k\\udfff", "中\\ud83d"])
+def test_a_lone_surrogate_in_the_key_is_a_chinese_422_on_both_paths(servers, world, key):
+    # given a bid whose JSON key decodes to a lone surrogate (no database driver can encode it)
+    native, django = servers
+    req = Req("english", "a", b'{"amount": "100000.00", "key": "' + key.encode() + b'"}')
+    before = _snapshot()
+    # when it is sent to the native path and through Django
+    served = native.application.native_bids.served
+    got = [_send(native, world, req), _send(django, world, req)]
+    # then both answer 422 invalid naming the key, in Chinese, the native path itself; nothing written
+    for status, _headers, (body, _raw) in got:
+        assert status == 422, body
+        assert body == {"code": "invalid", "message": "幂等键含有无效字符。", "field": "key"}
+    assert got[0] == got[1]
+    assert native.application.native_bids.served == served + 1
+    assert _snapshot() == before
 
 
 def test_bids_placed_natively_are_in_the_ledger(servers, world):

@@ -494,3 +494,93 @@ def test_dutch_price_stands_still_while_paused_and_goes_on_from_there_after_resu
     # after the resume the descent continues from that step, shifted by the pause
     assert rules.dutch_price(resumed, T0 + sec(31 + 600)) == step
     assert rules.dutch_price(resumed, T0 + sec(60 + 600)) == rules.dutch_price(state, T0 + sec(60))
+
+
+# --- an outage of the platform (nobody could bid) --------------------------------------
+# (mode, seconds of the main period, a script of bids before the outage, the outage's start
+# after the last bid, its length, the grace)
+outages = st.tuples(
+    st.sampled_from([rules.DYNAMIC, rules.ENGLISH, rules.PROXY, rules.SEALED]),
+    st.integers(1, 600),
+    st.lists(st.tuples(st.integers(1, 4), st.integers(0, 2), st.floats(0, 60, allow_nan=False)), max_size=8),
+    st.floats(0, 900, allow_nan=False),
+    st.floats(0.001, 7200, allow_nan=False),
+    st.integers(0, 120),
+)
+
+
+def _before_outage(mode: str, period: int, script: list[tuple[int, int, float]]) -> State:
+    state = make(mode, ends_at=T0 + sec(period))
+    if mode != rules.SEALED:
+        state, _log = run(state, script)
+    return state
+
+
+@FAST
+@given(outages)
+def test_an_outage_gives_back_the_time_left_when_it_began_at_least_the_grace(case):
+    mode, period, script, starts_after, length, grace = case
+    state = _before_outage(mode, period, script)
+    down = T0 + sec(starts_after)
+    up = down + sec(length)
+    # when the platform is down from `down` to `up`
+    after = rules.evaluate_outage(state, down, up, grace)
+    in_reach = down < state.ends_at < up + sec(grace)
+    if state.ends_at <= down:
+        # the deadline had passed before the outage: the auction closes as it would have
+        assert after is None
+        return
+    if not in_reach:
+        # time enough left after the restart: nothing moves
+        assert after is None
+        return
+    # then an auction whose deadline fell in the outage (or right after it) gets back the
+    # time it had left when the outage began, and at least the grace after the restart
+    assert after is not None
+    left = state.ends_at - down
+    assert after.ends_at == max(up + left, up + sec(grace))
+    assert after.ends_at - up >= left and after.ends_at >= up + sec(grace) and after.ends_at >= state.ends_at
+    # nothing else of the auction changes but its times
+    assert (after.current_price, after.leader_id, after.seq, after.leader_max) == (
+        state.current_price,
+        state.leader_id,
+        state.seq,
+        state.leader_max,
+    )
+    assert after.status == (rules.RUNNING if up >= after.settings.starts_at else rules.SCHEDULED)
+    # it does not close while the time given back runs, and a valid bid is still accepted
+    for at in (up, up + (after.ends_at - up) / 2, after.ends_at - sec(0.001)):
+        assert rules.evaluate_close(after, at) is None
+        if mode in (rules.ENGLISH, rules.DYNAMIC) and at >= after.settings.starts_at:
+            minimum = rules.next_minimum(after.settings, after.current_price)
+            challenger = next(b for b in BIDDERS if b.bidder_id != after.leader_id)
+            assert rules.evaluate_bid(after, challenger, minimum, at).accepted
+    assert rules.evaluate_close(after, after.ends_at) is not None
+
+
+@FAST
+@given(outages)
+def test_an_outage_moves_nothing_of_a_paused_closed_or_cancelled_auction(case):
+    mode, period, script, starts_after, length, grace = case
+    state = _before_outage(mode, period, script)
+    down, up = T0 + sec(starts_after), T0 + sec(starts_after + length)
+    for status in (rules.PAUSED, rules.CLOSED, rules.CANCELLED):
+        frozen = replace(state, status=status, paused_at=down if status == rules.PAUSED else None)
+        assert rules.evaluate_outage(frozen, down, up, grace) is None
+    assert rules.evaluate_outage(state, up, down, grace) is None  # no outage at all
+
+
+@FAST
+@given(st.integers(0, 400), st.integers(1, 3600), st.integers(0, 120))
+def test_an_outage_during_a_dutch_descent_continues_from_the_step_price_it_had(down_after, length, grace):
+    state = dutch()
+    down, up = T0 + sec(down_after), T0 + sec(down_after + length)
+    after = rules.evaluate_outage(state, down, up, grace)
+    if state.ends_at <= down:
+        assert after is None
+        return
+    # the price did not step down while nobody could take it
+    assert after is not None
+    assert rules.dutch_price(after, up) == rules.dutch_price(state, down)
+    assert after.ends_at >= up + sec(grace) and after.ends_at - up >= state.ends_at - down
+    assert rules.evaluate_close(after, up) is None

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from import_export.resources import ModelResource, modelresource_factory
 from unfold.decorators import action, display
 from unfold.widgets import (
     UnfoldAdminDecimalFieldWidget,
@@ -267,6 +268,12 @@ class AuctionBidderAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
     list_filter = ["kind", "qualified"]
     search_fields = ["bidder_no", "user__phone", "user__name", "user__member_no", "auction__title"]
     list_select_related = ["auction", "user"]
+    exclude = ["sealed_slot"]
+
+    def get_export_resource_classes(self, request: HttpRequest) -> list[type[ModelResource]]:
+        """The export without the sealed slot (bidding/sealed.py): two exports would tell who quoted."""
+        meta = {"exclude": ["sealed_slot"], "use_natural_foreign_keys": False}
+        return [modelresource_factory(AuctionBidder, meta_options=meta)]
 
 
 @admin.register(Bid)

@@ -61,6 +61,22 @@ class BidOut(Schema):
     ends_at: str
 
 
+class SealedBidOut(Schema):
+    """A sealed quote's receipt (一次报价, before the opening; its bidder only): no seq (its
+    place would tell how many quoted before), and what the bidder needs to check the
+    opening — the salt, the commitment and the log entry's hash (docs/bidding.md)."""
+
+    seq: None = None
+    amount: str
+    bidder_no: str
+    accepted_at: str
+    ends_at: str
+    sealed: bool
+    salt: str
+    commitment: str
+    hash: str
+
+
 class ReasonIn(Schema):
     reason: str = ""
 
@@ -110,10 +126,14 @@ def auction_detail(request: HttpRequest, auction_id: int) -> Any:
     return selectors.auction_public(auction_id=auction_id, viewer=_viewer(request) or _ANON)
 
 
-@router.post("/{auction_id}/bids", response={200: BidOut, 201: BidOut, **errors(401, 403, 404, 409, 422)})
+@router.post(
+    "/{auction_id}/bids",
+    response={200: BidOut | SealedBidOut, 201: BidOut | SealedBidOut, **errors(401, 403, 404, 409, 422)},
+)
 def bid_create(request: HttpRequest, auction_id: int, payload: BidIn) -> Any:
     """Place a bid `{"amount": "101000.00", "key": "<client idempotency key>"}` → 201.
-    Repeating a key with the same amount answers 200 with the original bid."""
+    Repeating a key with the same amount answers 200 with the original bid. A sealed quote
+    (一次报价) answers its receipt instead (SealedBidOut: no seq; salt, commitment, hash)."""
     amount = parse_amount(payload.amount)
     bid = engine.bid_place(auction_id=auction_id, user=request.auth, amount=amount, key=payload.key)  # type: ignore[attr-defined]
     return Status(200 if getattr(bid, "replayed", False) else 201, engine.bid_public(bid))
@@ -156,26 +176,15 @@ def native_bid_payload(raw: bytes) -> Any:
         elif kind is float:
             if not math.isfinite(amount):
                 return None
-        elif kind is not str or not _text(amount):
+        elif kind is not str:
             return None  # bool, None, lists, objects: pydantic's own coercions and messages
-        out["amount"] = amount
+        out["amount"] = amount  # text with a lone surrogate ("\ud800"): parse_amount refuses it (422)
     if "key" in data:
         key = data["key"]
-        if type(key) is not str or not _text(key):
+        if type(key) is not str:
             return None
-        out["key"] = key
+        out["key"] = key  # a lone surrogate: engine.bid_place refuses it (422 invalid, field key)
     return out
-
-
-def _text(value: str) -> bool:
-    """Plain text pydantic takes as it is (no lone surrogates)."""
-    if value.isascii():
-        return True
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def bid_native(
@@ -241,7 +250,10 @@ def bid_list(request: HttpRequest, auction_id: int, after: int = 0, limit: int =
 
 @router.get("/{auction_id}/log", auth=None, response={200: dict[str, Any], **errors(403, 404, 422)})
 def bid_log(request: HttpRequest, auction_id: int, after: int = 0, limit: int = 500) -> Any:
-    """The hash-chained bid log: public after close, supervisors (view_bid) at any time."""
+    """The hash-chained bid log: public after close, supervisors (view_bid) at any time —
+    but a sealed auction's only after the opening, for everybody. Sealed entries carry
+    their salt and commitment (the entry hash is over the commitment), and the genesis
+    is the auction's random one (published at the opening)."""
     auction = _auction(auction_id)
     viewer = _viewer(request)
     me = selectors.viewer_bidder(auction_id=auction.pk, viewer=viewer) if auction.is_practice else None
@@ -252,14 +264,20 @@ def bid_log(request: HttpRequest, auction_id: int, after: int = 0, limit: int = 
     return {
         "auction_id": auction.pk,
         "status": auction.status,
-        "algorithm": "sha256(prev_hash|seq|bidder_no|amount|accepted_at)",
-        "genesis_hash": engine.genesis_hash(auction.pk),
+        "algorithm": (
+            "sha256(prev_hash|bidder_no|commitment|accepted_at); "
+            "commitment = sha256(exchange-sealed|auction_id|bidder_no|amount|salt)"
+            if auction.log_genesis
+            else "sha256(prev_hash|seq|bidder_no|amount|accepted_at)"
+        ),
+        "genesis_hash": auction.log_genesis or engine.genesis_hash(auction.pk),
         "head_hash": auction.head_hash,
         "bid_count": auction.seq,
         "result": auction.result or None,
         "winner_no": auction.winner.bidder_no if auction.winner else None,
         "final_price": f"{auction.final_price:.2f}" if auction.final_price is not None else None,
         "entries": selectors.bid_log(auction_id=auction.pk, after_seq=after, limit=limit),
+        "deadline_moves": selectors.deadline_moves(auction_id=auction.pk),
     }
 
 

@@ -13,6 +13,9 @@ DEFAULTS: dict[str, Any] = {
     "DUTCH_INTERVAL_SECONDS": 60,
     "PREEMPTION_SECONDS": 60,  # 减价: the pre-emption window after a take, when a holder outranks the taker
     "CLOSE_INTERVAL_SECONDS": 0.25,  # how often the clock looks for due auctions (run_clock --tick ≤ this)
+    # after an outage of the platform an auction whose deadline fell in it gets back the time
+    # it had left, and at least this many seconds to reconnect (docs/bidding.md, "Outages")
+    "OUTAGE_GRACE_SECONDS": 30,
     "BIDDER_NO_DIGITS": 4,
     "LOG_PAGE_SIZE": 500,
 }

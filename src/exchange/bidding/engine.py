@@ -25,19 +25,20 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.accounts import services as account_services
-from exchange.bidding import errors, ledger_sql, rules
-from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
-from exchange.core import audit, clock
+from exchange.bidding import conf, errors, ledger_sql, rules
+from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
+from exchange.core import audit, clock, liveness
 from exchange.core.errors import InvalidInput, Unauthenticated
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,8 @@ def bid_place(
         raise errors.InvalidAmount()
     if not key or len(key) > 64:
         raise InvalidInput(_("幂等键须为 1–64 个字符。"), field="key")
+    if not key.isascii() and not _encodable(key):  # a lone surrogate ("\ud800") from JSON
+        raise InvalidInput(_("幂等键含有无效字符。"), field="key")
     if not 0 < auction_id <= MAX_ROW_ID:  # the raw SQL below would overflow the database integer
         raise errors.AuctionNotFound()
     who: int | ledger_sql.Bearer = user if isinstance(user, ledger_sql.Bearer) else getattr(user, "pk", None) or 0
@@ -244,6 +247,16 @@ def bid_place(
         raise WouldBlock()
     with _writer_queue(conn), transaction.atomic(), conn.cursor() as cursor:
         return _place(cursor, auction_id, who, amount, key, snapshot=False)
+
+
+def _encodable(text: str) -> bool:
+    """Whether `text` is valid Unicode text (JSON's "\\ud800" decodes to a lone surrogate,
+    which no database driver can encode: it must be refused before any statement)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -292,7 +305,7 @@ def _place(
     auction, leader_no, row_version = loaded
     now = clock.now()  # read under the lock (or after the snapshot): seq order is time order
     bidder = ledger_sql.load_bidder(  # 2: the bidder and its earlier bid under this key (and the token)
-        cursor, auction_id=auction_id, user=user, key=key, sealed=auction.mode == rules.SEALED, now=now
+        cursor, auction_id=auction_id, user=user, key=key, now=now
     )
     # a bearer token whose last use is due a write: written with an accepted bid, in its
     # transaction; an answer that writes nothing leaves it to the caller, after the
@@ -312,8 +325,21 @@ def _place(
             raise errors.KeyReused()
         prior.replayed = True  # type: ignore[attr-defined]  # the API answers 200, not 201
         return prior
+    if auction.mode == rules.SEALED and auction.status not in (Status.CLOSED, Status.CANCELLED):
+        # a sealed quote: committed, kept outside the database until the opening (sealed.py),
+        # decided under the lock (it writes the vault: never on the event loop's thread)
+        if snapshot:
+            raise _Retry()
+        from exchange.bidding import sealed
+
+        receipt = sealed.quote(auction=auction, bidder=bidder, amount=amount, key=key, now=now)
+        if stale and not getattr(receipt, "replayed", False):
+            assert isinstance(user, ledger_sql.Bearer) and user.token_id is not None
+            account_services.api_token_touch(token_id=user.token_id, now=now)
+            user.stale = False
+        return receipt
     who = (
-        rules.Bidder(bidder.id, bidder.bidder_no, qualified=bidder.qualified, rank=bidder.rank, has_bid=bidder.has_bid)
+        rules.Bidder(bidder.id, bidder.bidder_no, qualified=bidder.qualified, rank=bidder.rank)
         if bidder is not None
         else rules.Bidder(0, "", qualified=False)
     )
@@ -396,7 +422,22 @@ def _top_rank(auction_id: int) -> int:
 
 
 def bid_public(bid: Bid) -> dict[str, Any]:
-    """The public form of a bid (the same in the API, the events and the hall): no identity."""
+    """The public form of a bid (the same in the API, the events and the hall): no identity.
+    A sealed quote's receipt (before the opening, to its bidder only) has no seq — its place
+    tells how many quoted before — and carries what the bidder needs to check the opening:
+    the salt, the commitment and the entry's hash (api.SealedBidOut)."""
+    if getattr(bid, "sealed", False):
+        return {
+            "seq": None,
+            "amount": f"{bid.amount:.2f}",
+            "bidder_no": bid.bidder_no,
+            "accepted_at": timezone.localtime(bid.accepted_at).isoformat(timespec="microseconds"),
+            "ends_at": timezone.localtime(bid.ends_at).isoformat(timespec="microseconds"),
+            "sealed": True,
+            "salt": bid.salt,
+            "commitment": bid.commitment,
+            "hash": bid.hash,
+        }
     return {
         "seq": bid.seq,
         "amount": f"{bid.amount:.2f}",
@@ -479,12 +520,38 @@ def auction_close(*, auction_id: int) -> bool:
         close = rules.evaluate_close(auction.state(), now)
         if close is None:
             return False
+        alive = liveness.web_alive_through()
+        if alive is not None and alive < auction.ends_at:
+            return False  # nobody could bid when the deadline came: held (see auction_close_due)
+        if auction.mode == rules.SEALED and auction.seq == 0 and not auction.log_genesis:
+            from exchange.bidding import sealed
+
+            try:  # the opening: the quotes out of the vault into the log, the best one leads
+                sealed.reveal(auction)
+            except sealed.VaultError as exc:
+                log.error("bidding: the opening of auction %s failed: %s", auction_id, exc)
+                _open_failed(auction, now, str(exc))
+                return False
+            leader_no = auction.leader.bidder_no if auction.leader_id and auction.leader else ""
+            close = rules.evaluate_close(auction.state(leader_no=leader_no), now)
+            assert close is not None
+            auction.save(update_fields=["seq", "current_price", "leader", "leader_rank", "log_genesis"])
         for name, value in _close_fields(close, now).items():
             setattr(auction, name, value)
         with audit.action(None, "auction.close", result=close.result, price=close.price, process="clock"):
             auction.save(update_fields=["status", "result", "winner", "final_price", "closed_at"])
         _after_close(auction_id, close)
         return True
+
+
+def _open_failed(auction: Auction, now: dt.datetime, problem: str) -> None:
+    """A sealed opening that cannot be done (the vault does not match): paused for a staff
+    decision (rerun, or resume once the vault is restored), audited, announced."""
+    paused = replace(auction.state(), status=Status.PAUSED, paused_at=now)
+    reason = _("开标失败：密封报价保管库与数据库不一致，已暂停，请技术人员核查。")
+    _write_state(
+        auction, paused, None, "auction.open_failed", reason=f"{reason} ({problem})", pause_reason=reason[:200]
+    )
 
 
 def auction_open(*, auction_id: int) -> bool:
@@ -504,11 +571,18 @@ def auction_open(*, auction_id: int) -> bool:
 
 def auction_close_due(*, now: dt.datetime) -> list[int]:
     """Open the auctions whose start has come and close those whose deadline has passed;
-    return the ids closed. Called by the clock every CLOSE_INTERVAL_SECONDS."""
+    return the ids closed. Called by the clock every CLOSE_INTERVAL_SECONDS.
+
+    Only a deadline the web outlived closes (`liveness.web_alive_through`: the web's last
+    heartbeat is at or after it): while the web is down — the server killed, the database
+    away — nobody can bid, so the close is held; the beat that ends the outage moves the
+    affected deadlines (`outage_extend`) before anything closes."""
     live = [Status.SCHEDULED, Status.RUNNING]
     for auction_id in Auction.objects.filter(status=Status.SCHEDULED, starts_at__lte=now).values_list("pk", flat=True):
         auction_open(auction_id=auction_id)
-    due = Auction.objects.filter(status__in=live, ends_at__lte=now).values_list("pk", flat=True)
+    alive = liveness.web_alive_through()
+    until = now if alive is None else min(now, alive)
+    due = Auction.objects.filter(status__in=live, ends_at__lte=until).values_list("pk", flat=True)
     return [auction_id for auction_id in list(due) if auction_close(auction_id=auction_id)]
 
 
@@ -540,11 +614,90 @@ def auction_resume(*, auction_id: int, actor: Any, reason: str) -> Auction:
     reason = _require_reason(reason)
     with transaction.atomic():
         auction = _locked(auction_id)
-        resumed = rules.evaluate_resume(auction.state(), clock.now())
-        if resumed is None:
+        now = clock.now()
+        paused_at, ends_before = auction.paused_at, auction.ends_at
+        resumed = rules.evaluate_resume(auction.state(), now)
+        if resumed is None or paused_at is None:
             raise errors.AuctionStateError(_("只有已暂停的竞价可以恢复。"))
         _write_state(auction, resumed, actor, "auction.resume", reason=reason, pause_reason="")
+        with audit.action(actor, "auction.resume", reason=reason):
+            _record_shift(auction, DeadlineShift.Kind.PAUSE, paused_at, now, ends_before, now)
         return auction
+
+
+def _record_shift(
+    auction: Auction, kind: str, down_from: dt.datetime, up_at: dt.datetime, ends_before: dt.datetime, now: dt.datetime
+) -> None:
+    """The deadline move just written, for `verify_auction` and the published log."""
+    DeadlineShift.objects.create(
+        auction=auction,
+        kind=kind,
+        down_from=down_from,
+        up_at=up_at,
+        ends_before=ends_before,
+        ends_after=auction.ends_at,
+        seq=auction.seq,
+        head_hash=auction.head_hash,
+        created_at=now,
+    )
+
+
+# --- outages of the platform -------------------------------------------------------------
+
+
+def outage_extend(*, down_from: dt.datetime, up_at: dt.datetime) -> list[int]:
+    """Nobody could bid from `down_from` (the web's last sign of life) to `up_at` (the first
+    beat after it, `core.liveness`): give every affected auction its time back
+    (`rules.evaluate_outage`: a deadline that fell in the outage or less than
+    OUTAGE_GRACE_SECONDS after it, a Dutch descent under way) and return their ids.
+
+    Runs in the transaction of the beat that found the outage (connected to
+    `liveness.outage_ended`), each auction under its lock as a bid or a close would take it.
+    Per auction: the new times, `outage_from`/`outage_until` (the bidders' notice), version
+    + 1, audited as "auction.outage_extend" (no actor: the web process), a DeadlineShift
+    (kind outage) for verify and the published log; after commit a `state` event (with the
+    notice). Auctions whose deadline had passed before the outage close as before."""
+    grace = int(conf.get("OUTAGE_GRACE_SECONDS"))
+    limit = up_at + dt.timedelta(seconds=grace)
+    candidates = list(
+        Auction.objects.filter(status__in=[Status.SCHEDULED, Status.RUNNING], ends_at__gt=down_from)
+        .filter(Q(ends_at__lt=limit) | Q(mode=rules.DUTCH, current_price__isnull=True))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    moved: list[int] = []
+    with transaction.atomic():
+        for auction_id in candidates:
+            auction = _locked(auction_id)
+            new = rules.evaluate_outage(auction.state(), down_from, up_at, grace)
+            if new is None:
+                continue
+            ends_before = auction.ends_at
+            fields = auction.state_fields(new)
+            for name, value in fields.items():
+                setattr(auction, name, value)
+            auction.outage_from, auction.outage_until = down_from, up_at
+            auction.version += 1
+            with audit.action(
+                None,
+                "auction.outage_extend",
+                process="web",
+                reason=_("系统中断，期间无法出价：截止时间顺延"),
+                down_from=format_time(down_from),
+                up_at=format_time(up_at),
+            ):
+                auction.save(update_fields=[*fields, "leader", "outage_from", "outage_until", "version"])
+                _record_shift(auction, DeadlineShift.Kind.OUTAGE, down_from, up_at, ends_before, up_at)
+            transaction.on_commit(lambda pk=auction_id: _publish_state(pk))  # type: ignore[misc]
+            moved.append(auction_id)
+    if moved:
+        log.warning("bidding: outage %s → %s, deadlines moved: %s", down_from, up_at, moved)
+    return moved
+
+
+def on_outage_ended(sender: Any, *, down_from: dt.datetime, up_at: dt.datetime, **kwargs: Any) -> None:
+    """`liveness.outage_ended` receiver (connected in BiddingConfig.ready)."""
+    outage_extend(down_from=down_from, up_at=up_at)
 
 
 def _write_state(
@@ -582,11 +735,17 @@ def auction_rerun(*, auction_id: int, actor: Any, reason: str, start_in: dt.time
             setattr(new, name, None)
         new.leader_rank, new.seq, new.head_hash, new.version, new.pause_reason = 0, 0, "", 0, ""
         new.result, new.confirmation, new.rerun_of, new.created_by = "", "", old, actor
+        new.outage_from = new.outage_until = None
+        new.sealed_ref, new.log_genesis = "", ""
+        if new.mode == rules.SEALED:
+            from exchange.bidding import sealed
+
+            sealed.prepare(new)  # a vault folder and a genesis of its own
         with audit.action(actor, "auction.rerun", reason=reason, rerun_of=old.pk):
             old.status = Status.CANCELLED
             old.save(update_fields=["status"])
             new.save()
-            AuctionBidder.objects.bulk_create(
+            copies = [
                 AuctionBidder(
                     auction=new,
                     user_id=b.user_id,
@@ -596,6 +755,11 @@ def auction_rerun(*, auction_id: int, actor: Any, reason: str, start_in: dt.time
                     rank=b.rank,
                 )
                 for b in old.bidders.all()
-            )
+            ]
+            if new.mode == rules.SEALED:
+                from exchange.bidding import sealed
+
+                sealed.prepare_bidders(new, copies)
+            AuctionBidder.objects.bulk_create(copies)
         transaction.on_commit(lambda: _publish_state(old.pk))
         return new

@@ -54,9 +54,7 @@ class _Statements:
     lock_auction: str
     read_auction: str  # the snapshot's: no lock; on PostgreSQL with the row's xmin
     bidder: str
-    bidder_sealed: str
     bearer: str
-    bearer_sealed: str
     insert_one: str
     insert_values: str
     # the auction row: where each selected column goes in the model's constructor, and the
@@ -87,7 +85,6 @@ def _statements(vendor: str) -> _Statements:
     )
     base = f"SELECT x.{_q('id')}, x.{_q('bidder_no')}, x.{_q('qualified')}, x.{_q('rank')}, {prior}"
     where = f" FROM {_q(ab)} x WHERE x.{_q('auction_id')} = %s AND x.{_q('user_id')} = %s"
-    sealed = f", EXISTS(SELECT 1 FROM {_q(b)} s WHERE s.{_q('bidder_id')} = x.{_q('id')})"
     # the same bidder found through a bearer token: one row when the token is known and
     # unexpired (the bidder's columns NULL when its user is no bidder here), none otherwise
     t, u = ApiToken._meta.db_table, User._meta.db_table
@@ -114,9 +111,7 @@ def _statements(vendor: str) -> _Statements:
         lock_auction=lock,
         read_auction=read,
         bidder=base + where,
-        bidder_sealed=base + sealed + where,
-        bearer=base + ", 0" + token + token_where,
-        bearer_sealed=base + sealed + token + token_where,
+        bearer=base + token + token_where,
         insert_one=f"INSERT INTO {_q(b)} ({bid_cols}) VALUES ",
         insert_values=placeholders,
         auction_slots=tuple(concrete.index(n) for n in AUCTION_FIELDS),
@@ -136,7 +131,6 @@ class BidderRow:
     qualified: bool
     rank: int
     prior_id: int | None
-    has_bid: bool
 
 
 def lock_auction(cursor: Any, auction_id: int, *, snapshot: bool = False) -> tuple[Auction, str, str | None] | None:
@@ -184,9 +178,7 @@ class Bearer:
     stale: bool = False
 
 
-def load_bidder(
-    cursor: Any, *, auction_id: int, user: int | Bearer, key: str, sealed: bool, now: Any = None
-) -> BidderRow | None:
+def load_bidder(cursor: Any, *, auction_id: int, user: int | Bearer, key: str, now: Any = None) -> BidderRow | None:
     """The auction's bidder for `user` (a user id or a `Bearer`; with a Bearer, `now` is the
     instant its expiry and staleness are judged at), with its earlier bid under `key`."""
     db = cursor.db
@@ -194,7 +186,7 @@ def load_bidder(
     if isinstance(user, Bearer):
         ops = db.ops
         cursor.execute(
-            st.bearer_sealed if sealed else st.bearer,
+            st.bearer,
             [
                 key,
                 ops.adapt_datetimefield_value(now - TOKEN_TOUCH),
@@ -205,17 +197,17 @@ def load_bidder(
         )
         row = cursor.fetchone()
         user.checked = True
-        if row is None or not row[9]:  # unknown or expired token, inactive user
+        if row is None or not row[8]:  # unknown or expired token, inactive user
             return None
-        user.token_id, user.stale, user.user_id = row[6], bool(row[7]), row[8]
+        user.token_id, user.stale, user.user_id = row[5], bool(row[6]), row[7]
         if row[0] is None:  # a valid token, but its user is no bidder of this auction
             return None
     else:
-        cursor.execute(st.bidder_sealed if sealed else st.bidder, [key, auction_id, user])
+        cursor.execute(st.bidder, [key, auction_id, user])
         row = cursor.fetchone()
         if row is None:
             return None
-    return BidderRow(row[0], row[1], bool(row[2]), int(row[3]), row[4], bool(row[5]) if sealed else False)
+    return BidderRow(row[0], row[1], bool(row[2]), int(row[3]), row[4])
 
 
 def insert_bids(cursor: Any, bids: Sequence[Bid]) -> None:

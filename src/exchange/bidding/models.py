@@ -105,6 +105,14 @@ class Auction(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=0)
     paused_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
     pause_reason = models.CharField(_("暂停原因"), max_length=200, blank=True)
+    # the last outage of the platform that moved this auction's deadline (engine.outage_extend):
+    # shown to the bidders as a notice; every move is a DeadlineShift
+    outage_from = models.DateTimeField(_("系统中断开始"), null=True, blank=True)
+    outage_until = models.DateTimeField(_("系统恢复时间"), null=True, blank=True)
+    # sealed (一次报价): the folder of its quotes in the sealed vault, outside the database
+    # (bidding/sealed.py); the chain's random genesis is published here at the opening
+    sealed_ref = models.CharField(_("密封报价保管编号"), max_length=32, blank=True, editable=False)
+    log_genesis = models.CharField(_("链起始哈希（开标后公开）"), max_length=64, blank=True, editable=False)
 
     # --- outcome ---
     result = models.CharField(_("竞价结果"), max_length=16, choices=Result.choices, default=Result.NONE, blank=True)
@@ -236,6 +244,9 @@ class AuctionBidder(models.Model):
     kind = models.CharField(_("资格来源"), max_length=10, choices=Kind.choices, default=Kind.PRACTICE)
     qualified = models.BooleanField(_("有效"), default=True)
     rank = models.PositiveSmallIntegerField(_("优先购买权顺位"), default=0, help_text=_("0 表示无优先购买权"))
+    # sealed: 64 random hex digits from the admission, its quote's commitment once it quoted
+    # (indistinguishable: bidding/sealed.py); never shown
+    sealed_slot = models.CharField(_("密封报价槽"), max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:
@@ -278,6 +289,10 @@ class Bid(models.Model):
     ends_at = models.DateTimeField(_("出价后截止时间"))
     prev_hash = models.CharField(_("前一哈希"), max_length=64)
     hash = models.CharField(_("哈希"), max_length=64)
+    # sealed quotes (revealed at the opening): the salt and the commitment the chain hashed
+    # (database defaults: the hot path's INSERT, ledger_sql, does not name them)
+    salt = models.CharField(_("盐值"), max_length=32, blank=True, default="", db_default="")
+    commitment = models.CharField(_("报价承诺"), max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("出价记录")
@@ -295,3 +310,37 @@ class Bid(models.Model):
     @property
     def accepted_at_utc(self) -> dt.datetime:
         return self.accepted_at.astimezone(dt.UTC)
+
+
+class DeadlineShift(models.Model):
+    """A move of an auction's deadline that no bid made: an outage of the platform (nobody
+    could bid from `down_from` to `up_at`; engine.outage_extend) or a staff pause (resume).
+
+    `seq` and `head_hash` are the bid log's last entry when it happened: `verify_auction`
+    accepts a bid after the deadline the previous bid left only through such a move, and
+    the published log lists them (api `/log`, `deadline_moves`). Written once, never edited.
+    """
+
+    class Kind(models.TextChoices):
+        OUTAGE = "outage", _("系统中断顺延")
+        PAUSE = "pause", _("暂停后恢复")
+
+    auction = models.ForeignKey(
+        Auction, verbose_name=_("竞价会"), on_delete=models.PROTECT, related_name="deadline_shifts"
+    )
+    kind = models.CharField(_("原因"), max_length=10, choices=Kind.choices)
+    down_from = models.DateTimeField(_("中断（暂停）开始"))
+    up_at = models.DateTimeField(_("恢复时间"))
+    ends_before = models.DateTimeField(_("原截止时间"))
+    ends_after = models.DateTimeField(_("顺延后截止时间"))
+    seq = models.PositiveIntegerField(_("当时出价序号"))
+    head_hash = models.CharField(_("当时链头哈希"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        verbose_name = _("截止时间顺延")
+        verbose_name_plural = _("截止时间顺延")
+        ordering = ["auction", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.auction_id} {self.kind} → {self.ends_after:%Y-%m-%d %H:%M:%S}"

@@ -532,5 +532,31 @@ def evaluate_resume(state: State, at: dt.datetime) -> State | None:
     return replace(state, settings=settings, status=status, ends_at=state.ends_at + gap, paused_at=None)
 
 
+def evaluate_outage(state: State, down_from: dt.datetime, up_at: dt.datetime, grace_seconds: int) -> State | None:
+    """The state after an outage of the platform — nobody could bid from `down_from` (its
+    last sign of life) to `up_at` (when it answered again) — or None when it is unaffected.
+
+    Affected: a scheduled or running auction whose deadline fell in the outage or less than
+    `grace_seconds` after it, and a Dutch descent that was under way (its price kept
+    stepping down while nobody could take it). It gets its time back as if it had been
+    paused for the outage: every time after `down_from` moves by the outage's length (as
+    `evaluate_resume` does; a Dutch descent continues from the step price it had), and the
+    deadline is at least `grace_seconds` after `up_at`, time for the bidders to reconnect.
+    The price, the leader and the log are unchanged; the deadline never moves earlier.
+    Unaffected: a paused, closed or cancelled auction (a pause already moves every time on
+    resume), one whose deadline had passed before the outage, one with time enough left.
+    """
+    if state.status not in (SCHEDULED, RUNNING) or up_at <= down_from or state.ends_at <= down_from:
+        return None
+    s = state.settings
+    floor = up_at + dt.timedelta(seconds=max(0, grace_seconds))
+    descending = s.mode == DUTCH and state.current_price is None and s.starts_at < up_at
+    if state.ends_at >= floor and not descending:
+        return None
+    resumed = evaluate_resume(replace(state, status=PAUSED, paused_at=down_from), up_at)
+    assert resumed is not None
+    return replace(resumed, ends_at=max(resumed.ends_at, floor))
+
+
 def is_reserve_met(settings: Settings, price: Decimal | None) -> bool:
     return price is not None and (settings.reserve_price is None or price >= settings.reserve_price)

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from exchange.bidding import conf, rules
+from exchange.bidding import conf, rules, sealed
 from exchange.bidding.engine import bid_public
 from exchange.bidding.errors import AuctionNotFound
-from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
+from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
 from exchange.core import clock
 
 
@@ -31,8 +32,9 @@ def viewer_bidder(*, auction_id: int, viewer: Any) -> AuctionBidder | None:
 
 
 def sealed_hidden(auction: Auction) -> bool:
-    """Sealed quotes stay hidden until the auction has closed (the opening)."""
-    return auction.mode == rules.SEALED and auction.status not in (Status.CLOSED, Status.CANCELLED)
+    """Sealed quotes stay hidden until the opening (the close), the count of them too; a
+    session voided (rerun) before its opening stays sealed: its bidders quote again."""
+    return auction.mode == rules.SEALED and auction.status != Status.CLOSED and not auction.log_genesis
 
 
 def _is_staff_viewer(viewer: Any) -> bool:
@@ -67,12 +69,13 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
         me = viewer_bidder(auction_id=auction.pk, viewer=viewer)
     hidden = sealed_hidden(auction)
     leader_no = auction.leader.bidder_no if auction.leader_id and auction.leader else None
+    my_quote = sealed.my_quote(auction, me) if hidden else None
     if me is None:
         my_status = "none"
     elif auction.leader_id == me.pk and not hidden:
         my_status = "leading"
     elif hidden:
-        my_status = "quoted" if Bid.objects.filter(bidder=me).exists() else "none"
+        my_status = "quoted" if my_quote is not None else "none"
     else:
         my_status = "outbid" if Bid.objects.filter(bidder=me).exists() else "none"
     current = None if hidden else auction.current_price
@@ -99,13 +102,14 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
         "my_no": me.bidder_no if me else None,
         "my_status": my_status,
         "my_rank": me.rank if me else None,  # the viewer's own pre-emption rank (0: none); never another's
-        "bid_count": auction.seq,
+        "bid_count": None if hidden else auction.seq,  # sealed: not even the count before the opening
         "starts_at": _iso(auction.starts_at),
         "ends_at": _iso(auction.ends_at),
         "server_time": _iso(now),
         "result": auction.result or None,
         "final_price": _money(auction.final_price),
         "winner_no": auction.winner.bidder_no if auction.winner_id and auction.winner else None,
+        "notice": outage_notice(auction),
     }
     if auction.mode == rules.DYNAMIC:
         data.update(
@@ -122,6 +126,8 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
     elif auction.mode == rules.SEALED:
         data.update(sealed=hidden, sealed_min=_money(auction.sealed_min or auction.start_price))
         data["sealed_max"] = _money(auction.sealed_max)
+        # the viewer's own receipt (amount, salt, commitment, hash) until the opening
+        data["my_quote"] = bid_public(my_quote) if my_quote is not None else None
     elif auction.mode == rules.DUTCH:
         data.update(
             dutch_price=_money(rules.dutch_price(state, now)),  # frozen once taken
@@ -131,6 +137,40 @@ def auction_dict(auction: Auction, *, viewer: Any = None, me: AuctionBidder | No
             my_can_preempt=_can_preempt(auction, me),
         )
     return data
+
+
+def outage_notice(auction: Auction) -> str | None:
+    """The bidders' notice of the last outage that moved this auction's deadline (None: none)."""
+    if auction.outage_from is None or auction.outage_until is None:
+        return None
+    start, end = timezone.localtime(auction.outage_from), timezone.localtime(auction.outage_until)
+    same_day = start.date() == end.date()
+    return _(
+        "系统于 %(start)s 至 %(end)s 中断，期间无法出价。本场竞价未在中断期间结束：截止时间已相应顺延，"
+        "中断前剩余的出价时间已补足，请以页面显示的当前截止时间为准。"
+    ) % {
+        "start": start.strftime("%Y-%m-%d %H:%M:%S"),
+        "end": end.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def deadline_moves(*, auction_id: int) -> list[dict[str, Any]]:
+    """The deadline moves no bid made (outages, pauses), for the published log: after which
+    entry (`seq`, `head_hash`), from when to when nobody could bid, the deadline before/after."""
+    from exchange.bidding.engine import format_time
+
+    return [
+        {
+            "kind": m.kind,
+            "seq": m.seq,
+            "head_hash": m.head_hash,
+            "down_from": format_time(m.down_from),
+            "up_at": format_time(m.up_at),
+            "ends_before": format_time(m.ends_before),
+            "ends_after": format_time(m.ends_after),
+        }
+        for m in DeadlineShift.objects.filter(auction_id=auction_id).order_by("created_at", "pk")
+    ]
 
 
 def _can_preempt(auction: Auction, me: AuctionBidder | None) -> bool:
@@ -146,9 +186,10 @@ def _can_preempt(auction: Auction, me: AuctionBidder | None) -> bool:
 def bids_after(
     *, auction_id: int, after_seq: int, limit: int = 500, viewer: Any = None, check_visible: bool = False
 ) -> list[dict[str, Any]]:
-    """Public bids with seq > after_seq, in seq order (sealed: only the viewer's own until
-    opening). With check_visible, a practice drill the viewer is not invited to is NotFound."""
-    auction = Auction.objects.filter(pk=auction_id).only("mode", "status", "is_practice").first()
+    """Public bids with seq > after_seq, in seq order (sealed: none until the opening — there
+    is no bid row before it; a bidder's own receipt is `my_quote` of auction_public). With
+    check_visible, a practice drill the viewer is not invited to is NotFound."""
+    auction = Auction.objects.filter(pk=auction_id).only("mode", "status", "is_practice", "log_genesis").first()
     if auction is None:
         raise AuctionNotFound()
     qs: QuerySet[Bid] = Bid.objects.filter(auction_id=auction_id, seq__gt=after_seq).order_by("seq")
@@ -158,16 +199,18 @@ def bids_after(
     if check_visible and not visible_to(auction, viewer, me):
         raise AuctionNotFound()
     if sealed_hidden(auction):
-        if me is None:
-            return []
-        qs = qs.filter(bidder=me)
+        return []
     limit = max(1, min(limit, int(conf.get("LOG_PAGE_SIZE"))))
     fields = ("seq", "amount", "bidder_no", "accepted_at", "ends_at")
     return [bid_public(b) for b in qs.only(*fields)[:limit]]
 
 
 def log_visible(*, auction: Auction, viewer: Any) -> bool:
-    """The full hash-chained log: public after close, supervisors (view_bid) any time."""
+    """The full hash-chained log: public after close, supervisors (view_bid) any time — a
+    sealed auction's for nobody before the opening (there is nothing in it to show yet:
+    its quotes are in the vault, sealed.py)."""
+    if sealed_hidden(auction):
+        return False
     if auction.status in (Status.CLOSED, Status.CANCELLED):
         return True
     return bool(viewer is not None and viewer.is_active and viewer.has_perm("bidding.view_bid"))
@@ -189,6 +232,7 @@ def bid_log(*, auction_id: int, after_seq: int = 0, limit: int = 500) -> list[di
             "ends_at": format_time(b.ends_at),
             "prev_hash": b.prev_hash,
             "hash": b.hash,
+            **({"salt": b.salt, "commitment": b.commitment} if b.commitment else {}),
         }
         for b in rows
     ]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from exchange.accounts.models import User
-from exchange.bidding import conf, rules
+from exchange.bidding import conf, rules, sealed
 from exchange.bidding.amounts import parse_amount
 from exchange.bidding.models import Auction, AuctionBidder
 from exchange.core import audit, clock
@@ -177,6 +177,8 @@ def auction_create(*, spec: AuctionSpec, actor: Any) -> Auction:
     auction.ends_at = rules.initial_deadline(auction.settings_for_rules())
     if spec.mode == rules.DUTCH:
         auction.planned_end_at = auction.ends_at
+    if spec.mode == rules.SEALED:
+        sealed.prepare(auction)  # its vault folder, and a random genesis as the head (sealed.py)
     with transaction.atomic(), audit.action(actor, "auction.create", mode=spec.mode, practice=spec.is_practice):
         auction.save()
     return auction
@@ -215,6 +217,7 @@ def bidders_admit(
             AuctionBidder(auction=auction, user=u, bidder_no=no, kind=kind, rank=rank)
             for u, no in zip(new_users, numbers, strict=True)
         ]
+        sealed.prepare_bidders(auction, created)  # sealed: each a random slot (sealed.py)
         try:
             AuctionBidder.objects.bulk_create(created)
         except IntegrityError as exc:  # a concurrent admission took a number: try again

@@ -1,7 +1,9 @@
 """Recompute an auction's hash chain and outcome from its bid log (`manage.py verify_auction`).
 
 Checks: seq runs 1..N without a gap; every prev_hash is the previous hash (the first:
-the genesis hash of the auction); every hash recomputes; the auction's head is the last
+the genesis hash of the auction — a sealed auction's random one, published at the opening);
+every hash recomputes (a sealed quote's over its commitment, which its amount and salt must
+open; a sealed auction not yet opened has nothing to check); the auction's head is the last
 hash and its seq is N; time never goes back and no bid was accepted after the deadline
 the previous bid left; in ascending modes prices never go down; in Dutch mode every bid
 after the first (the pre-emption window) is at the taken price by a higher rank than the
@@ -14,9 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from exchange.bidding import rules
+from exchange.bidding import rules, sealed
 from exchange.bidding.engine import bid_hash, genesis_hash
-from exchange.bidding.models import Auction, AuctionBidder, Bid, Status
+from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
+from exchange.bidding.selectors import sealed_hidden
 
 
 @dataclass
@@ -51,27 +54,42 @@ def verify_auction(auction_id: int) -> Report:
     report = Report(auction_id=auction_id)
     bids = list(Bid.objects.filter(auction_id=auction_id).order_by("seq"))
     ranks = dict(AuctionBidder.objects.filter(auction_id=auction_id).values_list("bidder_no", "rank"))
-    prev = genesis_hash(auction_id)
+    shifts: dict[int, list[DeadlineShift]] = {}
+    for shift in DeadlineShift.objects.filter(auction_id=auction_id).order_by("created_at", "pk"):
+        shifts.setdefault(shift.seq, []).append(shift)
+    if sealed_hidden(auction):  # not opened: its quotes are sealed in the vault (sealed.py)
+        return report
+    prev = auction.log_genesis or genesis_hash(auction_id)
     previous: Bid | None = None
     for expected_seq, bid in enumerate(bids, start=1):
         if bid.seq != expected_seq:
             report.problems.append(f"seq {bid.seq}: expected {expected_seq} (gap or duplicate)")
         if bid.prev_hash != prev:
             report.problems.append(f"seq {bid.seq}: prev_hash does not link to the previous entry")
-        h = bid_hash(
-            prev_hash=bid.prev_hash,
-            seq=bid.seq,
-            bidder_no=bid.bidder_no,
-            amount=bid.amount,
-            accepted_at=bid.accepted_at,
-        )
+        if bid.commitment:  # a sealed quote: the entry is over its commitment, which the amount opens
+            if bid.commitment != sealed.commitment(
+                auction_id=auction_id, bidder_no=bid.bidder_no, amount=bid.amount, salt=bid.salt
+            ):
+                report.problems.append(f"seq {bid.seq}: the amount and salt do not open the commitment")
+            h = sealed.entry_hash(
+                prev_hash=bid.prev_hash, bidder_no=bid.bidder_no, commitment=bid.commitment, accepted_at=bid.accepted_at
+            )
+        else:
+            h = bid_hash(
+                prev_hash=bid.prev_hash,
+                seq=bid.seq,
+                bidder_no=bid.bidder_no,
+                amount=bid.amount,
+                accepted_at=bid.accepted_at,
+            )
         if h != bid.hash:
             report.problems.append(f"seq {bid.seq}: hash does not match its content")
         if previous is not None:
             if bid.accepted_at < previous.accepted_at:
                 report.problems.append(f"seq {bid.seq}: accepted before the previous bid")
-            if bid.accepted_at >= previous.ends_at:
-                report.problems.append(f"seq {bid.seq}: accepted after the deadline {previous.ends_at.isoformat()}")
+            deadline = _moved_deadline(previous, shifts, report)
+            if bid.accepted_at >= deadline:
+                report.problems.append(f"seq {bid.seq}: accepted after the deadline {deadline.isoformat()}")
             if auction.mode != rules.SEALED and bid.amount < previous.amount:
                 report.problems.append(f"seq {bid.seq}: price went down")
             if auction.mode == rules.DUTCH and (
@@ -82,15 +100,25 @@ def verify_auction(auction_id: int) -> Report:
         previous = bid
     report.bids = len(bids)
     report.head_hash = bids[-1].hash if bids else ""
-    if (auction.head_hash or "") != report.head_hash:
+    if (auction.head_hash or "") != (report.head_hash or auction.log_genesis):
         report.problems.append("the auction's head hash is not the last entry's hash")
     if auction.seq != len(bids):
         report.problems.append(f"the auction's seq {auction.seq} != {len(bids)} entries")
-    _outcome(auction, bids, ranks, report)
+    _outcome(auction, bids, ranks, report, _moved_deadline(bids[-1], shifts, report) if bids else None)
     return report
 
 
-def _outcome(auction: Auction, bids: list[Bid], ranks: dict[str, int], report: Report) -> None:
+def _moved_deadline(bid: Bid, shifts: dict[int, list[DeadlineShift]], report: Report) -> Any:
+    """The deadline in force after `bid` once the deadline moves recorded after it applied."""
+    deadline = bid.ends_at
+    for shift in shifts.get(bid.seq, []):
+        if shift.ends_before != deadline or shift.ends_after < shift.ends_before:
+            report.problems.append(f"seq {bid.seq}: a deadline move ({shift.kind}) does not follow the deadline")
+        deadline = max(deadline, shift.ends_after)
+    return deadline
+
+
+def _outcome(auction: Auction, bids: list[Bid], ranks: dict[str, int], report: Report, deadline: Any) -> None:
     if not bids:
         result, winner, price = rules.NO_BIDS, None, None
     else:
@@ -117,5 +145,5 @@ def _outcome(auction: Auction, bids: list[Bid], ranks: dict[str, int], report: R
             )
         # Dutch too: a take that ends it at once leaves ends_at = its time = closed_at; one
         # that opens a pre-emption window leaves the end of the window
-        if bids and auction.closed_at is not None and auction.closed_at < bids[-1].ends_at:
+        if deadline is not None and auction.closed_at is not None and auction.closed_at < deadline:
             report.problems.append("closed before the deadline left by the last bid")

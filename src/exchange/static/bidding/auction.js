@@ -35,7 +35,7 @@
     myStatus: el("my-status"), status: el("status"), countdown: el("countdown"), phase: el("phase"),
     endsAt: el("ends-at"), offset: el("offset"), count: el("bid-count"), history: el("history"),
     empty: el("history-empty"), conn: el("conn"), form: el("bid-form"), amount: el("amount"),
-    formError: el("form-error"), flash: el("flash"), next: el("next-min"), dialog: el("confirm"),
+    formError: el("form-error"), flash: el("flash"), notice: el("notice"), next: el("next-min"), dialog: el("confirm"),
     increment: el("increment"),
     take: el("take"), takeBox: el("take-box"), takeLabel: el("take-label"), takeAmount: el("take-amount"),
     dutchNext: el("dutch-next"), dutchNextLabel: el("dutch-next-label"), dutchNote: el("dutch-note"),
@@ -287,7 +287,12 @@
     setText(els.status, T.status[state.status] || state.status_label || state.status || "");
     if (els.status) els.status.className = "badge bid-badge-" + (state.status || "");
     setText(els.phase, state.phase_label || T.phase[state.phase] || "");
-    setText(els.count, String(state.bid_count || 0));
+    // sealed before the opening: the number of quotes is not sent (null)
+    setText(els.count, state.bid_count === null || state.bid_count === undefined ? "—" : String(state.bid_count));
+    if (els.notice) {  // an outage moved the deadline: the server's notice, as sent
+      els.notice.hidden = !state.notice;
+      setText(els.notice, state.notice || "");
+    }
     setText(els.next, state.status === "running" && minNext() !== null ? fmt(minNext()) : "—");
     if (state.mode !== "dutch" && state.status === "running") amountPlaceholder("data-placeholder-min", minNext());
     if (state.increment) setText(els.increment, fmt(state.increment));
@@ -337,7 +342,7 @@
     var mine = state.my_no && bid.bidder_no === state.my_no;
     if (mine) tr.className = "is-mine";
     var cells = [
-      String(bid.seq),
+      bid.seq === null || bid.seq === undefined ? "—" : String(bid.seq),  // a sealed receipt: no place told
       bid.bidder_no + (mine ? " (" + T.me + ")" : ""),
       fmt(bid.amount),
       clockText(bid.accepted_at, true),
@@ -382,7 +387,7 @@
   }
 
   // ---- server data ----------------------------------------------------------------------------
-  var MINE = ["my_no", "my_status", "my_rank", "my_can_preempt"];
+  var MINE = ["my_no", "my_status", "my_rank", "my_can_preempt", "my_quote"];
   function applyState(s, rtt) {
     var mine = {};
     MINE.forEach(function (k) { mine[k] = state[k]; });
@@ -392,6 +397,7 @@
     } else if (s.my_no && s.my_status && s.my_status !== "none") {
       iBid = true;  // leading, outbid, quoted: the server knows of a bid of mine
     }
+    if (s.my_quote && state.my_no) addHistory(s.my_quote, false);  // sealed: my own receipt only
     if (s.server_time) {
       var server = typeof s.server_time === "number" ? s.server_time * 1000 : new Date(s.server_time).getTime();
       offsetMs = server + (rtt || 0) / 2 - Date.now();
