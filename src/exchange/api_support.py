@@ -40,7 +40,7 @@ class InvalidText(ValueError):
     """A JSON body whose text cannot be stored: a lone UTF-16 surrogate (`"\\ud800"`)."""
 
 
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -60,7 +60,7 @@ class StrictJsonParser(Parser):
     def parse_body(self, request: HttpRequest) -> DictStrAny:
         body = request.body
         data = json.loads(body)
-        if _ESCAPED_SURROGATE.search(body) and _has_surrogate(data):
+        if ESCAPED_SURROGATE.search(body) and _has_surrogate(data):
             raise InvalidText
         return cast(DictStrAny, data)
 

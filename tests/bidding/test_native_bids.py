@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from exchange.accounts import services as account_services
@@ -24,6 +25,7 @@ from exchange.accounts.models import ApiToken
 from exchange.bidding import engine, rules, services, sse
 from exchange.bidding.models import Auction, AuctionBidder, Bid
 from exchange.bidding.verify import verify_auction
+from exchange.core.errors import InvalidInput
 from tests.bidding.test_sse_support import ThreadServer, running_drill
 from tests.factories import UserFactory
 
@@ -201,10 +203,11 @@ CASES: list[tuple[str, list[Req]]] = [
             Req("english", "a", _bid(None), native=False),
             Req("english", "a", _bid(["100000"]), native=False),
             Req("english", "a", b'{"amount": "1\\u0000", "key": "k"}', native=False),
-            Req("english", "a", b'{"amount": "\\ud800", "key": "k"}'),  # a lone surrogate: 422
-            Req("english", "a", b'{"amount": "100000.00", "key": "\\ud800"}'),
-            Req("english", "a", b'{"amount": "100000.00", "key": "a\\udc00b"}'),
-            Req("sealed", "a", b'{"amount": "150000.00", "key": "\\ud800"}'),
+            # a lone surrogate: the API's strict JSON parser's 422, through Django
+            Req("english", "a", b'{"amount": "\\ud800", "key": "k"}', native=False),
+            Req("english", "a", b'{"amount": "100000.00", "key": "\\ud800"}', native=False),
+            Req("english", "a", b'{"amount": "100000.00", "key": "a\\udc00b"}', native=False),
+            Req("sealed", "a", b'{"amount": "150000.00", "key": "\\ud800"}', native=False),
         ],
     ),
     (
@@ -393,13 +396,22 @@ def test_a_lone_surrogate_in_the_key_is_a_chinese_422_on_both_paths(servers, wor
     # when it is sent to the native path and through Django
     served = native.application.native_bids.served
     got = [_send(native, world, req), _send(django, world, req)]
-    # then both answer 422 invalid naming the key, in Chinese, the native path itself; nothing written
+    # then both answer the API's strict JSON parser's 422 in Chinese (the native path hands such
+    # bodies to Django); nothing written
     for status, _headers, (body, _raw) in got:
         assert status == 422, body
-        assert body == {"code": "invalid", "message": "幂等键含有无效字符。", "field": "key"}
+        assert body == {"code": "invalid", "message": "输入含有无效的字符（不成对的 Unicode 代理项）。"}
     assert got[0] == got[1]
-    assert native.application.native_bids.served == served + 1
+    assert native.application.native_bids.served == served
     assert _snapshot() == before
+
+
+@pytest.mark.django_db
+def test_the_engine_refuses_a_key_that_is_not_text_before_any_statement():
+    """Defence in depth below the API's parser: the engine itself never sends such a key to SQL."""
+    with pytest.raises(InvalidInput) as refused, CaptureQueriesContext(connection) as queries:
+        engine.bid_place(auction_id=1, user=None, amount=Decimal("1.00"), key="k\ud800")
+    assert refused.value.data == {"field": "key"} and not queries.captured_queries
 
 
 def test_bids_placed_natively_are_in_the_ledger(servers, world):

@@ -18,7 +18,7 @@ from ninja import Router, Schema, Status
 from pydantic import StrictInt
 
 from exchange.accounts import services as account_services
-from exchange.api_support import errors, require_perm
+from exchange.api_support import ESCAPED_SURROGATE, errors, require_perm
 from exchange.bidding import engine, ledger_sql, rules, selectors, services
 from exchange.bidding.amounts import parse_amount
 from exchange.bidding.errors import AuctionNotFound, LogNotPublic
@@ -160,6 +160,8 @@ def native_bid_payload(raw: bytes) -> Any:
     then goes to Django."""
     if not raw or len(raw) > _LIMIT or b"\x00" in raw or b"\\u0000" in raw:
         return None  # empty body: ninja's own "field required" shape; NUL: the API guard's 422
+    if b"\\u" in raw and ESCAPED_SURROGATE.search(raw):
+        return None  # maybe a lone surrogate ("\ud800"): the API's strict JSON parser answers it
     try:
         data = json.loads(raw)
     except Exception:  # as ninja's parser: any failure is a 400
@@ -178,12 +180,12 @@ def native_bid_payload(raw: bytes) -> Any:
                 return None
         elif kind is not str:
             return None  # bool, None, lists, objects: pydantic's own coercions and messages
-        out["amount"] = amount  # text with a lone surrogate ("\ud800"): parse_amount refuses it (422)
+        out["amount"] = amount
     if "key" in data:
         key = data["key"]
         if type(key) is not str:
             return None
-        out["key"] = key  # a lone surrogate: engine.bid_place refuses it (422 invalid, field key)
+        out["key"] = key
     return out
 
 
