@@ -178,7 +178,7 @@ def main() -> None:
     populate(args.projects)
     with connection.cursor() as cursor:  # fresh statistics (and PostgreSQL's visibility map) after the bulk load
         cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "VACUUM ANALYZE listings_project")
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")  # an allowed host outside a test run ("testserver" is not)
     ids = list(Project.objects.filter(is_public=True).order_by("?").values_list("pk", flat=True)[:50])
     pages = {
         "hall (default)": ["/projects/"],
