@@ -15,7 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from pydantic import StrictInt
+from pydantic import StrictFloat, StrictInt, StrictStr
 
 from exchange.accounts import services as account_services
 from exchange.api_support import ESCAPED_SURROGATE, errors, require_perm
@@ -49,8 +49,9 @@ def _auction(auction_id: int) -> Auction:
 
 
 class BidIn(Schema):
-    amount: str | int | float
-    key: str
+    # strict: JSON true/false is not an amount (lax pydantic read `true` as 1), nor 1 a key
+    amount: StrictStr | StrictInt | StrictFloat
+    key: StrictStr
 
 
 class BidOut(Schema):
