@@ -170,6 +170,8 @@ def test_a_lock_that_cannot_be_installed_fails_with_a_message(tmp_path):
     # lock naming a package that exists nowhere, with the index switched off
     _, pip = bootstrap.venv_versions(Path(sys.executable))
     if pip != bootstrap.pinned_installer():
+        # Only outside `make`: the script would first install the pinned pip into the running
+        # test venv. `make test` (and so CI) always pins it first, so there this test runs.
         pytest.skip(f"this venv's pip is {pip}, not the pinned {bootstrap.pinned_installer()} (run via make)")
     lock = tmp_path / "broken.lock"
     lock.write_text("--no-index\nexchange-no-such-package==1.0 \\\n    --hash=sha256:" + "0" * 64 + "\n")
