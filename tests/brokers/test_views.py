@@ -41,7 +41,7 @@ def test_a_wrong_document_is_shown_next_to_its_field(client):
             "licence": SimpleUploadedFile("l.pdf", b"<html>", content_type="application/pdf"),
             "business_document": bf.pdf("b.pdf")}  # fmt: skip
     page = client.post("/brokers/apply/", data).content.decode()
-    assert "文件内容与扩展名" in page
+    assert "营业执照的文件内容不是允许的格式" in page  # the upload policy's words (exchange.core.uploads)
     assert not BrokerApplication.objects.exists()
 
 

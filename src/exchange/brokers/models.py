@@ -19,12 +19,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core import uploads
 from exchange.listings.categories import Category
-
-
-def _document_path(instance: BrokerApplication, filename: str) -> str:
-    ext = filename.rsplit(".", 1)[-1].lower()[:5]
-    return f"brokers/{instance.user_id}/{timezone.now():%Y%m%d%H%M%S%f}.{ext}"
 
 
 class BrokerApplication(models.Model):
@@ -48,9 +44,9 @@ class BrokerApplication(models.Model):
     )
     firm_name = models.CharField(_("机构名称"), max_length=100)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18)
-    licence = models.FileField(_("营业执照"), upload_to=_document_path)
+    licence = models.FileField(_("营业执照"), upload_to=uploads.ServerName("brokers"))
     business_document = models.FileField(
-        _("经纪业务资质文件"), upload_to=_document_path, help_text=_("产权经纪资质、备案或授权文件")
+        _("经纪业务资质文件"), upload_to=uploads.ServerName("brokers"), help_text=_("产权经纪资质、备案或授权文件")
     )
     scope_note = models.CharField(_("业务范围说明"), max_length=500, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)

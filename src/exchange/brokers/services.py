@@ -9,7 +9,6 @@ DomainError) nothing is written.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -24,7 +23,7 @@ from exchange.accounts.models import MemberType, User
 from exchange.accounts.validators import clean_uscc
 from exchange.brokers import conf
 from exchange.brokers.models import BrokerApplication, Mandate, MandateProject
-from exchange.core import audit, clock
+from exchange.core import audit, clock, uploads
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.listings.categories import Category
 
@@ -68,25 +67,20 @@ def _reason(reason: str, *, required: bool = True) -> str:
     return reason
 
 
-_SIGNATURES = {"pdf": (b"%PDF",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",), "png": (b"\x89PNG\r\n\x1a\n",)}
-
-
 def check_document(upload: UploadedFile | None, *, field: str) -> UploadedFile:
-    """A PDF, JPG or PNG (by extension *and* content) no larger than the setting."""
+    """The upload policy (exchange.core.uploads): a PDF, JPG or PNG by content, agreeing with
+    its extension, at most BROKERS_DOCUMENT_MAX_BYTES; renamed by the server."""
     if upload is None:
         raise InvalidInput(_("请上传文件。"), field=field)
-    ext = Path(upload.name or "").suffix.lower().lstrip(".")
-    if ext not in _SIGNATURES:
-        raise InvalidInput(_("只能上传 PDF、JPG 或 PNG 文件。"), field=field)
-    limit = conf.document_max_bytes()
-    if not upload.size or upload.size > limit:
-        raise InvalidInput(_("文件为空或超过 %(mb)s MB。") % {"mb": limit // (1024 * 1024)}, field=field)
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-    if not any(head.startswith(sig) for sig in _SIGNATURES[ext]):
-        raise InvalidInput(_("文件内容与扩展名（.%(ext)s）不符。") % {"ext": ext}, field=field)
-    return upload
+    label = {"licence": _("营业执照"), "business_document": _("经纪业务资质文件")}.get(field, "")
+    return uploads.accept(
+        upload,
+        formats=("pdf", "jpg", "png"),
+        max_bytes=conf.document_max_bytes(),
+        field=field,
+        label=label,
+        check_name=True,
+    ).upload
 
 
 def _partner_group() -> Group:

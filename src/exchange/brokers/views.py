@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from exchange.brokers import selectors, services
 from exchange.brokers.forms import BrokerApplyForm, MandateRequestForm, ReasonForm
 from exchange.brokers.models import BrokerApplication
-from exchange.core import clock
+from exchange.core import clock, uploads
 from exchange.core.errors import DomainError
 
 
@@ -71,10 +71,7 @@ def document(request: HttpRequest, pk: int, kind: str) -> FileResponse:
     file = {"licence": application.licence, "business": application.business_document}.get(kind)
     if not file:
         raise Http404
-    response = FileResponse(file.open("rb"))
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return uploads.serve(file)  # type sniffed from the stored bytes, nosniff, sandboxing CSP
 
 
 @login_required

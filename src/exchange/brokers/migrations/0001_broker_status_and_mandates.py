@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import exchange.brokers.models
+import exchange.core.uploads
 from django.conf import settings
 from django.db import migrations, models
 
@@ -61,8 +61,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('firm_name', models.CharField(max_length=100, verbose_name='机构名称')),
                 ('uscc', models.CharField(max_length=18, verbose_name='统一社会信用代码')),
-                ('licence', models.FileField(upload_to=exchange.brokers.models._document_path, verbose_name='营业执照')),
-                ('business_document', models.FileField(help_text='产权经纪资质、备案或授权文件', upload_to=exchange.brokers.models._document_path, verbose_name='经纪业务资质文件')),
+                ('licence', models.FileField(upload_to=exchange.core.uploads.ServerName('brokers'), verbose_name='营业执照')),
+                ('business_document', models.FileField(help_text='产权经纪资质、备案或授权文件', upload_to=exchange.core.uploads.ServerName('brokers'), verbose_name='经纪业务资质文件')),
                 ('scope_note', models.CharField(blank=True, max_length=500, verbose_name='业务范围说明')),
                 ('status', models.CharField(choices=[('pending', '待审核'), ('approved', '已通过'), ('rejected', '已驳回'), ('revoked', '已撤销')], db_index=True, default='pending', max_length=10, verbose_name='状态')),
                 ('reason', models.CharField(blank=True, max_length=200, verbose_name='驳回/撤销原因')),
