@@ -208,3 +208,17 @@ def test_waiting_for_the_write_lock_is_no_outage(monkeypatch):
     assert liveness.web_beat() is None
     assert Heartbeat.objects.get(process=liveness.WEB).beat_at == at(83.5)
     assert Auction.objects.get(pk=auction.pk).ends_at == at(100) and not DeadlineShift.objects.exists()
+
+
+def test_a_beat_just_after_another_process_beat_writes_nothing(settings, django_assert_num_queries):
+    # given web processes beating every 0.5 s, and a beat written at 80 s
+    settings.WEB_HEARTBEAT_SECONDS = 0.5
+    dynamic_in_countdown()
+    beat(80)
+    # when another process beats 0.2 s later: one read, no write (the database's write lock is left to the bids)
+    with django_assert_num_queries(1):
+        assert beat(80.2) is None
+    assert Heartbeat.objects.get(process=liveness.WEB).beat_at == at(80)
+    # a beat 0.4 s after the last written one writes
+    assert beat(80.4) is None
+    assert Heartbeat.objects.get(process=liveness.WEB).beat_at == at(80.4)

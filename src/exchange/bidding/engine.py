@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import logging
-import os
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from decimal import Decimal
@@ -40,6 +37,7 @@ from exchange.bidding import conf, errors, ledger_sql, rules
 from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
 from exchange.core import audit, clock, liveness
 from exchange.core.errors import InvalidInput, Unauthenticated
+from exchange.core.sqlite_writers import writer_queue
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +92,10 @@ def _locked(auction_id: int) -> Auction:
 #    transaction. SQLite refuses that write at once (SQLITE_BUSY, no waiting) if another
 #    writer holds the lock or committed since the snapshot; then
 # 2. the bid is placed again under the write lock (`BEGIN IMMEDIATE`), after its turn in
-#    the queue of bid writers (_writer_queue): SQLite's busy handler polls with sleeps of
-#    1, 2, 5, 10 … 100 ms, so a writer that waits there may sleep long after the lock was
-#    released (and one process's writers can starve the other's); queued on a lock (the
-#    threads of a process) and an flock (the processes on one database file), each gets
-#    the write lock the moment the previous one has committed.
+#    the queue of SQLite writers (core.sqlite_writers): SQLite's busy handler polls with
+#    sleeps of 1, 2, 5, 10 … 100 ms, so a writer that waits there may sleep long after the
+#    lock was released; queued, each gets the write lock the moment the previous one has
+#    committed.
 #
 # Both steps give the answers of a serial execution: a written bid's snapshot was the
 # latest state (nobody committed in between), so its server time, read after the snapshot,
@@ -119,43 +116,6 @@ def _locked(auction_id: int) -> Auction:
 # row locked (`SELECT … FOR UPDATE`) and the bid decided again.
 
 
-class _WriterQueue:
-    """The queue of bid writers on one SQLite file: a thread lock per process, and across
-    the processes an exclusive flock of `<database>-bidqueue` (an in-memory database has
-    one process). Only the order of waiting changes: SQLite's own lock still guards the
-    data (the clock's closes and other writers take it without queueing here)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._files: dict[str, tuple[int, int]] = {}  # lock file → (pid, fd): reopened after a fork
-
-    @contextlib.contextmanager
-    def __call__(self, conn: Any) -> Iterator[None]:
-        with self._lock:
-            fd = self._fd(conn)
-            if fd is None:
-                yield
-                return
-            fcntl.flock(fd, fcntl.LOCK_EX)  # blocks without the GIL
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def _fd(self, conn: Any) -> int | None:
-        if conn.is_in_memory_db():
-            return None
-        path = f"{conn.settings_dict['NAME']}-bidqueue"
-        pid = os.getpid()
-        known = self._files.get(path)
-        if known is not None and known[0] == pid:
-            return known[1]
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        self._files[path] = (pid, fd)
-        return fd
-
-
-_writer_queue = _WriterQueue()
 # preemption_only is final: once a Dutch lot is taken the price stays frozen and the
 # leader's rank only rises, so no later bid makes such a bid acceptable.
 _FINAL = frozenset(
@@ -245,7 +205,7 @@ def bid_place(
             raise
     if not wait:
         raise WouldBlock()
-    with _writer_queue(conn), transaction.atomic(), conn.cursor() as cursor:
+    with writer_queue(conn), transaction.atomic(), conn.cursor() as cursor:
         return _place(cursor, auction_id, who, amount, key, snapshot=False)
 
 

@@ -27,6 +27,7 @@ from django.dispatch import Signal
 
 from exchange.core import clock
 from exchange.core.models import Heartbeat
+from exchange.core.sqlite_writers import writer_queue
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +49,23 @@ def outage_after() -> dt.timedelta:
 def web_beat(*, detail: str = "") -> tuple[dt.datetime, dt.datetime] | None:
     """Record that a web process is alive now; (down_from, up_at) when the previous beat is
     older than OUTAGE_AFTER_SECONDS (an outage, announced with `outage_ended` in this
-    transaction), else None. One transaction: the heartbeat row locked (`FOR UPDATE` on
-    PostgreSQL; SQLite's `BEGIN IMMEDIATE`), so concurrent beats of several processes
-    handle one outage once. The gap is measured to the moment this beat *began*: time spent
-    waiting for the database's write lock (other writers — bids — were being served) is no
-    outage."""
+    transaction), else None.
+
+    A beat that finds a beat younger than three quarters of the interval (another web
+    process beat just now) writes nothing: however many processes serve, the row is written
+    about once per interval. On SQLite every write takes the database's one write lock, which
+    the bids need; the beat also queues for it like a bid writer (core.sqlite_writers), so a
+    bid never waits for it in SQLite's busy handler.
+
+    A beat that writes is one transaction with the heartbeat row locked (`FOR UPDATE` on
+    PostgreSQL; SQLite's `BEGIN IMMEDIATE`), so concurrent beats of several processes handle
+    one outage once. The gap is measured to the moment this beat *began*: time spent waiting
+    for the database's write lock (other writers — bids — were being served) is no outage."""
     started = clock.now()
-    with transaction.atomic():
+    last = Heartbeat.objects.filter(process=WEB).values_list("beat_at", flat=True).first()
+    if last is not None and dt.timedelta(0) <= started - last < _skip_within():
+        return None
+    with writer_queue(connection), transaction.atomic():
         now = clock.now()
         qs = Heartbeat.objects.filter(process=WEB)
         if connection.vendor == "postgresql":
@@ -71,6 +82,10 @@ def web_beat(*, detail: str = "") -> tuple[dt.datetime, dt.datetime] | None:
         if now > row.beat_at:
             Heartbeat.objects.filter(pk=row.pk).update(beat_at=now, detail=detail)
         return outage
+
+
+def _skip_within() -> dt.timedelta:
+    return dt.timedelta(seconds=0.75 * heartbeat_seconds())
 
 
 def web_alive_through() -> dt.datetime | None:
