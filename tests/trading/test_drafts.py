@@ -70,7 +70,9 @@ def test_only_who_may_apply_may_upload(client):
     assert response.status_code == 403 and response.json()["code"] == "not_verified"
     client.force_login(f.reviewer())  # staff do not apply
     assert _upload(client, project, "id_proof").status_code == 403
-    assert client.post(f"/trading/projects/{project.pk}/drafts/").status_code == 422  # no file
+    assert client.post(f"/trading/projects/{project.pk}/drafts/").status_code == 403  # who, before what
+    client.force_login(f.buyer())
+    assert client.post(f"/trading/projects/{project.pk}/drafts/", {"kind": "id_proof"}).status_code == 422  # no file
     assert not MaterialDraft.objects.exists()
 
 

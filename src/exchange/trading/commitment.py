@@ -73,6 +73,7 @@ def letter_pdf(project: Any, member: Any) -> bytes:
             "buyer": buyer_name(member),
             "generated_at": timezone.localtime(clock.now()),
             "project": project,
+            "lang": get_language() or "zh-hans",
         },
     )
     return bytes(HTML(string=html).write_pdf())

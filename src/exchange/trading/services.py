@@ -561,7 +561,7 @@ def _delete_files_on_commit(names: Iterable[str]) -> None:
 
 
 def draft_upload(
-    *, project_id: int, member: User, kind: str, upload: UploadedFile, replaces: int | None = None
+    *, project_id: int, member: User, kind: str, upload: UploadedFile | None, replaces: int | None = None
 ) -> MaterialDraft:
     """Keep a file a member chose on the application form as a draft of that project (before
     the application is filed; the form shows it again after any error and files it with the
@@ -583,6 +583,8 @@ def draft_upload(
     terms = terms_ensure(project_id=project_id)
     if kind not in {*required_materials(terms, member), conf.COMMITMENT}:
         raise InvalidInput(_("本项目不需要提交这项材料。"), field="kind")
+    if upload is None:
+        raise MaterialRejected(_("请选择要上传的文件。"), field=kind)
     accepted = check_material(kind, upload)
     with transaction.atomic(), audit.action(member, "material_draft.upload", project=project_id, kind=kind):
         User.objects.select_for_update().filter(pk=member.pk).first()  # one member's uploads one at a time

@@ -257,8 +257,6 @@ def draft_upload(request: HttpRequest, pk: int) -> JsonResponse:
     upload = request.FILES.get("file")
     raw = (request.POST.get("replaces") or "").strip()
     try:
-        if upload is None:
-            raise services.MaterialRejected(_("请选择要上传的文件。"), field=kind)
         if raw and (not raw.isdigit() or len(raw) > 18):
             raise NotFound(_("材料文件不存在，请重新上传。"))
         draft = services.draft_upload(

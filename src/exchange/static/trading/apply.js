@@ -11,17 +11,17 @@
   var uploadUrl = form.getAttribute("data-upload-url");
   var maxBytes = parseInt(form.getAttribute("data-max-bytes") || "0", 10);
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
-  var lang = (document.documentElement.lang || "zh").toLowerCase();
-  var zh = lang.indexOf("zh") === 0;
+  /* the messages come translated from the page (data-msg-*) */
+  function msg(name) { return form.getAttribute("data-msg-" + name) || ""; }
   var text = {
-    uploading: zh ? "正在上传…" : "Uploading…",
-    removing: zh ? "正在移除…" : "Removing…",
-    failed: zh ? "上传失败，请检查网络后重新选择文件。" : "The upload failed. Check the connection and choose the file again.",
-    removeFailed: zh ? "移除失败，请稍后再试。" : "Could not remove the file. Please try again.",
-    tooLarge: zh ? "文件超过 %s MB，请压缩后再上传。" : "The file is larger than %s MB. Please make it smaller.",
-    wait: zh ? "文件正在上传，请稍候再提交。" : "Files are still uploading. Please wait before submitting.",
-    uploaded: zh ? "已上传" : "Uploaded",
-    removed: zh ? "已移除" : "Removed"
+    uploading: msg("uploading"),
+    removing: msg("removing"),
+    failed: msg("failed"),
+    removeFailed: msg("remove-failed"),
+    tooLarge: msg("too-large"),
+    wait: msg("wait"),
+    uploaded: msg("uploaded"),
+    removed: msg("removed")
   };
   var pending = 0;
   var submit = form.querySelector("[data-apply-submit]");
@@ -93,7 +93,7 @@
       error("");
       if (maxBytes && file.size > maxBytes) {
         fileInput.value = "";
-        error(text.tooLarge.replace("%s", String(Math.round(maxBytes / 1048576))));
+        error(text.tooLarge.replace("{mb}", String(Math.round(maxBytes / 1048576))));
         return;
       }
       var body = new FormData();
@@ -106,7 +106,7 @@
       post(uploadUrl, body).then(function (result) {
         if (result.ok) {
           show(result.data);
-          status.textContent = text.uploaded + "：" + result.data.name;
+          status.textContent = text.uploaded.replace("{name}", result.data.name);
         } else {
           status.textContent = "";
           error(result.data.message || text.failed);
@@ -131,7 +131,7 @@
         /* gone either way: removed now, or no longer there (404) */
         if (result.ok || (result.data && result.data.code === "not_found")) {
           show(null);
-          status.textContent = text.removed;
+          status.textContent = text.removed.replace("{name}", link.textContent);
           fileInput.focus();
         } else {
           status.textContent = "";
