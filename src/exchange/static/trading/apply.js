@@ -21,7 +21,8 @@
     tooLarge: msg("too-large"),
     wait: msg("wait"),
     uploaded: msg("uploaded"),
-    removed: msg("removed")
+    removed: msg("removed"),
+    login: msg("login")
   };
   var pending = 0;
   var submit = form.querySelector("[data-apply-submit]");
@@ -38,6 +39,7 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrf, "Accept": "application/json", "X-Requested-With": "fetch" }
     }).then(function (response) {
+      if (response.redirected) return { ok: false, data: { message: text.login } }; /* to the login page */
       return response.json().then(
         function (data) { return { ok: response.ok, data: data }; },
         function () { return { ok: false, data: {} }; }
