@@ -40,6 +40,7 @@ def world(db):  # type: ignore[no-untyped-def]
     disclosed = tf.project()
     trading.terms_update(project_id=disclosed.pk, actor=tf.reviewer(), seller_opinion_required=True)
     application = tf.apply(disclosed)
+    draft = trading.draft_upload(project_id=disclosed.pk, member=tf.buyer(), kind="id_proof", upload=tf.pdf())
     question = listings.question_ask(project_id=disclosed.pk, actor=tf.buyer(), body="可以实地查看吗？")
     change = listings.change_propose(
         project_id=disclosed.pk, actor=disclosed.seller, changes={"payment_terms": "分期付款"}, reason="调整"
@@ -52,7 +53,7 @@ def world(db):  # type: ignore[no-untyped-def]
     df.signed(signed)
     world = {
         "in_review": in_review, "disclosed": disclosed, "application": application, "question": question,
-        "change": change, "scheduled": scheduled, "deal": deal, "signed": signed,
+        "change": change, "scheduled": scheduled, "deal": deal, "signed": signed, "draft": draft,
     }  # fmt: skip
     if apps.is_installed("exchange.brokers"):
         from tests.brokers import factories as bf
@@ -64,7 +65,7 @@ def world(db):  # type: ignore[no-untyped-def]
 
 def _snapshot() -> tuple[object, ...]:
     from exchange.deals.models import Deal
-    from exchange.trading.models import Application, TradingTerms
+    from exchange.trading.models import Application, MaterialDraft, TradingTerms
 
     brokers: tuple[object, ...] = ()
     if apps.is_installed("exchange.brokers"):
@@ -82,6 +83,7 @@ def _snapshot() -> tuple[object, ...]:
         Follow.objects.count(),
         sorted(Project.objects.values_list("pk", "status", "disclosure_end", "dates_provisional", "current_step")),
         sorted(Application.objects.values_list("pk", "status", "seller_opinion")),
+        sorted(MaterialDraft.objects.values_list("pk", "member_id", "file")),
         sorted(TradingTerms.objects.values_list("pk", "seller_opinion_required", "on_no_buyer")),
         sorted(Deal.objects.values_list("pk", "status", "seller_signed_at", "buyer_signed_at")),
     )
@@ -124,6 +126,9 @@ def _posts(w: dict) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
         (f"/trading/seller/applications/{app}/opinion/", {"agree": "1"}),
         (f"/trading/applications/{app}/withdraw/", {"reason": "x"}),
         (f"/trading/projects/{d}/apply/", {"accept_commitment": "on", "bid_floor": "2000000"}),
+        (f"/trading/projects/{d}/drafts/", {"kind": "id_proof", "file": _pdf()}),
+        (f"/trading/drafts/{w['draft'].pk}/remove/", {}),
+        (f"/trading/projects/{d}/apply/", {"draft_id_proof": w["draft"].pk, "remove_draft": w["draft"].pk}),
         # deals
         (f"/deals/me/{deal}/sign/", {"side": "seller"}),
         (f"/deals/staff/{signed}/review/", {"decision": "approve"}),
@@ -134,6 +139,12 @@ def _posts(w: dict) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
         (f"/deals/staff/{deal}/certificate/", {}),
         (f"/deals/staff/{deal}/certificate/revoke/", {"reason": "x"}),
     ]  # fmt: skip
+
+
+def _pdf():  # type: ignore[no-untyped-def]
+    from tests.trading import factories as tf
+
+    return tf.pdf()
 
 
 def _broker_posts(w: dict, today: dt.date) -> list[tuple[str, dict]]:  # type: ignore[type-arg]

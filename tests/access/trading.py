@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from exchange.accounts.models import User
+from exchange.trading import services
 from exchange.trading.models import Outcome, TradingTerms
 from tests.access.checks import ANON, Check, World, _api, _has
 
@@ -22,7 +23,9 @@ def objects(users: dict[str, User | None]) -> dict[str, object]:
     app = f.apply(project)
     outcome = Outcome.objects.create(project=project, round=1, cycle=9, decision="relist_pending",
                                      decided_at=timezone.now())  # fmt: skip
+    draft = services.draft_upload(project_id=project.pk, member=f.buyer(), kind="id_proof", upload=f.pdf())
     return {
+        "trading.materialdraft": draft.pk,
         "trading.application": app.pk,
         "trading.tradingterms": TradingTerms.objects.get(project=project).pk,
         "trading.outcome": outcome.pk,
@@ -50,16 +53,25 @@ def _post_only(url: str) -> Check:
 
 def site_checks(w: World) -> dict[str, Check]:
     """Expected answers of the app's non-admin URL patterns, by URL name."""
-    app, project, material = (
+    app, project, material, draft = (
         w.objects["trading.application"],
         w.objects["trading.project"],
         w.objects["trading.material"],
+        w.objects["trading.materialdraft"],
     )
     return {
         # anonymous → login; the matrix's members are unverified and staff may not apply, so
         # each is sent back to the project page with the reason (a verified buyer gets the
         # form: tests/trading/test_views.py)
         "trading:apply": Check("GET", f"/trading/projects/{project}/apply/", lambda a: 302),
+        # a draft is its member's only (none of the matrix actors): 404 for everyone else, staff too
+        "trading:draft": Check("GET", f"/trading/drafts/{draft}/", lambda a: 302 if a == ANON else 404),
+        "trading:draft_remove": _post_only(f"/trading/drafts/{draft}/remove/"),
+        # uploading needs a verified member who may apply (the matrix's are not): refused
+        "trading:draft_upload": Check(
+            "POST", f"/trading/projects/{project}/drafts/", lambda a: 302 if a == ANON else 403
+        ),
+        "trading:commitment_template": _member_page(f"/trading/projects/{project}/commitment.pdf"),
         "trading:my_applications": _member_page("/trading/applications/"),
         "trading:application": _own_or_perm(f"/trading/applications/{app}/", "trading.view_application"),
         "trading:withdraw": _post_only(f"/trading/applications/{app}/withdraw/"),

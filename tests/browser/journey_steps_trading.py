@@ -65,16 +65,18 @@ def material_files(folder: Path) -> dict[str, Path]:
 
 def buyer_applies(page: Any, base: str, project_id: int, *, bid_floor: str, files: dict[str, Path],
                   shot: Any = None, name: str = "") -> int:  # fmt: skip
-    """From the project page: 我要受让/报名 → upload the asked materials, 意向报价, accept the
-    commitment letter → submit. Returns the application id (from the page it lands on)."""
+    """From the project page: 我要受让/报名 → choose the asked materials (each uploaded as it is
+    chosen), 意向报价, accept the commitment letter online → submit. Returns the application
+    id (from the page it lands on)."""
     page.goto(f"{base}/projects/{project_id}/")
     if shot and name:
         shot(page, f"{name}-project")
     page.get_by_role("link", name="我要受让/报名").click()
-    page.wait_for_selector("input[type=file]")
-    for field in page.query_selector_all("input[type=file]"):
-        kind = field.get_attribute("name")
-        field.set_input_files(str(files[kind]))
+    page.wait_for_selector("[data-materials-form] input[type=file]")
+    for box in page.query_selector_all("[data-materials-form] [data-draft-kind]"):
+        kind = box.get_attribute("data-draft-kind") or ""
+        box.query_selector("input[type=file]").set_input_files(str(files[kind]))  # type: ignore[union-attr]
+        page.locator(f"[data-draft-kind={kind}] [data-draft-row]").wait_for()  # uploaded
     page.fill("input[name=bid_floor]", bid_floor)
     page.check("input[name=accept_commitment]")
     if shot and name:

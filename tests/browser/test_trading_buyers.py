@@ -64,8 +64,8 @@ def test_three_buyers_two_qualified_bid_and_the_winner_is_marked(browser, asgi_s
                                                   name=name)  # fmt: skip
         finally:
             ctx.close()
-    assert Application.objects.get(pk=ids[ENTITY]).materials.count() == 4
-    assert Application.objects.get(pk=ids[CHEN]).materials.count() == 3
+    assert Application.objects.get(pk=ids[ENTITY]).materials.count() == 3  # the 承诺函 accepted online
+    assert Application.objects.get(pk=ids[CHEN]).materials.count() == 2
 
     # the seller learns nobody's identity: these terms do not ask for the seller's opinion
     ctx, page = steps.logged_in_page(browser, base, project.seller, viewport=PHONE, is_mobile=True, has_touch=True)

@@ -154,3 +154,5 @@ def test_the_route_limits_follow_the_upload_settings(settings):
     assert upload_limit("GET", "/my/projects/7/") is None
     assert upload_limit("POST", "/healthz") is None
     assert upload_limit("POST", "/api/v1/me/verification") == 2 * settings.UPLOAD_MAX_IMAGE_BYTES + MB
+    settings.UPLOAD_MAX_MATERIAL_BYTES = 12 * MB  # a file of the application form, uploaded as it is chosen
+    assert upload_limit("POST", "/trading/projects/3/drafts/") == 12 * MB + settings.REQUEST_MAX_BODY_BYTES

@@ -13,7 +13,7 @@ from exchange.core import clock
 from exchange.core.errors import DomainError
 from exchange.listings import services as listings
 from exchange.settlement.models import DepositInstruction
-from exchange.trading import services
+from exchange.trading import commitment, services
 from exchange.trading.models import Application, Material, Status
 from exchange.trading.services import Partner
 from tests.trading import factories as f
@@ -39,11 +39,15 @@ def test_verified_member_applies_with_materials_and_commitment():
     app = f.apply(project, user, bid_floor=Decimal("1050000.00"))
     # then
     assert app.status == Status.SUBMITTED and app.round == project.round
-    assert app.commitment_version == "2026-01"
     assert sorted(app.materials.values_list("kind", flat=True)) == sorted(
-        ["id_proof", "commitment", "credit_proof", "internal_decision"]
+        ["id_proof", "credit_proof", "internal_decision"]
     )
     assert app.review_due_at is not None and app.review_due_at > app.submitted_at
+    # the commitment letter accepted online: its text (project and buyer named), version, digest, time
+    assert app.commitment_method == "online" and app.commitment_version == "2026-02"
+    assert project.title in app.commitment_text and user.real_name in app.commitment_text
+    assert app.commitment_sha256 == commitment.digest(app.commitment_text)
+    assert app.commitment_accepted_at == app.submitted_at
 
 
 def test_a_person_is_not_asked_for_internal_decision_documents():
@@ -135,9 +139,27 @@ def test_material_of_the_wrong_type_is_refused_by_content():
     _refused("material_rejected", f.apply, project, user, materials=files)
 
 
-def test_commitment_must_be_accepted():
+def test_commitment_must_be_accepted_online_or_filed_signed():
     project = f.project()
-    _refused("invalid", f.apply, project, f.buyer(), commitment_accepted=False)
+    err = _refused("invalid", f.apply, project, f.buyer(), commitment_accepted=False)
+    assert err.data["field"] == "commitment" and "下载模板" in err.message
+
+
+def test_the_signed_commitment_letter_may_be_filed_instead():
+    project = f.project()
+    user = f.buyer()
+    files = {**f.materials(project, user), "commitment": f.pdf("承诺函（已签字）.pdf")}
+    app = f.apply(project, user, materials=files, commitment_accepted=False)
+    assert app.commitment_method == "upload" and app.commitment_text == "" and app.commitment_sha256 == ""
+    assert app.materials.get(kind="commitment").original_name == "承诺函（已签字）.pdf"
+
+
+def test_a_changed_commitment_text_must_be_read_again():
+    project = f.project()
+    user = f.buyer()
+    shown = commitment.letter(project, user)
+    _refused("commitment_changed", f.apply, project, user, commitment_sha256="0" * 64)
+    assert f.apply(project, user, commitment_sha256=shown.sha256).commitment_sha256 == shown.sha256
 
 
 def test_bid_floor_below_the_transfer_floor_is_refused():

@@ -33,6 +33,10 @@ def test_demo_seed_covers_every_state_and_is_idempotent():
         "submitted",
     ]
     assert review.get(status="rejected").reject_reasons == ["具有良好的财务状况和支付能力"]
+    # the commitment letter both ways: the entity in review filed it signed, the others online
+    assert dict(review.values_list("status", "commitment_method"))["submitted"] == "upload"
+    assert review.get(status="submitted").materials.filter(kind="commitment").exists()
+    assert set(review.exclude(status="submitted").values_list("commitment_method", flat=True)) == {"online"}
     outcomes = {o.project.title: o for o in Outcome.objects.select_related("project")}
     scheduled, live, failed = (outcomes[spec[0]] for spec in demo.OWN)
     now = clock.now()

@@ -31,3 +31,36 @@ def test_two_reviewers_qualifying_at_once_issue_one_deposit_instruction():
     assert outcomes == ["illegal_transition", "ok"]
     assert Application.objects.get(pk=app.pk).status == Status.QUALIFIED
     assert DepositInstruction.objects.filter(member=app.applicant).count() == 1
+
+
+def test_uploads_at_once_stay_within_the_member_draft_bound(settings):
+    from exchange.trading.models import MaterialDraft
+
+    settings.TRADING_DRAFT_MAX_FILES = 2
+    project = f.project()
+    user = f.buyer()
+    outcomes = race(
+        *[
+            lambda: services.draft_upload(project_id=project.pk, member=user, kind="id_proof", upload=f.pdf())
+            for _ in range(4)
+        ]
+    )
+    assert sorted(outcomes) == ["draft_limit", "draft_limit", "ok", "ok"]
+    assert MaterialDraft.objects.filter(member=user).count() == 2
+
+
+def test_filing_a_draft_and_removing_it_at_once_do_not_both_succeed():
+    from exchange.trading.models import Material, MaterialDraft
+
+    project = f.project()
+    user = f.buyer()
+    drafts = {k: services.draft_upload(project_id=project.pk, member=user, kind=k, upload=f.pdf()).pk
+              for k in ("id_proof", "credit_proof")}  # fmt: skip
+    outcomes = race(
+        lambda: f.apply(project, user, materials={}, drafts=drafts),
+        lambda: services.draft_remove(draft_id=drafts["id_proof"], member=user),
+    )
+    assert outcomes == ["not_found", "ok"]  # one wins: filed with the file, or removed before
+    filed = Application.objects.filter(applicant=user).exists()
+    assert filed == (Material.objects.filter(kind="id_proof").count() == 1)
+    assert MaterialDraft.objects.filter(pk=drafts["id_proof"]).count() == 0

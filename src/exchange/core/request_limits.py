@@ -74,6 +74,11 @@ UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
         "buyer application: one file per material kind",
     ),
     UploadRoute(
+        re.compile(r"/trading/projects/[0-9]+/drafts/"),
+        lambda: settings.UPLOAD_MAX_MATERIAL_BYTES + _form(),
+        "buyer application: one material, uploaded as it is chosen",
+    ),
+    UploadRoute(
         re.compile(r"/settlement/finance/import/|/settlement/finance/batches/[0-9]+/"),
         lambda: settings.UPLOAD_MAX_DOCUMENT_BYTES + _form(),
         "bank statements and receipts",

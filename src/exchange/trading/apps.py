@@ -27,6 +27,7 @@ class TradingConfig(AppConfig):
         from exchange.trading import selectors, tasks
 
         schedule.every(60, tasks.outcomes_run)
+        schedule.every(3600, tasks.drafts_clean)
         work_queues.register(
             work_queues.WorkQueue(
                 key="trading.review",

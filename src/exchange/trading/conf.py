@@ -23,6 +23,9 @@ MATERIAL_LABELS: dict[str, Any] = {
     "qualification": _("相关资质证明"),
 }
 ENTITY_ONLY_MATERIALS = frozenset({"internal_decision"})
+# The 受让资格承诺函 is given online (its text accepted on the form) or as this signed file;
+# it is not asked as a file of its own.
+COMMITMENT = "commitment"
 
 DEFAULTS: dict[str, Any] = {
     # per category: the materials asked by default (staff change them per project)
@@ -46,9 +49,15 @@ DEFAULTS: dict[str, Any] = {
     "TRADING_AUCTION_HOUR": 10,  # … at this hour (local time)
     "TRADING_AUCTION_DELAY_MINUTES": None,  # tests and demos: start N minutes after the outcome instead
     "TRADING_REVIEW_SLA_WORKDAYS": 2,  # qualification review due within N WD of the application
-    "TRADING_COMMITMENT_VERSION": "2026-01",
+    # the 受让资格承诺函's text version (templates/trading/commitments/): change it with the text
+    "TRADING_COMMITMENT_VERSION": "2026-02",
     "TRADING_MATERIAL_MAX_BYTES": 10 * 1024 * 1024,
     "TRADING_MATERIAL_TYPES": ["pdf", "jpg", "jpeg", "png"],
+    # files uploaded as they are chosen, kept as drafts until the application is filed:
+    # at most this many and this many bytes per member (all projects), removed when unused this long
+    "TRADING_DRAFT_MAX_FILES": 30,
+    "TRADING_DRAFT_MAX_BYTES": 100 * 1024 * 1024,
+    "TRADING_DRAFT_MAX_AGE_HOURS": 7 * 24,
 }
 
 

@@ -57,9 +57,14 @@ def _files(project: Project, user: User) -> dict[str, SimpleUploadedFile]:
             for k in services.required_materials(terms, user)}  # fmt: skip
 
 
-def _apply(project: Project, user: User, extra: int = 0) -> Application:
+def _apply(project: Project, user: User, extra: int = 0, *, signed_letter: bool = False) -> Application:
+    """Apply with the asked files; the commitment letter accepted online, or (`signed_letter`)
+    filed as the signed letter instead."""
+    files = _files(project, user)
+    if signed_letter:
+        files["commitment"] = SimpleUploadedFile("受让资格承诺函（已盖章）.pdf", PDF, content_type="application/pdf")
     return services.application_submit(
-        project_id=project.pk, applicant=user, materials=_files(project, user), commitment_accepted=True,
+        project_id=project.pk, applicant=user, materials=files, commitment_accepted=not signed_letter,
         bid_floor=project.floor_price + Decimal(extra), contact_name=user.name, contact_phone=user.phone,
     )  # fmt: skip
 
@@ -92,7 +97,11 @@ def _review_project(reviewer: User, finance: User) -> int:
     buyers = [_user(p) for p in (ENTITY, CHEN, "13900000003", LIU)]
     if project is None or Application.objects.filter(project=project).exists() or None in buyers:
         return 0
-    submitted, qualified, rejected, paid = (_apply(project, u, 10000 * i) for i, u in enumerate(buyers))  # type: ignore[arg-type]
+    # the entity, still in review, filed the signed letter; the others accepted it online
+    submitted, qualified, rejected, paid = (
+        _apply(project, u, 10000 * i, signed_letter=i == 0)  # type: ignore[arg-type]
+        for i, u in enumerate(buyers)
+    )
     services.application_review(application_id=qualified.pk, actor=reviewer, decision="qualify", note="材料齐全。")
     reason = services.condition_items(project.buyer_conditions)[1]
     services.application_review(

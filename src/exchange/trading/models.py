@@ -93,6 +93,11 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("已关闭")
 
 
+class CommitmentMethod(models.TextChoices):
+    ONLINE = "online", _("在线确认")
+    UPLOAD = "upload", _("上传签署的承诺函")
+
+
 # One of these per member, project and round (a DB constraint): a second application is refused.
 ACTIVE_STATUSES = (Status.SUBMITTED, Status.SECOND_REVIEW, Status.QUALIFIED, Status.DEPOSIT_CONFIRMED, Status.WINNER)
 IN_REVIEW = (Status.SUBMITTED, Status.SECOND_REVIEW)
@@ -113,8 +118,14 @@ class Application(models.Model):
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     is_consortium = models.BooleanField(_("联合受让"), default=False)
+    commitment_method = models.CharField(
+        _("承诺方式"), max_length=10, choices=CommitmentMethod.choices, default=CommitmentMethod.ONLINE
+    )
     commitment_version = models.CharField(_("承诺函版本"), max_length=20)
     commitment_accepted_at = models.DateTimeField(_("承诺时间"))
+    # online: the exact text the applicant accepted and its SHA-256 (hex, of the UTF-8 text)
+    commitment_text = models.TextField(_("承诺函文本"), blank=True)
+    commitment_sha256 = models.CharField(_("承诺函文本摘要（SHA-256）"), max_length=64, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"))
     review_due_at = models.DateTimeField(_("审核时限"), null=True, blank=True)
     first_reviewer = models.ForeignKey(
@@ -215,6 +226,42 @@ class Material(models.Model):
         verbose_name = _("申请材料")
         verbose_name_plural = _("申请材料")
         ordering = ["application", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def label(self) -> str:
+        from exchange.trading.conf import MATERIAL_LABELS
+
+        return str(MATERIAL_LABELS.get(self.kind, self.kind))
+
+
+class MaterialDraft(models.Model):
+    """A file a member uploaded for an application not filed yet (kept across a failed form,
+    uploaded as it is chosen). Its member's only: nobody else may see it or attach it. Filing
+    the application turns it into a `Material` (the same stored file); unused ones are removed
+    after TRADING_DRAFT_MAX_AGE_HOURS (`services.drafts_clean`)."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("会员"), on_delete=models.CASCADE, related_name="material_drafts"
+    )
+    project = models.ForeignKey("listings.Project", verbose_name=_("项目"), on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("材料"), max_length=30)
+    file = models.FileField(_("文件"), upload_to=uploads.ServerName("trading"))
+    original_name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("申请材料草稿")
+        verbose_name_plural = _("申请材料草稿")
+        ordering = ["uploaded_at", "pk"]
+        indexes = [
+            models.Index(fields=["member", "project"], name="trading_draft_owner"),
+            models.Index(fields=["uploaded_at"], name="trading_draft_age"),
+        ]
 
     def __str__(self) -> str:
         return self.original_name

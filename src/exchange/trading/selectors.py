@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from exchange.trading.models import ACTIVE_STATUSES, IN_REVIEW, Application, Outcome, Status
+from exchange.trading.models import ACTIVE_STATUSES, IN_REVIEW, Application, MaterialDraft, Outcome, Status
 
 
 def application_for(project_id: int, member_id: int) -> Application | None:
@@ -114,3 +114,17 @@ def timeline(app: Application) -> list[tuple[Any, str, str]]:
     if app.closed_at:
         steps.append((app.closed_at, app.get_status_display(), app.closed_reason))
     return steps
+
+
+def drafts_of(member_id: int, project_id: int, ids: list[int] | None = None) -> QuerySet[MaterialDraft]:
+    """The member's drafts for the project (only theirs: anyone else's do not exist here)."""
+    qs = MaterialDraft.objects.filter(member_id=member_id, project_id=project_id)
+    return qs.filter(pk__in=ids) if ids is not None else qs
+
+
+def latest_drafts(member_id: int, project_id: int) -> dict[str, MaterialDraft]:
+    """The member's newest draft of each kind for the project (what a fresh form shows)."""
+    latest: dict[str, MaterialDraft] = {}
+    for draft in drafts_of(member_id, project_id).order_by("uploaded_at", "pk"):
+        latest[draft.kind] = draft
+    return latest

@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,8 +34,10 @@ from exchange.trading.models import (
     ACTIVE_STATUSES,
     IN_REVIEW,
     Application,
+    CommitmentMethod,
     ConsortiumMember,
     Material,
+    MaterialDraft,
     NoBuyer,
     Outcome,
     PriorityHolder,
@@ -103,6 +105,18 @@ class SecondReviewerRequired(PermissionDenied):
 
 class SellerOpinionRequired(IllegalTransition):
     code = "seller_opinion_required"
+
+
+class CommitmentMissing(InvalidInput):  # code "invalid", as before there were two ways to give it
+    pass
+
+
+class CommitmentChanged(InvalidInput):
+    code = "commitment_changed"
+
+
+class DraftLimit(InvalidInput):
+    code = "draft_limit"
 
 
 OPEN_FOR_APPLICATIONS = (P.DISCLOSURE, P.EXTENDED)
@@ -284,8 +298,10 @@ def check_material(kind: str, upload: UploadedFile) -> uploads.Accepted:
 
 
 def required_materials(terms: TradingTerms, applicant: User) -> list[str]:
+    """The files `applicant` must upload: the terms' materials (entity-only kinds for entities
+    only), without the 受让资格承诺函 — that one is given online or as its signed file."""
     entity = applicant.member_type == MemberType.ENTITY
-    return [m for m in terms.materials if entity or m not in conf.ENTITY_ONLY_MATERIALS]
+    return [m for m in terms.materials if m != conf.COMMITMENT and (entity or m not in conf.ENTITY_ONLY_MATERIALS)]
 
 
 @dataclass(frozen=True)
@@ -369,8 +385,10 @@ def application_submit(
     *,
     project_id: int,
     applicant: User,
-    materials: Mapping[str, UploadedFile],
+    materials: Mapping[str, UploadedFile] | None = None,
+    drafts: Mapping[str, int] | None = None,
     commitment_accepted: bool,
+    commitment_sha256: str = "",
     bid_floor: Decimal | None = None,
     consortium: Sequence[Partner] = (),
     contact_name: str = "",
@@ -378,12 +396,27 @@ def application_submit(
 ) -> Application:
     """File a buyer application during disclosure (正式披露 or 延牌).
 
+    Files come as uploads (`materials`, kind → file) or as the applicant's drafts of this
+    project (`drafts`, kind → draft id, uploaded before with `draft_upload`); a draft
+    becomes the application's material (the same stored file) and is no longer a draft.
+
+    The 受让资格承诺函 is given online (`commitment_accepted`: the text of
+    `commitment.letter`, its version and SHA-256 recorded; `commitment_sha256`, when given,
+    must be that of the text the applicant was shown) or as its signed file (kind
+    "commitment").
+
     Raises (nothing written): NotVerified, Blacklisted, Barred, OwnProject,
     RegistrationClosed (not in disclosure: pre-disclosure, suspended, ended…),
     AlreadyApplied (one active application per member, project and round — also a DB
     constraint), MaterialRejected (a required file missing or of the wrong type),
-    BidFloorTooLow, ConsortiumInvalid, InvalidInput (commitment not accepted).
+    BidFloorTooLow, ConsortiumInvalid, CommitmentMissing (neither accepted nor filed),
+    CommitmentChanged (the text shown is not the current one), NotFound (a draft that is
+    not the applicant's draft of this project, of that kind).
     """
+    from exchange.trading import commitment
+
+    materials = {k: f for k, f in (materials or {}).items() if f}
+    drafts = {k: int(i) for k, i in (drafts or {}).items() if i and k not in materials}
     project = Project.objects.filter(pk=project_id).first()
     if project is None:
         raise NotFound(_("项目不存在。"))
@@ -391,12 +424,15 @@ def application_submit(
     contact_name = clean_name(contact_name, field="contact_name", label=_("联系人"))
     _check_window(project, clock.now())
     terms = terms_ensure(project_id=project_id)
-    if not commitment_accepted:
-        raise InvalidInput(_("请阅读并接受《受让资格承诺函》。"), field="commitment")
+    letter = commitment.letter(project, applicant) if commitment_accepted else None
+    if letter is not None and commitment_sha256 and commitment_sha256 != letter.sha256:
+        raise CommitmentChanged(_("《受让资格承诺函》的内容已更新，请重新阅读后确认。"), field="commitment")
+    if letter is None and conf.COMMITMENT not in materials and conf.COMMITMENT not in drafts:
+        raise CommitmentMissing(_("请在线确认《受让资格承诺函》，或下载模板签字盖章后上传。"), field=conf.COMMITMENT)
     for kind in required_materials(terms, applicant):
-        if kind not in materials or materials[kind] is None:
+        if kind not in materials and kind not in drafts:
             raise MaterialRejected(_("请上传%(kind)s。") % {"kind": conf.MATERIAL_LABELS.get(kind, kind)}, field=kind)
-    checked = {kind: check_material(kind, upload) for kind, upload in materials.items() if upload}
+    checked = {kind: check_material(kind, upload) for kind, upload in materials.items()}
     if bid_floor is None and terms.require_bid_floor:
         raise BidFloorTooLow(_("请填写意向报价。"), field="bid_floor")
     if bid_floor is not None:
@@ -442,7 +478,10 @@ def application_submit(
                     contact_name=contact_name[:50],
                     contact_phone=contact_phone.strip()[:20],
                     is_consortium=bool(partners),
-                    commitment_version=conf.get("TRADING_COMMITMENT_VERSION"),
+                    commitment_method=CommitmentMethod.ONLINE if letter else CommitmentMethod.UPLOAD,
+                    commitment_version=letter.version if letter else conf.get("TRADING_COMMITMENT_VERSION"),
+                    commitment_text=letter.text if letter else "",
+                    commitment_sha256=letter.sha256 if letter else "",
                     commitment_accepted_at=now,
                     submitted_at=now,
                     review_due_at=_at(due, 17),
@@ -460,6 +499,7 @@ def application_submit(
                 content_type=accepted.format.content_type,
                 uploaded_at=now,
             )
+        _attach_drafts(app, drafts)
         for i, p in enumerate(partners):
             ConsortiumMember.objects.create(
                 application=app, name=p.name, id_number=p.id_number, share=p.share, is_lead=i == 0
@@ -473,6 +513,143 @@ def application_submit(
             key=f"application:{app.pk}:submitted",
         )
     return app
+
+
+def _attach_drafts(app: Application, drafts: Mapping[str, int]) -> None:
+    """The applicant's drafts (locked) become the application's materials: the same stored
+    files, the drafts' rows removed. A draft that is not the applicant's draft of this
+    project, of that kind, is NotFound (the same answer for someone else's and a missing one)."""
+    if not drafts:
+        return
+    rows = {
+        d.pk: d
+        for d in MaterialDraft.objects.select_for_update().filter(
+            pk__in=list(drafts.values()), member_id=app.applicant_id, project_id=app.project_id
+        )
+    }
+    for kind, draft_id in drafts.items():
+        draft = rows.get(draft_id)
+        if draft is None or draft.kind != kind:
+            raise NotFound(_("材料文件不存在，请重新上传。"), field=kind)
+        Material.objects.create(
+            application=app,
+            kind=kind,
+            file=draft.file.name,
+            original_name=draft.original_name,
+            size=draft.size,
+            content_type=draft.content_type,
+            uploaded_at=draft.uploaded_at,
+        )
+    MaterialDraft.objects.filter(pk__in=list(drafts.values())).delete()
+
+
+def _delete_files_on_commit(names: Iterable[str]) -> None:
+    """Remove stored files once the transaction that dropped their rows has committed."""
+    from django.core.files.storage import default_storage
+
+    names = [n for n in names if n]
+
+    def delete() -> None:
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except OSError:  # already gone, or the disk refused: the row is gone either way
+                log.warning("could not delete the draft file %s", name)
+
+    if names:
+        transaction.on_commit(delete)
+
+
+def draft_upload(
+    *, project_id: int, member: User, kind: str, upload: UploadedFile | None, replaces: int | None = None
+) -> MaterialDraft:
+    """Keep a file a member chose on the application form as a draft of that project (before
+    the application is filed; the form shows it again after any error and files it with the
+    application). `replaces`: the member's earlier draft that this file takes the place of
+    (removed with its file).
+
+    Only someone who may apply, while applications are taken; only a kind the project asks
+    of this member (or the signed commitment letter); the upload policy as for any material;
+    at most TRADING_DRAFT_MAX_FILES drafts and TRADING_DRAFT_MAX_BYTES per member (the
+    member's row is locked to count). Raises NotFound (no such public project; `replaces` not
+    the member's draft), the applicant refusals, RegistrationClosed, InvalidInput (kind),
+    MaterialRejected, DraftLimit. Nothing is written on a refusal.
+    """
+    project = Project.objects.filter(pk=project_id, is_public=True).first()
+    if project is None:
+        raise NotFound(_("项目不存在。"))
+    _check_applicant(project, member)
+    _check_window(project, clock.now())
+    terms = terms_ensure(project_id=project_id)
+    if kind not in {*required_materials(terms, member), conf.COMMITMENT}:
+        raise InvalidInput(_("本项目不需要提交这项材料。"), field="kind")
+    if upload is None:
+        raise MaterialRejected(_("请选择要上传的文件。"), field=kind)
+    accepted = check_material(kind, upload)
+    with transaction.atomic(), audit.action(member, "material_draft.upload", project=project_id, kind=kind):
+        User.objects.select_for_update().filter(pk=member.pk).first()  # one member's uploads one at a time
+        old = None
+        if replaces:
+            old = MaterialDraft.objects.filter(pk=replaces, member=member).first()
+            if old is None:
+                raise NotFound(_("材料文件不存在，请重新上传。"), field=kind)
+        others = MaterialDraft.objects.filter(member=member)
+        if old is not None:
+            others = others.exclude(pk=old.pk)
+        held = others.aggregate(n=models.Count("pk"), size=models.Sum("size"))
+        max_files, max_bytes = conf.get("TRADING_DRAFT_MAX_FILES"), conf.get("TRADING_DRAFT_MAX_BYTES")
+        if held["n"] + 1 > max_files:
+            raise DraftLimit(
+                _("您已上传 %(n)s 个尚未提交的文件，达到上限。请先移除不需要的文件，或提交申请。") % {"n": held["n"]},
+                field=kind,
+                max_files=max_files,
+            )
+        if (held["size"] or 0) + accepted.size > max_bytes:
+            raise DraftLimit(
+                _("尚未提交的文件合计不能超过 %(mb)s MB。请先移除不需要的文件，或提交申请。")
+                % {"mb": max_bytes // (1024 * 1024)},
+                field=kind,
+                max_bytes=max_bytes,
+            )
+        if old is not None:
+            _delete_files_on_commit([old.file.name])
+            old.delete()
+        return MaterialDraft.objects.create(
+            member=member,
+            project=project,
+            kind=kind,
+            file=accepted.upload,
+            original_name=accepted.original_name,
+            size=accepted.size,
+            content_type=accepted.format.content_type,
+            uploaded_at=clock.now(),
+        )
+
+
+def draft_remove(*, draft_id: int, member: User) -> None:
+    """The member removes one of their drafts (and its file). Someone else's draft, or a
+    missing one, is NotFound."""
+    with transaction.atomic(), audit.action(member, "material_draft.remove"):
+        draft = MaterialDraft.objects.select_for_update().filter(pk=draft_id, member_id=member.pk).first()
+        if draft is None:
+            raise NotFound(_("材料文件不存在，请重新上传。"))
+        _delete_files_on_commit([draft.file.name])
+        draft.delete()
+
+
+def drafts_clean(*, batch: int = 500) -> int:
+    """Remove drafts not filed within TRADING_DRAFT_MAX_AGE_HOURS of their upload, with their
+    files (the periodic job). Returns how many were removed."""
+    cutoff = clock.now() - dt.timedelta(hours=conf.get("TRADING_DRAFT_MAX_AGE_HOURS"))
+    removed = 0
+    while True:
+        with transaction.atomic(), audit.action(None, "material_draft.clean"):
+            rows = list(MaterialDraft.objects.select_for_update().filter(uploaded_at__lt=cutoff).order_by("pk")[:batch])
+            if not rows:
+                return removed
+            _delete_files_on_commit([d.file.name for d in rows])
+            MaterialDraft.objects.filter(pk__in=[d.pk for d in rows]).delete()
+            removed += len(rows)
 
 
 def application_withdraw(*, application_id: int, actor: User, reason: str = "") -> Application:

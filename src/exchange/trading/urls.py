@@ -6,6 +6,10 @@ app_name = "trading"
 
 urlpatterns: list[URLPattern] = [
     path("trading/projects/<int:pk>/apply/", views.apply, name="apply"),
+    path("trading/projects/<int:pk>/drafts/", views.draft_upload, name="draft_upload"),
+    path("trading/projects/<int:pk>/commitment.pdf", views.commitment_template, name="commitment_template"),
+    path("trading/drafts/<int:pk>/", views.draft, name="draft"),
+    path("trading/drafts/<int:pk>/remove/", views.draft_remove, name="draft_remove"),
     path("trading/applications/", views.my_applications, name="my_applications"),
     path("trading/applications/<int:pk>/", views.application, name="application"),
     path("trading/applications/<int:pk>/withdraw/", views.withdraw, name="withdraw"),

@@ -16,19 +16,30 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from exchange.core import clock, uploads
-from exchange.core.errors import DomainError
+from exchange.core.errors import DomainError, NotFound
 from exchange.core.money import parse_money
 from exchange.core.text import PlainTextField
 from exchange.listings.models import Project
-from exchange.trading import conf, selectors, services
-from exchange.trading.models import IN_REVIEW, Application, Material, NoBuyer, Status
+from exchange.trading import commitment, conf, selectors, services
+from exchange.trading.models import (
+    ACTIVE_STATUSES,
+    IN_REVIEW,
+    Application,
+    CommitmentMethod,
+    Material,
+    MaterialDraft,
+    NoBuyer,
+    Status,
+)
+
+ONLINE, UPLOAD = CommitmentMethod.ONLINE.value, CommitmentMethod.UPLOAD.value
 
 
 def staff_perm(perm: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -61,7 +72,8 @@ class ApplyForm(forms.Form):
     bid_floor = forms.CharField(label=gettext_lazy("意向报价（元）"), required=False, max_length=24)
     contact_name = PlainTextField(label=gettext_lazy("联系人"), max_length=50, required=False)
     contact_phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=20, required=False)
-    accept_commitment = forms.BooleanField(label=gettext_lazy("我已阅读并接受《受让资格承诺函》"), required=False)
+    commitment_mode = forms.CharField(label=gettext_lazy("承诺方式"), max_length=10, required=False)  # online | upload
+    accept_commitment = forms.BooleanField(label=gettext_lazy("我已阅读并接受上述《受让资格承诺函》"), required=False)
 
 
 def _consortium(post: Any) -> list[services.Partner]:
@@ -78,39 +90,123 @@ def _consortium(post: Any) -> list[services.Partner]:
     return partners
 
 
-@login_required
-def apply(request: HttpRequest, pk: int) -> HttpResponse:
-    """报名受让: materials, 意向报价, commitment letter, consortium (where allowed)."""
-    project = get_object_or_404(Project, pk=pk, is_public=True)
-    terms = services.terms_ensure(project_id=project.pk)
-    kinds = services.required_materials(terms, request.user)  # type: ignore[arg-type]
-    refusal = services.applicant_refusal(project, request.user)
-    if refusal and request.method == "GET":  # say it before the buyer fills in anything
-        messages.error(request, refusal)
-        return redirect(project.get_absolute_url())
-    form = ApplyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+def _consortium_rows(post: Any) -> list[tuple[str, str, str]]:
+    """The consortium table as typed (three rows at least), to show it again after an error."""
+    rows = list(zip(post.getlist("c_name"), post.getlist("c_id"), post.getlist("c_share"), strict=False))[:10]
+    return [(n[:100], i[:30], s[:10]) for n, i, s in rows] + [("", "", "")] * max(0, 3 - len(rows))
+
+
+def _posted_drafts(request: HttpRequest, project: Project) -> dict[str, MaterialDraft]:
+    """The drafts the form names (`draft_<kind>`): only the member's own drafts of this
+    project, of that kind — any other id is a missing object (404)."""
+    ids: dict[str, int] = {}
+    for kind in conf.MATERIAL_LABELS:
+        raw = (request.POST.get(f"draft_{kind}") or "").strip()
+        if raw:
+            if not raw.isdigit() or len(raw) > 18:
+                raise Http404
+            ids[kind] = int(raw)
+    found = {d.pk: d for d in selectors.drafts_of(request.user.pk or 0, project.pk, list(ids.values()))}
+    drafts = {}
+    for kind, pk in ids.items():
+        draft = found.get(pk)
+        if draft is None or draft.kind != kind:
+            raise Http404
+        drafts[kind] = draft
+    return drafts
+
+
+def _keep_uploads(
+    request: HttpRequest, project: Project, allowed: set[str], drafts: dict[str, MaterialDraft], form: ApplyForm
+) -> dict[str, str]:
+    """Files sent with the form (without JavaScript) are kept as drafts first, whatever else
+    is wrong with the form, so that the page shows them again. Returns errors by kind."""
+    errors: dict[str, str] = {}
+    for kind in conf.MATERIAL_LABELS:
+        upload = request.FILES.get(kind)
+        if upload is None or kind not in allowed:
+            continue
         try:
-            raw = form.cleaned_data["bid_floor"].replace(",", "").strip()
-            bid_floor = parse_money(raw) if raw else None
-            app = services.application_submit(
+            drafts[kind] = services.draft_upload(
                 project_id=project.pk,
-                applicant=request.user,  # type: ignore[arg-type]
-                materials={k: f for k in request.FILES if k in conf.MATERIAL_LABELS and (f := request.FILES.get(k))},
-                commitment_accepted=form.cleaned_data["accept_commitment"],
-                bid_floor=bid_floor,
-                consortium=_consortium(request.POST) if terms.allow_consortium else (),
-                contact_name=form.cleaned_data["contact_name"],
-                contact_phone=form.cleaned_data["contact_phone"],
+                member=request.user,  # type: ignore[arg-type]
+                kind=kind,
+                upload=upload,
+                replaces=drafts[kind].pk if kind in drafts else None,
             )
-            messages.success(request, _("受让申请已提交，请等待交易中心资格审核。"))
-            return redirect("trading:application", pk=app.pk)
         except DomainError as exc:
             if exc.status == 404:
                 raise Http404 from exc
-            field = {"commitment": "accept_commitment"}.get(exc.data.get("field", ""), exc.data.get("field"))
-            form.add_error(field if field in form.fields else None, exc.message)
-    commitment = _commitment_text(project)
+            if isinstance(exc, services.MaterialRejected | services.DraftLimit):
+                errors[kind] = exc.message
+            else:  # not allowed to apply, or not now: the same for every file
+                form.add_error(None, exc.message)
+                errors["__all__"] = exc.message
+                break
+    return errors
+
+
+@login_required
+def apply(request: HttpRequest, pk: int) -> HttpResponse:
+    """报名受让: materials (uploaded as they are chosen, or with the form; kept as drafts
+    across errors), 意向报价, the 受让资格承诺函 (accepted online or signed and uploaded),
+    consortium (where allowed)."""
+    project = get_object_or_404(Project, pk=pk, is_public=True)
+    terms = services.terms_ensure(project_id=project.pk)
+    user: Any = request.user
+    kinds = services.required_materials(terms, user)
+    refusal = services.applicant_refusal(project, user)
+    if refusal and request.method == "GET":  # say it before the buyer fills in anything
+        messages.error(request, refusal)
+        return redirect(project.get_absolute_url())
+    existing = selectors.application_for(project.pk, user.pk or 0)
+    form = ApplyForm(request.POST or None)
+    file_errors: dict[str, str] = {}
+    if request.method != "POST":
+        drafts = selectors.latest_drafts(user.pk, project.pk)
+    elif existing is not None and existing.status in ACTIVE_STATUSES:  # e.g. the form sent twice
+        messages.info(request, _("您已报名本项目。"))
+        return redirect("trading:application", pk=existing.pk)
+    else:
+        drafts = _posted_drafts(request, project)
+        file_errors = _keep_uploads(request, project, {*kinds, conf.COMMITMENT}, drafts, form)
+        removing = request.POST.get("remove_draft", "")
+        if removing:  # the remove button without JavaScript: drop it, show the form again
+            draft = next((d for d in drafts.values() if str(d.pk) == removing), None)
+            if draft is None:
+                raise Http404
+            services.draft_remove(draft_id=draft.pk, member=user)
+            drafts.pop(draft.kind)
+            messages.success(request, _("已移除文件：%(name)s") % {"name": draft.original_name})
+        elif form.is_valid() and not file_errors:
+            online = (form.cleaned_data["commitment_mode"] or ONLINE) == ONLINE
+            try:
+                raw = form.cleaned_data["bid_floor"].replace(",", "").strip()
+                bid_floor = parse_money(raw) if raw else None
+                app = services.application_submit(
+                    project_id=project.pk,
+                    applicant=user,
+                    drafts={k: d.pk for k, d in drafts.items() if k in kinds or (k == conf.COMMITMENT and not online)},
+                    commitment_accepted=online and form.cleaned_data["accept_commitment"],
+                    commitment_sha256=request.POST.get("commitment_sha256", "")[:64] if online else "",
+                    bid_floor=bid_floor,
+                    consortium=_consortium(request.POST) if terms.allow_consortium else (),
+                    contact_name=form.cleaned_data["contact_name"],
+                    contact_phone=form.cleaned_data["contact_phone"],
+                )
+                messages.success(request, _("受让申请已提交，请等待交易中心资格审核。"))
+                return redirect("trading:application", pk=app.pk)
+            except DomainError as exc:
+                if exc.status == 404:
+                    raise Http404 from exc
+                field = exc.data.get("field", "")
+                if field == conf.COMMITMENT and online:
+                    form.add_error("accept_commitment", exc.message)
+                elif field in conf.MATERIAL_LABELS:
+                    file_errors[field] = exc.message
+                else:
+                    form.add_error(field if field in form.fields else None, exc.message)
+    mode = form["commitment_mode"].value() if form.is_bound else ONLINE
     return render(
         request,
         "trading/apply.html",
@@ -118,23 +214,92 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "terms": terms,
             "form": form,
-            "kinds": [(k, conf.MATERIAL_LABELS[k]) for k in kinds],
-            "commitment_text": commitment,
-            "commitment_version": conf.get("TRADING_COMMITMENT_VERSION"),
+            "materials": [(k, conf.MATERIAL_LABELS[k], drafts.get(k), file_errors.get(k, "")) for k in kinds],
+            "commitment_draft": drafts.get(conf.COMMITMENT),
+            "commitment_error": file_errors.get(conf.COMMITMENT, ""),
+            "commitment_mode": mode if mode in (ONLINE, UPLOAD) else ONLINE,
+            "letter": commitment.letter(project, user),
             "conditions": services.condition_items(project.buyer_conditions),
-            "existing": selectors.application_for(project.pk, request.user.pk or 0),
+            "consortium_rows": _consortium_rows(request.POST) if form.is_bound else [("", "", "")] * 3,
+            "existing": existing,
+            "material_types": ",".join(f".{t}" for t in conf.get("TRADING_MATERIAL_TYPES")),
+            "material_max_bytes": conf.get("TRADING_MATERIAL_MAX_BYTES"),
         },
     )
 
 
-def _commitment_text(project: Project) -> str:
-    from django.conf import settings
-    from django.template.loader import render_to_string
-    from django.utils.translation import get_language
+def _draft_json(draft: MaterialDraft) -> dict[str, Any]:
+    from django.template.defaultfilters import filesizeformat
+    from django.urls import reverse
 
-    chinese = (get_language() or "zh").startswith("zh")
-    name = settings.EXCHANGE_NAME if chinese else settings.EXCHANGE_NAME_EN
-    return render_to_string("trading/commitment.txt", {"project": project, "exchange_name": name}).strip()
+    return {
+        "id": draft.pk,
+        "kind": draft.kind,
+        "label": draft.label,
+        "name": draft.original_name,
+        "size": draft.size,
+        "size_display": str(filesizeformat(draft.size)),
+        "url": reverse("trading:draft", args=[draft.pk]),
+        "remove_url": reverse("trading:draft_remove", args=[draft.pk]),
+    }
+
+
+def _json_error(exc: DomainError) -> JsonResponse:
+    return JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+@require_POST
+def draft_upload(request: HttpRequest, pk: int) -> JsonResponse:
+    """One file of the application form, uploaded as it is chosen: kept as the member's draft
+    for the project (`services.draft_upload`); answers its id (JSON), or the refusal."""
+    kind = (request.POST.get("kind") or "")[:30]
+    upload = request.FILES.get("file")
+    raw = (request.POST.get("replaces") or "").strip()
+    try:
+        if raw and (not raw.isdigit() or len(raw) > 18):
+            raise NotFound(_("材料文件不存在，请重新上传。"))
+        draft = services.draft_upload(
+            project_id=pk,
+            member=request.user,  # type: ignore[arg-type]
+            kind=kind,
+            upload=upload,
+            replaces=int(raw) if raw else None,
+        )
+    except DomainError as exc:
+        return _json_error(exc)
+    return JsonResponse(_draft_json(draft), status=201, json_dumps_params={"ensure_ascii": False})
+
+
+@login_required
+@require_POST
+def draft_remove(request: HttpRequest, pk: int) -> JsonResponse:
+    """Remove one of my drafts (JSON; the form's own remove button works without it)."""
+    try:
+        services.draft_remove(draft_id=pk, member=request.user)  # type: ignore[arg-type]
+    except DomainError as exc:
+        return _json_error(exc)
+    return JsonResponse({"removed": pk})
+
+
+@login_required
+def draft(request: HttpRequest, pk: int) -> FileResponse:
+    """A draft's file, to its member only (anyone else: 404, as for a missing one)."""
+    item = get_object_or_404(MaterialDraft, pk=pk, member_id=request.user.pk)
+    return uploads.serve(item.file, filename=item.original_name)
+
+
+@login_required
+def commitment_template(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 受让资格承诺函 of this project as a PDF to sign (the text the form shows, with the
+    member's name filled in)."""
+    project = get_object_or_404(Project, pk=pk, is_public=True)
+    response = HttpResponse(commitment.letter_pdf(project, request.user), content_type="application/pdf")
+    name = f"commitment-{project.code or project.pk}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
