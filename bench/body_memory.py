@@ -137,7 +137,7 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/uvicorn"), "exchange.asgi:application", "--app-dir", "src", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "exchange.http_protocol:HttpProtocol",
+         "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "exchange.server.http_protocol:HttpProtocol",
          "--no-access-log"],
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""exchange.http_protocol: a response's header block waits for its body, so that the two
+"""exchange.server.http_protocol: a response's header block waits for its body, so that the two
 leave in one write (one TCP segment, one wake-up of the reader) — on a real event-loop
 transport over a real socket pair."""
 
@@ -9,7 +9,7 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from exchange.http_protocol import CoalescingTransport
+from exchange.server.http_protocol import CoalescingTransport
 
 HEAD = b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\n"
 

@@ -216,7 +216,7 @@ PASSWORD_RESET_RATE_GLOBAL = env.str("PASSWORD_RESET_RATE_GLOBAL", default="300/
 
 # --- uploads and request bodies: the one set of numbers (docs/operations.md, "Uploads") ----
 # Every uploaded file passes exchange.core.uploads (type by content, size, pixels, server-made
-# name). The request-body limits below are enforced by the web process (exchange.asgi) before
+# name). The request-body limits below are enforced by the web process (exchange.server.bridge) before
 # a body is read: large bodies only on the upload routes, only from a logged-in user or a
 # valid API token (exchange.core.request_limits); everything else is cut at REQUEST_MAX_BODY_BYTES.
 MIB = 1024 * 1024

@@ -103,7 +103,7 @@ def start_server(env: dict[str, str], port: int, *, workers: int) -> subprocess.
             "--workers",
             str(workers),
             "--http",
-            "exchange.http_protocol:HttpProtocol",
+            "exchange.server.http_protocol:HttpProtocol",
             "--log-level",
             "warning",
         ],
@@ -202,7 +202,7 @@ def test_sigkill_during_a_bid_storm_loses_no_acknowledged_bid(tmp_path, migrated
 
 def test_a_bid_waiting_for_the_write_lock_is_placed_once_the_lock_is_free(tmp_path, migrated_db):
     """On SQLite the native bid path answers on the event loop's thread when it need not wait
-    (exchange.asgi: NativeBids._run_inline). Another process holding the database's write
+    (exchange.bidding.native: NativeBids._run_inline). Another process holding the database's write
     lock: an acceptable bid cannot be written there, goes to the pool and is placed once the
     lock is free — not an error, not lost, not doubled — and meanwhile the loop answers the
     next request (a bid below the price, decided on the snapshot) at once."""

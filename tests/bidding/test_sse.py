@@ -240,7 +240,7 @@ def test_wsgi_bridge_answers_small_whole_and_streams_large():
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from exchange.asgi import STREAM_AFTER, WsgiBridge
+    from exchange.server.bridge import STREAM_AFTER, WsgiBridge
 
     closed = []
 

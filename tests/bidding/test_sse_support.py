@@ -47,7 +47,7 @@ class ThreadServer:
             host="127.0.0.1",
             port=self.port,
             loop="asyncio",
-            http="exchange.http_protocol:HttpProtocol",  # as the Procfile
+            http="exchange.server.http_protocol:HttpProtocol",  # as the Procfile
             lifespan="off",
             log_level="warning",
             access_log=False,
@@ -70,8 +70,8 @@ class ThreadServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from exchange.asgi import close_thread_connections
         from exchange.bidding import sse
+        from exchange.core.thread_connections import close_thread_connections
 
         self.server.should_exit = True
         self.thread.join(timeout=10)

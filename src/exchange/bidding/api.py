@@ -141,9 +141,9 @@ def bid_create(request: HttpRequest, auction_id: int, payload: BidIn) -> Any:
 
 
 # --- the same endpoint without Django's request stack --------------------------------------
-# `exchange.asgi` answers `POST /{auction_id}/bids` itself when the request carries a bearer
-# token and nothing unusual (no cookie, a JSON body of the usual shape …): the hot path of a
-# hot auction. It calls `bid_native` below in a thread of the worker — the same token lookup,
+# `exchange.bidding.native` answers `POST /{auction_id}/bids` itself when the request carries
+# a bearer token and nothing unusual (no cookie, a JSON body of the usual shape …): the hot
+# path of a hot auction. It calls `bid_native` below in a thread of the worker — the same token lookup,
 # `parse_amount` and `engine.bid_place` as `bid_create` — and must answer byte for byte what
 # the endpoint above (through ninja and the middleware) answers; tests/bidding/test_native_bids.py
 # sends every kind of input to both. Whatever it does not reproduce exactly goes to Django.

@@ -160,7 +160,7 @@ def bid_place(
     token's last use is due to be recorded. Errors raised before that statement (the amount,
     the key, an unknown auction) leave `Bearer.checked` False: the caller checks the token.
 
-    `wait=False` (the native bid path on the event loop's thread, exchange/asgi.py): only
+    `wait=False` (the native bid path on the event loop's thread, bidding/native.py): only
     the SQLite snapshot step, with SQLite's busy timeout at 0 — a bid that would wait for
     the write lock (the snapshot is stale, another writer holds the lock, or the database
     is PostgreSQL) raises WouldBlock instead, with nothing written. `snapshot=False`: straight

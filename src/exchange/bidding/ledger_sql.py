@@ -1,6 +1,6 @@
 """The four statements of an accepted bid, written out once (the hot path of D5).
 
-On the native bid path (exchange/asgi.py) the bidder statement also checks the bearer
+On the native bid path (exchange/bidding/native.py) the bidder statement also checks the bearer
 token (`Bearer`), so that a whole API request is the engine's 6 statements, BEGIN and
 COMMIT included, instead of a token lookup + 6.
 

@@ -87,7 +87,7 @@ _db_pool = ThreadPoolExecutor(max_workers=int(os.environ.get("SSE_DB_THREADS", "
 
 def close_db_connections() -> None:
     """Close the connections of the handler's database threads (tests, shutdown)."""
-    from exchange.asgi import close_thread_connections
+    from exchange.core.thread_connections import close_thread_connections
 
     close_thread_connections(_db_pool, _db_pool._max_workers)
 

@@ -1,6 +1,6 @@
 """Whether the platform could take requests: the web processes' heartbeat, and outages.
 
-Every web process (`exchange.asgi`, under uvicorn with its lifespan) writes the heartbeat
+Every web process (`exchange.server.lifespan`, under uvicorn) writes the heartbeat
 row `Heartbeat(process="web")` when it starts — before it accepts a connection — and then
 every `WEB_HEARTBEAT_SECONDS` from a thread of its own. A beat that finds the previous one
 older than `OUTAGE_AFTER_SECONDS` has found an outage: nobody could reach the platform from

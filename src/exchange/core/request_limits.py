@@ -1,5 +1,5 @@
 """How large a request body may be, and for whom — decided from the request line and headers
-before the web process (exchange.asgi) reads a byte of the body.
+before the web process (exchange.server.bridge) reads a byte of the body.
 
 - Any request: at most REQUEST_MAX_BODY_BYTES (1 MiB; forms, JSON, bids).
 - The upload routes below: up to their limit, computed from the upload settings (the same

@@ -10,7 +10,7 @@ The back office also needs `'unsafe-eval'`: django-unfold's Alpine.js evaluates 
 expressions with `Function`. A response that already has its own policy keeps it (served
 uploads carry a stricter, sandboxing one: exchange.core.uploads).
 
-The native bid path (exchange.asgi.NativeBids) sends the same headers as this middleware;
+The native bid path (exchange.bidding.native.NativeBids) sends the same headers as this middleware;
 its test compares the two answers byte for byte.
 """
 

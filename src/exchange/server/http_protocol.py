@@ -9,7 +9,7 @@ the header block is held until the body follows, so a bid answer is one segment.
 waits longer than the current turn of the event loop: if no body follows in it (an event
 stream's headers), the held bytes leave at its end (`call_soon`, ahead of the next poll).
 
-Used by the `web:` line of the Procfile and the systemd unit: `--http exchange.http_protocol:HttpProtocol`.
+Used by the `web:` line of the Procfile and the systemd unit: `--http exchange.server.http_protocol:HttpProtocol`.
 """
 
 from __future__ import annotations
