@@ -18,7 +18,7 @@ from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from exchange.accounts import services
-from exchange.accounts.forms import RejectForm
+from exchange.accounts.forms import AdminLoginForm, RejectForm
 from exchange.accounts.models import ApiToken, User, Verification
 from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin
 from exchange.core.errors import DomainError
@@ -216,3 +216,7 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser  # revoke a token
+
+
+# the back office's login takes a phone number or an e-mail, bounded like the site's (forms.AdminLoginForm)
+admin.site.login_form = AdminLoginForm

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
@@ -25,9 +26,21 @@ def _bound_passwords(form: forms.Form, *names: str) -> None:
         field.widget.attrs["maxlength"] = str(PASSWORD_MAX_LENGTH)
 
 
+def _bound_login(form: AuthenticationForm) -> None:
+    """Undo what Django's AuthenticationForm does after building its fields: it gives the login
+    field the length of USERNAME_FIELD (the phone number, 11), so a browser stopped typing an
+    e-mail at `buyer1@demo` and the login failed. The field takes a phone number or an e-mail:
+    LOGIN_MAX_LENGTH (254, the longest e-mail address), in the HTML and on the server."""
+    field = form.fields["username"]
+    field.max_length = LOGIN_MAX_LENGTH  # type: ignore[attr-defined]
+    field.widget.attrs["maxlength"] = str(LOGIN_MAX_LENGTH)
+    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)]
+    field.validators.append(MaxLengthValidator(LOGIN_MAX_LENGTH))
+
+
 class LoginForm(AuthenticationForm):
     """Every field bounded: a longer value is a form error, and `authenticate()` — and with it
-    the lockout's records — never sees it."""
+    the lockout's records — never sees it. The login field takes a phone number or an e-mail."""
 
     username = forms.CharField(
         label=_("手机号码或电子邮箱"),
@@ -44,6 +57,21 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("手机号码/电子邮箱或密码不正确。"),
         "inactive": _("该账户已停用，请联系客服。"),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _bound_login(self)
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The back office's login (admin.site.login_form): phone number or e-mail, like the site's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("手机号码或电子邮箱")
+        self.fields["username"].widget.attrs["autocomplete"] = "username"
+        _bound_login(self)
+        _bound_passwords(self, "password")
 
 
 class RegisterForm(forms.Form):
