@@ -159,6 +159,7 @@ def _core_site_checks(w: World) -> dict[str, Check]:
         "openapi": _public("/api/openapi.json"),
         "set_language": Check("GET", "/i18n/setlang/", lambda a: 302),  # changes only on POST; GET goes back
         "accounts:login": _anonymous_only("/accounts/login/"),
+        "accounts:login_sms": _anonymous_only("/accounts/login/sms/"),
         "accounts:logout": Check("GET", "/accounts/logout/", lambda a: 405),  # POST only (CSRF-safe)
         "accounts:register": _anonymous_only("/accounts/register/"),
         "accounts:center": _login_page("/accounts/center/"),
@@ -174,6 +175,7 @@ def _core_site_checks(w: World) -> dict[str, Check]:
         ),
         "accounts:password_change": _login_page("/accounts/password/change/"),
         "accounts:password_reset": _public("/accounts/password/reset/"),
+        "accounts:password_reset_phone": _public("/accounts/password/reset/phone/"),
         "accounts:password_reset_done": _public("/accounts/password/reset/sent/"),
         "accounts:password_reset_confirm": _public("/accounts/password/reset/MQ/bad-token/"),  # shows "link invalid"
         "accounts:password_reset_complete": _public("/accounts/password/reset/complete/"),
@@ -182,6 +184,9 @@ def _core_site_checks(w: World) -> dict[str, Check]:
         "api:api-root": Check("GET", "/api/v1/", lambda a: 404),
         "api:token_create": Check("GET", "/api/v1/auth/token", lambda a: 405),
         "api:token_logout": Check("GET", "/api/v1/auth/logout", lambda a: 405),
+        "api:sms_code_request": Check("GET", "/api/v1/auth/sms-code", lambda a: 405),
+        "api:token_create_sms": Check("GET", "/api/v1/auth/token/sms", lambda a: 405),
+        "api:password_reset_sms": Check("GET", "/api/v1/auth/password-reset/sms", lambda a: 405),
         "api:me": _api("GET", "/api/v1/me"),
         "api:verification_submit": _api("POST", "/api/v1/me/verification", ok=422),  # reached: body missing
         "api:verification_queue": _api("GET", "/api/v1/verifications", "accounts.view_verification"),
