@@ -21,7 +21,7 @@
         button.textContent = label;
         return;
       }
-      button.textContent = wait.replace("%(s)s", String(left));
+      button.textContent = wait.replace("{s}", String(left));
       left -= 1;
       window.setTimeout(tick, 1000);
     };
