@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_tasks_db.models import DBTaskResult
 
-from exchange.accounts import roles, services
+from exchange.accounts import roles, services, sms_codes
 from exchange.accounts.models import ApiToken, User
 from exchange.core import clock
 from exchange.core.models import Heartbeat, HolidayOverride, Region
@@ -45,10 +45,16 @@ from tests.factories import UserFactory, submit_verification
 pytestmark = pytest.mark.django_db
 
 # Models whose admin is read-only by design (written by services or by libraries).
-NO_ADD = {"accounts.verification", "accounts.apitoken", "core.heartbeat", "auditlog.logentry",
+NO_ADD = {"accounts.verification", "accounts.apitoken", "accounts.smscode", "core.heartbeat", "auditlog.logentry",
           "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog", "django_tasks_database.dbtaskresult"}  # fmt: skip
 NO_CHANGE = NO_ADD
-NO_DELETE = {"accounts.verification", "core.heartbeat", "auditlog.logentry", "django_tasks_database.dbtaskresult"}
+NO_DELETE = {
+    "accounts.verification",
+    "accounts.smscode",
+    "core.heartbeat",
+    "auditlog.logentry",
+    "django_tasks_database.dbtaskresult",
+}
 SUPERUSER_ONLY_DELETE = {"accounts.apitoken"}
 
 # Business apps that classify their own URLs in tests/access/<app>.py. Each module provides
@@ -93,6 +99,7 @@ def world(db, settings) -> World:
         "accounts.user": owner.pk,
         "accounts.verification": verification.pk,
         "accounts.apitoken": ApiToken.objects.get(user=owner).pk,
+        "accounts.smscode": sms_codes.code_create(phone=owner.phone, purpose="login").pk,
         "portal.article": article.pk,
         "auth.group": Group.objects.get(name="业务审核").pk,
         "auditlog.logentry": LogEntry.objects.order_by("pk").first().pk,

@@ -121,6 +121,9 @@ def test_login_and_reset_codes_go_only_to_active_member_accounts(purpose, django
 
 
 def test_a_failing_gateway_is_recorded_and_the_answer_is_unchanged(settings, django_capture_on_commit_callbacks):
+    from tests.members.factories import reset_failing
+
+    reset_failing(99)
     settings.NOTIFY_SMS_BACKEND = "tests.members.factories.FailingSmsChannel"
     sent = _request(capture=django_capture_on_commit_callbacks)
     assert sent.expires_in == 300
