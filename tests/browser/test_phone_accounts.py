@@ -61,6 +61,16 @@ def test_the_demo_buyer_logs_in_with_the_email(live_server, page, shot):
     page.locator("main button[type=submit]").click()
     page.wait_for_url(f"{base}/accounts/center/")
     assert page.get_by_text("陈明").first.is_visible()
+    # and the back office's login takes the e-mail of a demo staff member (王审核) the same way
+    page.context.clear_cookies()
+    page.goto(f"{base}/admin/login/")
+    field = page.locator("input[name=username]")
+    field.press_sequentially("reviewer@demo.sxcq.cn")
+    assert field.input_value() == "reviewer@demo.sxcq.cn"
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    _shots(page, shot, "admin-login")
+    page.locator("button[type=submit], input[type=submit]").first.click()
+    page.wait_for_url(f"{base}/admin/")
 
 
 def test_a_new_member_registers_with_the_code_sent_to_the_phone(live_server, page, shot):

@@ -6,12 +6,12 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.translation import gettext_lazy as _
+from unfold.forms import AuthenticationForm as UnfoldAuthenticationForm
 
 from exchange.accounts import roles
 from exchange.accounts.backends import LOGIN_MAX_LENGTH, PASSWORD_MAX_LENGTH
@@ -65,8 +65,9 @@ class LoginForm(AuthenticationForm):
         _bound_login(self)
 
 
-class AdminLoginForm(AdminAuthenticationForm):
-    """The back office's login (admin.site.login_form): phone number or e-mail, like the site's."""
+class AdminLoginForm(UnfoldAuthenticationForm):
+    """The back office's login (admin.site.login_form; unfold's styled staff-only form): phone
+    number or e-mail, like the site's."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
