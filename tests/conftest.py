@@ -133,6 +133,11 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture(autouse=True)
+def _sms_files(settings, tmp_path):  # the file SMS backend of a test never writes into var/sms
+    settings.NOTIFY_SMS_FILE_DIR = str(tmp_path / "sms")
+
+
+@pytest.fixture(autouse=True)
 def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_tasks_db.models import DBTaskResult
 
-from exchange.accounts import roles, services
+from exchange.accounts import roles, services, sms_codes
 from exchange.accounts.models import ApiToken, User
 from exchange.core import clock
 from exchange.core.models import Heartbeat, HolidayOverride, Region
@@ -45,10 +45,16 @@ from tests.factories import UserFactory, submit_verification
 pytestmark = pytest.mark.django_db
 
 # Models whose admin is read-only by design (written by services or by libraries).
-NO_ADD = {"accounts.verification", "accounts.apitoken", "core.heartbeat", "auditlog.logentry",
+NO_ADD = {"accounts.verification", "accounts.apitoken", "accounts.smscode", "core.heartbeat", "auditlog.logentry",
           "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog", "django_tasks_database.dbtaskresult"}  # fmt: skip
 NO_CHANGE = NO_ADD
-NO_DELETE = {"accounts.verification", "core.heartbeat", "auditlog.logentry", "django_tasks_database.dbtaskresult"}
+NO_DELETE = {
+    "accounts.verification",
+    "accounts.smscode",
+    "core.heartbeat",
+    "auditlog.logentry",
+    "django_tasks_database.dbtaskresult",
+}
 SUPERUSER_ONLY_DELETE = {"accounts.apitoken"}
 
 # Business apps that classify their own URLs in tests/access/<app>.py. Each module provides
@@ -93,6 +99,7 @@ def world(db, settings) -> World:
         "accounts.user": owner.pk,
         "accounts.verification": verification.pk,
         "accounts.apitoken": ApiToken.objects.get(user=owner).pk,
+        "accounts.smscode": sms_codes.code_create(phone=owner.phone, purpose="login").pk,
         "portal.article": article.pk,
         "auth.group": Group.objects.get(name="业务审核").pk,
         "auditlog.logentry": LogEntry.objects.order_by("pk").first().pk,
@@ -159,6 +166,7 @@ def _core_site_checks(w: World) -> dict[str, Check]:
         "openapi": _public("/api/openapi.json"),
         "set_language": Check("GET", "/i18n/setlang/", lambda a: 302),  # changes only on POST; GET goes back
         "accounts:login": _anonymous_only("/accounts/login/"),
+        "accounts:login_sms": _anonymous_only("/accounts/login/sms/"),
         "accounts:logout": Check("GET", "/accounts/logout/", lambda a: 405),  # POST only (CSRF-safe)
         "accounts:register": _anonymous_only("/accounts/register/"),
         "accounts:center": _login_page("/accounts/center/"),
@@ -174,6 +182,7 @@ def _core_site_checks(w: World) -> dict[str, Check]:
         ),
         "accounts:password_change": _login_page("/accounts/password/change/"),
         "accounts:password_reset": _public("/accounts/password/reset/"),
+        "accounts:password_reset_phone": _public("/accounts/password/reset/phone/"),
         "accounts:password_reset_done": _public("/accounts/password/reset/sent/"),
         "accounts:password_reset_confirm": _public("/accounts/password/reset/MQ/bad-token/"),  # shows "link invalid"
         "accounts:password_reset_complete": _public("/accounts/password/reset/complete/"),
@@ -182,6 +191,9 @@ def _core_site_checks(w: World) -> dict[str, Check]:
         "api:api-root": Check("GET", "/api/v1/", lambda a: 404),
         "api:token_create": Check("GET", "/api/v1/auth/token", lambda a: 405),
         "api:token_logout": Check("GET", "/api/v1/auth/logout", lambda a: 405),
+        "api:sms_code_request": Check("GET", "/api/v1/auth/sms-code", lambda a: 405),
+        "api:token_create_sms": Check("GET", "/api/v1/auth/token/sms", lambda a: 405),
+        "api:password_reset_sms": Check("GET", "/api/v1/auth/password-reset/sms", lambda a: 405),
         "api:me": _api("GET", "/api/v1/me"),
         "api:verification_submit": _api("POST", "/api/v1/me/verification", ok=422),  # reached: body missing
         "api:verification_queue": _api("GET", "/api/v1/verifications", "accounts.view_verification"),

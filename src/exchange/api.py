@@ -8,7 +8,7 @@ site may call the API with their session (CSRF-checked). Every rejection is a 4x
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,14 +21,15 @@ from ninja.security import HttpBearer
 from ninja.security import session as ninja_session
 from pydantic import StringConstraints
 
-from exchange.accounts import protection
+from exchange.accounts import protection, sms_codes
 from exchange.accounts import selectors as account_selectors
 from exchange.accounts import services as account_services
 from exchange.accounts.backends import LOGIN_MAX_LENGTH, PASSWORD_MAX_LENGTH, axes_username
 from exchange.accounts.models import User, Verification
 from exchange.api_support import ErrorOut, InvalidText, StrictJsonParser, errors, require_perm
 from exchange.bidding import api as bidding_api
-from exchange.core.errors import DomainError, Unauthenticated
+from exchange.core import ratelimit
+from exchange.core.errors import DomainError, RateLimited, Unauthenticated
 from exchange.core.models import Region
 from exchange.deals import api as deals_api
 from exchange.listings import api as listings_api
@@ -69,7 +70,10 @@ api = NinjaAPI(
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, RateLimited) and "retry_after" in exc.data:
+        response["Retry-After"] = str(exc.data["retry_after"])
+    return response
 
 
 @api.exception_handler(NinjaValidationError)
@@ -136,6 +140,83 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
         return Status(401, {"code": "bad_credentials", "message": _("手机号码/电子邮箱或密码不正确。")})
     label = payload.client or request.headers.get("User-Agent", "")
     return Status(200, {"token": account_services.api_token_issue(user=user, label=label)})
+
+
+class SmsCodeIn(Schema):
+    phone: Annotated[str, StringConstraints(max_length=11)]
+    purpose: Literal["register", "login", "reset"]
+
+
+class SmsCodeOut(Schema):
+    message: str
+    expires_in: int
+    resend_after: int
+
+
+@auth_router.post("/sms-code", auth=None, response={202: SmsCodeOut, 429: RefusedOut, **errors(400, 422)})
+def sms_code_request(request: HttpRequest, payload: SmsCodeIn) -> Any:
+    """Send an SMS verification code to `phone` for `purpose` (register, login, reset).
+
+    The answer is the same whether the number has an account (the code only goes where it can
+    be used; docs/members.md, "SMS codes"). A code is good for `expires_in` seconds, once, and
+    for 5 wrong tries; another may be asked after `resend_after` seconds. `422` `invalid`: a
+    malformed number or purpose. `429` `rate_limited` with `retry_after`: the resend pause, or
+    too many codes for this number, from this address or site-wide.
+    """
+    sent = sms_codes.code_request(
+        phone=payload.phone, purpose=payload.purpose, address=ratelimit.client_address(request)
+    )
+    return Status(202, {"message": sent.message, "expires_in": sent.expires_in, "resend_after": sent.resend_after})
+
+
+class SmsTokenIn(Schema):
+    phone: Annotated[str, StringConstraints(max_length=11)]
+    sms_code: Annotated[str, StringConstraints(max_length=16)]
+    client: Annotated[str, StringConstraints(max_length=100)] = ""
+
+
+@auth_router.post("/token/sms", auth=None, response={200: TokenOut, 429: RefusedOut, **errors(400, 401, 422)})
+def token_create_sms(request: HttpRequest, payload: SmsTokenIn) -> Any:
+    """Exchange a phone number and the SMS code sent to it (purpose `login`) for a bearer token.
+
+    `401` `bad_credentials` for a wrong, used or expired code and for a number without a member
+    account alike; `429` as for `/auth/token` (the same rate limits and lockout count a wrong code).
+    """
+    user = authenticate(request, username=payload.phone, sms_code=payload.sms_code)
+    if getattr(request, "axes_locked_out", False):
+        code, wait, message = protection.refusal(request, axes_username(request, {"username": payload.phone}))
+        return Status(429, {"code": code, "message": message, "retry_after": wait})
+    if user is None:
+        return Status(401, {"code": "bad_credentials", "message": _("手机号码或验证码不正确，或验证码已失效。")})
+    label = payload.client or request.headers.get("User-Agent", "")
+    return Status(200, {"token": account_services.api_token_issue(user=user, label=label)})
+
+
+class SmsPasswordResetIn(Schema):
+    phone: Annotated[str, StringConstraints(max_length=11)]
+    sms_code: Annotated[str, StringConstraints(max_length=16)]
+    new_password: Annotated[str, StringConstraints(max_length=PASSWORD_MAX_LENGTH)]
+
+
+class MessageOut(Schema):
+    message: str
+
+
+@auth_router.post("/password-reset/sms", auth=None, response={200: MessageOut, 429: RefusedOut, **errors(400, 422)})
+def password_reset_sms(request: HttpRequest, payload: SmsPasswordResetIn) -> Any:
+    """Set a new password with the SMS code sent to the number (purpose `reset`); every API token
+    of the account is revoked. `422` `invalid_code` (field `sms_code`) for a wrong, used or expired
+    code and for a number without a member account alike; `422` `invalid` for a weak password
+    (field `password`; the code is not used up); `429` `rate_limited` as the e-mail reset.
+    """
+    wait = protection.request_wait(request, "password_reset")
+    if wait is not None:
+        message = protection.too_many_requests_message(wait)
+        raise RateLimited(message, retry_after=wait)
+    account_services.password_reset_by_sms(
+        phone=payload.phone, sms_code=payload.sms_code, password=payload.new_password
+    )
+    return Status(200, {"message": _("密码已重设，请使用新密码登录。此前签发的 API 令牌已全部失效。")})
 
 
 @auth_router.post("/logout", auth=BearerToken(), response={204: None, **errors(401, 404)})

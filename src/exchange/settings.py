@@ -171,6 +171,7 @@ AUTHENTICATION_BACKENDS = [
     "exchange.accounts.backends.ThrottleBackend",  # rate limits first (accounts/protection.py)
     "axes.backends.AxesStandaloneBackend",
     "exchange.accounts.backends.PhoneOrEmailBackend",
+    "exchange.accounts.backends.SmsCodeBackend",  # phone + SMS code (purpose login)
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -204,6 +205,7 @@ AXES_USERNAME_FORM_FIELD = "username"  # the login field takes phone or e-mail
 AXES_USERNAME_CALLABLE = "exchange.accounts.backends.axes_username"  # bounded, phone = e-mail
 AXES_LOCKOUT_CALLABLE = "exchange.accounts.views.lockout_response"
 AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "sms_code"]  # never in the lockout's records
 # Rate limits, "N/period" with s, m, h, d (e.g. 20/15m), counted in the cache (REDIS_URL).
 LOGIN_RATE_PER_ADDRESS = env.str("LOGIN_RATE_PER_ADDRESS", default="20/15m")  # failed logins, any account
 LOGIN_RATE_PER_ACCOUNT = env.str("LOGIN_RATE_PER_ACCOUNT", default="20/1h")  # failed logins, any address
@@ -213,6 +215,18 @@ REGISTER_RATE_PER_ADDRESS = env.str("REGISTER_RATE_PER_ADDRESS", default="5/1h")
 REGISTER_RATE_GLOBAL = env.str("REGISTER_RATE_GLOBAL", default="300/1h")
 PASSWORD_RESET_RATE_PER_ADDRESS = env.str("PASSWORD_RESET_RATE_PER_ADDRESS", default="10/1h")
 PASSWORD_RESET_RATE_GLOBAL = env.str("PASSWORD_RESET_RATE_GLOBAL", default="300/1h")
+# SMS verification codes (accounts/sms_codes.py, docs/members.md "SMS codes"): registration, login
+# by code, password reset by phone. A code lives SMS_CODE_TTL_SECONDS, is good for one use and
+# SMS_CODE_MAX_ATTEMPTS wrong tries; one number gets a new code every SMS_CODE_RESEND_SECONDS at
+# most, and the rates bound what one number, one address and the whole site may ask for (every
+# SMS costs money, and sending them is a way to harass a number). The gateway: NOTIFY_SMS_BACKEND.
+SMS_CODE_TTL_SECONDS = env.int("SMS_CODE_TTL_SECONDS", default=300)
+SMS_CODE_MAX_ATTEMPTS = env.int("SMS_CODE_MAX_ATTEMPTS", default=5)
+SMS_CODE_RESEND_SECONDS = env.int("SMS_CODE_RESEND_SECONDS", default=60)
+SMS_CODE_RATE_PER_NUMBER = env.str("SMS_CODE_RATE_PER_NUMBER", default="5/1h")
+SMS_CODE_RATE_PER_NUMBER_DAY = env.str("SMS_CODE_RATE_PER_NUMBER_DAY", default="10/1d")
+SMS_CODE_RATE_PER_ADDRESS = env.str("SMS_CODE_RATE_PER_ADDRESS", default="20/1h")
+SMS_CODE_RATE_GLOBAL = env.str("SMS_CODE_RATE_GLOBAL", default="1000/1h")
 
 # --- uploads and request bodies: the one set of numbers (docs/operations.md, "Uploads") ----
 # Every uploaded file passes exchange.core.uploads (type by content, size, pixels, server-made

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from exchange.accounts.backends import axes_username
 from exchange.accounts.models import User
 from exchange.members.models import Message
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, sms_code
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +192,8 @@ def _registration_form(**overrides):
         "member_type": "person", "name": "陈明", "phone": "13911112222", "email": "chen@example.com",
         "roles": ["bidder"], "password1": "Sx-exchange-88", "password2": "Sx-exchange-88", "agree": "on",
     }  # fmt: skip
-    return {**form, **overrides}
+    form = {**form, **overrides}
+    return {"sms_code": sms_code(form["phone"]), **form}
 
 
 def _flashes(response) -> list[str]:

@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from exchange.accounts.models import User, Verification
-from tests.factories import PASSWORD, UserFactory, image_upload, submit_verification, valid_resident_id
+from tests.factories import PASSWORD, UserFactory, image_upload, sms_code, submit_verification, valid_resident_id
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,8 @@ def _registration_form(**overrides):
         "member_type": "person", "name": "陈明", "phone": "13911112222", "email": "chen@example.com",
         "roles": ["bidder"], "password1": "Sx-exchange-88", "password2": "Sx-exchange-88", "agree": "on",
     }  # fmt: skip
-    return {**form, **overrides}
+    form = {**form, **overrides}
+    return {"sms_code": sms_code(form["phone"]), **form}
 
 
 def test_register_leads_to_login_then_verification(client):

@@ -16,7 +16,7 @@ from exchange.listings import services as listing_services
 from exchange.listings.models import Project
 from exchange.portal.models import Article
 from exchange.trading import services as trading_services
-from tests.factories import REGISTRATION, EntityFactory, UserFactory, image_upload, valid_resident_id, valid_uscc
+from tests.factories import EntityFactory, UserFactory, image_upload, registration, valid_resident_id, valid_uscc
 from tests.listings import factories as listing_factories
 
 
@@ -31,14 +31,14 @@ def test_registration_refuses_a_disguised_name_on_the_page_and_in_the_service(cl
     assert response.status_code == 200 and "不可见字符" in response.content.decode()
     # service
     with pytest.raises(InvalidInput) as err:
-        account_services.member_register(**{**REGISTRATION, "name": "系统\u202e员理管"})
+        account_services.member_register(**registration(name="系统\u202e员理管"))
     assert err.value.data["field"] == "name"
     assert not User.objects.exists()
 
 
 @pytest.mark.django_db
 def test_registration_stores_the_nfc_form():
-    user = account_services.member_register(**{**REGISTRATION, "name": "Jose\u0301 Chen"})
+    user = account_services.member_register(**registration(name="Jose\u0301 Chen"))
     assert user is not None and user.name == "José Chen"
 
 

@@ -9,10 +9,10 @@ from exchange.accounts.models import User, Verification
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from exchange.members.models import Message
 from tests.factories import (
-    REGISTRATION,
     EntityFactory,
     UserFactory,
     image_upload,
+    registration,
     submit_verification,
     valid_resident_id,
     valid_uscc,
@@ -25,7 +25,7 @@ _submit = submit_verification
 
 
 def _register(**overrides):
-    return services.member_register(**{**REGISTRATION, **overrides})
+    return services.member_register(**registration(**overrides))
 
 
 # --- registration ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from exchange.accounts import services as accounts
 from exchange.core.errors import DomainError
 from exchange.listings import services as listings
 from exchange.listings.models import Project
-from tests.factories import REGISTRATION, UserFactory
+from tests.factories import UserFactory, registration
 from tests.listings import factories as lf
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def test_partner_cannot_be_ticked_at_registration():
     # when it registers, then it is refused (broker status is granted by staff) and nothing is written
     before = (Group.objects.get(name="合作商户").user_set.count(), UserFactory._meta.model.objects.count())
     with pytest.raises(DomainError) as err:
-        accounts.member_register(**{**REGISTRATION, "role_keys": ["bidder", "partner"]})
+        accounts.member_register(**registration(role_keys=["bidder", "partner"]))
     assert err.value.code == "invalid"
     assert (Group.objects.get(name="合作商户").user_set.count(), UserFactory._meta.model.objects.count()) == before
 

@@ -6,7 +6,7 @@ import pytest
 from auditlog.models import LogEntry
 
 from exchange.accounts import services
-from tests.factories import REGISTRATION, UserFactory
+from tests.factories import UserFactory, registration
 
 
 @pytest.mark.django_db
@@ -14,7 +14,7 @@ from tests.factories import REGISTRATION, UserFactory
 def test_audit_log_search_answers_for_any_query(client, query):
     # given: a superuser and an audited registration by 陈明
     admin = UserFactory(is_staff=True, is_superuser=True)
-    services.member_register(**REGISTRATION)
+    services.member_register(**registration())
     client.force_login(admin)
     # when
     response = client.get("/admin/auditlog/logentry/", {"q": query})

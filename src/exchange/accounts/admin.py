@@ -18,8 +18,8 @@ from unfold.decorators import action, display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from exchange.accounts import services
-from exchange.accounts.forms import RejectForm
-from exchange.accounts.models import ApiToken, User, Verification
+from exchange.accounts.forms import AdminLoginForm, RejectForm
+from exchange.accounts.models import ApiToken, SmsCode, User, Verification
 from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin
 from exchange.core.errors import DomainError
 
@@ -216,3 +216,24 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser  # revoke a token
+
+
+@admin.register(SmsCode)
+class SmsCodeAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
+    """What customer service needs for "I got no code": when, for what, whether it went out,
+    how many wrong tries. Never the code (not stored) nor its salt and digest."""
+
+    list_display = ["masked_phone", "purpose", "created_at", "outcome", "sent_at", "attempts", "used_at"]
+    list_filter = ["purpose", "outcome", ("created_at", RangeDateTimeFilter)]
+    search_fields = ["=phone"]
+    fields = ["masked_phone", "purpose", "created_at", "expires_at", "outcome", "sent_at", "attempts", "used_at",
+              "requested_from"]  # fmt: skip
+    readonly_fields = fields
+
+    @display(description=_("手机号码"))
+    def masked_phone(self, obj: SmsCode) -> str:
+        return obj.masked_phone
+
+
+# the back office's login takes a phone number or an e-mail, bounded like the site's (forms.AdminLoginForm)
+admin.site.login_form = AdminLoginForm

@@ -14,10 +14,21 @@ class AccountsConfig(AppConfig):
         from exchange.accounts import protection, roles
         from exchange.core import audit
 
-        audit.register_models(self, exclude_fields={"user": ["password", "last_login"]}, exclude=["apitoken"])
+        # SMS codes are not audited field by field: their salt and digest stay out of the trail,
+        # and the flows they open (registration, password reset) are audited themselves
+        audit.register_models(
+            self, exclude_fields={"user": ["password", "last_login"]}, exclude=["apitoken", "smscode"]
+        )
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="accounts.sync_roles")
         user_login_failed.connect(protection.on_login_failed, dispatch_uid="accounts.login_rate_limits")
         self._register_work_queues()
+        self._register_jobs()
+
+    def _register_jobs(self) -> None:
+        from exchange.accounts import tasks
+        from exchange.core import schedule
+
+        schedule.every(3600, tasks.sms_codes_purge)
 
     def _register_work_queues(self) -> None:
         from exchange.accounts.models import Verification

@@ -1,4 +1,4 @@
-"""Log in with phone number or e-mail plus password."""
+"""Log in with phone number or e-mail plus password, or with a phone number and an SMS code."""
 
 from __future__ import annotations
 
@@ -55,6 +55,36 @@ class PhoneOrEmailBackend(ModelBackend):
                 protection.login_succeeded(request, user.phone)
             return user
         return None
+
+
+class SmsCodeBackend(ModelBackend):
+    """Phone number plus the SMS code sent to it for logging in (`sms_codes`, purpose login):
+    `authenticate(request, username=phone, sms_code=code)`.
+
+    Passes the same gate as a password (ThrottleBackend's rate limits and the lockout per
+    account and address count a wrong code like a wrong password). A wrong code also counts an
+    attempt on the code itself. Staff accounts do not log in by SMS (a SIM swap must not open
+    the back office): the code is never sent to them, and this refuses them like a wrong code.
+    """
+
+    def authenticate(  # type: ignore[override]
+        self, request: HttpRequest | None, username: str | None = None, sms_code: str | None = None, **kwargs: Any
+    ) -> User | None:
+        if sms_code is None or kwargs.get("password") is not None:
+            return None
+        from exchange.accounts import sms_codes
+
+        phone = (username or "").strip()
+        if len(phone) != 11 or len(sms_code) > 16:
+            return None
+        if not sms_codes.consume(phone=phone, purpose=sms_codes.Purpose.LOGIN, code=sms_code):
+            return None
+        user = User.objects.filter(phone=phone).first()
+        if user is None or user.is_staff or not self.user_can_authenticate(user):
+            return None
+        if request is not None:
+            protection.login_succeeded(request, user.phone)
+        return user
 
 
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:

@@ -197,3 +197,61 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class SmsCode(models.Model):
+    """One SMS verification code (短信验证码), bound to a number and a purpose.
+
+    The code itself is never stored: the row keeps a random salt and a keyed hash (HMAC-SHA256
+    with a key derived from SECRET_KEY) of purpose, number, code and salt; the sending task
+    derives the code from the salt with the same key (`sms_codes`). A six-digit code's plain
+    hash would fall to 10⁶ guesses; without the key the table tells nothing. Only the newest
+    code of a (number, purpose) counts; it is good until `expires_at`, once (`used_at`), and
+    for SMS_CODE_MAX_ATTEMPTS wrong tries. Rows are deleted a day after they expire.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("注册")
+        LOGIN = "login", _("登录")
+        RESET = "reset", _("重设密码")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送验证码")
+        NOTICE = "notice", _("号码已注册，已发送提示")
+        SKIPPED = "skipped", _("未发送（无可用账户）")
+        EXPIRED = "expired", _("发送前已失效")
+        FAILED = "failed", _("发送失败")
+
+    phone = models.CharField(_("手机号码"), max_length=11)
+    purpose = models.CharField(_("用途"), max_length=10, choices=Purpose.choices)
+    salt = models.CharField(_("盐"), max_length=32, editable=False)
+    digest = models.CharField(_("摘要"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("过期时间"))
+    attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    requested_from = models.CharField(_("请求网络"), max_length=64, blank=True, default="")
+    outcome = models.CharField(
+        _("发送结果"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING, db_index=True
+    )
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["phone", "purpose", "-created_at"], name="smscode_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.masked_phone} · {self.get_purpose_display()}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+def mask_phone(phone: str) -> str:
+    """139****0011: what pages and the back office show of a number a code went to."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else phone

@@ -16,7 +16,8 @@ The policy (docs/members.md, "Login protection"):
 
 Known (account, address) pairs skip 2–4: an attacker can exhaust those limits, but cannot
 keep the owner out of their account from where they usually log in. Registration and
-password reset have their own per-address and global limits (every request counts).
+password reset have their own per-address and global limits (every request counts), and so
+have SMS verification codes, per number too (`sms_code_wait`).
 
 The counters live in the cache (`exchange.core.ratelimit`). Login paths (the login page, the
 admin login, `POST /api/v1/auth/token`) all pass `django.contrib.auth.authenticate`: the
@@ -151,6 +152,40 @@ def request_wait(request: HttpRequest, action: str) -> int | None:
     ]
     found = [w for w in waits if w is not None]
     return max(found) if found else None
+
+
+def sms_code_wait(address: str, phone: str) -> tuple[int, str] | None:
+    """(seconds, Chinese message) when an SMS code for `phone` asked from `address` must be
+    refused now, else None — and then the request is counted (per number, per address, site-wide)
+    and the number's resend pause starts.
+
+    Every request counts, whether or not the number has an account, and the messages name the
+    number or the network, never an account: a refusal tells nothing about who is registered.
+    Limits (settings): SMS_CODE_RATE_PER_NUMBER (hour) and _PER_NUMBER_DAY (one number is not
+    flooded with texts: SMS bombing), SMS_CODE_RATE_PER_ADDRESS (one caller does not flood many
+    numbers), SMS_CODE_RATE_GLOBAL (the site's SMS bill), and one code per
+    SMS_CODE_RESEND_SECONDS per number (the page's 60 s countdown)."""
+    checks = [
+        ("sms-number", phone, "SMS_CODE_RATE_PER_NUMBER", _("该手机号码获取验证码过于频繁，请在 %(m)s 分钟后再试。")),
+        (
+            "sms-number-day",
+            phone,
+            "SMS_CODE_RATE_PER_NUMBER_DAY",
+            _("该手机号码今日获取验证码次数过多，请在 %(m)s 分钟后再试。"),
+        ),
+        ("sms-address", address, "SMS_CODE_RATE_PER_ADDRESS", _("当前网络获取验证码过于频繁，请在 %(m)s 分钟后再试。")),
+        ("sms-global", "*", "SMS_CODE_RATE_GLOBAL", _("验证码请求过于频繁，请在 %(m)s 分钟后再试。")),
+    ]
+    for scope, subject, setting, message in checks:
+        wait = ratelimit.exceeded(scope, subject, rate(setting))
+        if wait is not None:
+            return wait, message % {"m": ratelimit.minutes(wait)}
+    wait = ratelimit.cooldown("sms-resend", phone, int(settings.SMS_CODE_RESEND_SECONDS))
+    if wait is not None:
+        return wait, _("验证码已发送，请在 %(s)s 秒后重新获取。") % {"s": wait}
+    for scope, subject, setting, _message in checks:
+        ratelimit.hit(scope, subject, rate(setting))
+    return None
 
 
 def too_many_requests_message(wait: int) -> str:

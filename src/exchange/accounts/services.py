@@ -28,18 +28,23 @@ from exchange.core.text import clean_name
 
 
 def member_register(
-    *, phone: str, email: str, password: str, name: str, member_type: str, role_keys: list[str]
+    *, phone: str, email: str, password: str, name: str, member_type: str, role_keys: list[str], sms_code: str
 ) -> User | None:
     """Create a member account with the chosen member roles (seller / bidder; 合作商户 is granted
-    by staff after review, exchange.brokers).
+    by staff after review, exchange.brokers). `sms_code` is the code sent to `phone` for
+    registration (sms_codes): the number must be the registrant's.
 
     Returns the new user, or None when the phone or the e-mail is already registered: then no
     account is created and the owner of that phone / e-mail is told (site message, e-mail and
     SMS, at most once a day per account) that someone tried to register with it. The caller
     answers both cases alike, so registration does not reveal which numbers have accounts
     (the password is hashed either way: the same time). Raises InvalidInput (bad phone, name,
-    weak password, unknown role); nothing is written then. Audited `member.register`.
+    weak password, unknown role); nothing is written then. Raises InvalidCode (sms_codes) for a
+    wrong or dead code, after committing the counted attempt; the inputs are checked first, so a
+    mistake in them does not use the code up. Audited `member.register`.
     """
+    from exchange.accounts import sms_codes
+
     phone, email = phone.strip(), email.strip().lower()
     name = clean_name(name, field="name", label=_("姓名或单位名称"))
     try:
@@ -60,22 +65,31 @@ def member_register(
         raise InvalidInput(" ".join(exc.messages), field="password") from exc
     taken = Q(phone=phone) | Q(email__iexact=email)
     with transaction.atomic(), audit.action(None, "member.register", roles=role_keys):
-        owners = list(User.objects.filter(taken))
-        if not owners:
-            try:
-                with transaction.atomic():  # savepoint: a concurrent registration may win the race
-                    user = User.objects.create_user(
-                        phone=phone, email=email, password=password, name=name, member_type=member_type
-                    )
-            except IntegrityError:
-                owners = list(User.objects.filter(taken))
-            else:
-                user.groups.set(Group.objects.filter(name__in=[roles.ROLE_BY_KEY[k].name for k in role_keys]))
-                return user
+        if sms_codes.consume(phone=phone, purpose=sms_codes.Purpose.REGISTER, code=sms_code):
+            return _register_checked(phone, email, password, name, member_type, role_keys, taken)
+    raise sms_codes.InvalidCode()  # after the block: the counted attempt is committed
+
+
+def _register_checked(
+    phone: str, email: str, password: str, name: str, member_type: str, role_keys: list[str], taken: Q
+) -> User | None:
+    """member_register once the inputs and the code passed (inside its transaction)."""
+    owners = list(User.objects.filter(taken))
+    if not owners:
+        try:
+            with transaction.atomic():  # savepoint: a concurrent registration may win the race
+                user = User.objects.create_user(
+                    phone=phone, email=email, password=password, name=name, member_type=member_type
+                )
+        except IntegrityError:
+            owners = list(User.objects.filter(taken))
         else:
-            User().set_password(password)  # the cost of creating the account: no enumeration by timing
-        for owner in owners:
-            _notify_registration_attempt(owner, by_phone=owner.phone == phone)
+            user.groups.set(Group.objects.filter(name__in=[roles.ROLE_BY_KEY[k].name for k in role_keys]))
+            return user
+    else:
+        User().set_password(password)  # the cost of creating the account: no enumeration by timing
+    for owner in owners:
+        _notify_registration_attempt(owner, by_phone=owner.phone == phone)
     return None
 
 
@@ -96,6 +110,58 @@ def _notify_registration_attempt(owner: User, *, by_phone: bool) -> None:
         url=reverse("accounts:login"),
         channels=("site", "email", "sms"),
         dedupe_key=f"account:{owner.pk}:register_attempt:{clock.today().isoformat()}",
+    )
+
+
+def password_reset_by_sms(*, phone: str, sms_code: str, password: str) -> User:
+    """Set a new password for the member account of `phone`, proved by the code sent to it for a
+    password reset (sms_codes, purpose reset) — the phone's twin of the e-mail reset link.
+
+    One answer (InvalidCode) for a wrong, used, expired or exhausted code and for a number
+    without an active member account (no code is sent to those: staff reset by e-mail). The new
+    password is checked before the code is used (InvalidInput, field `password`; against the
+    account's own data after the code: then the code is not used up either). Like every password
+    change, it revokes all of the member's API tokens (User.save); the member is told on the
+    site and by e-mail (a SIM swap shows in the mailbox). Audited `password.reset_sms`.
+    """
+    from exchange.accounts import sms_codes
+
+    phone = sms_codes.clean_phone(phone)
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise InvalidInput(_("密码不能超过 %(n)s 个字符。") % {"n": PASSWORD_MAX_LENGTH}, field="password")
+    _check_password(password, User(phone=phone))  # the same checks whether the number has an account
+    with transaction.atomic(), audit.action(None, "password.reset_sms"):
+        if sms_codes.consume(phone=phone, purpose=sms_codes.Purpose.RESET, code=sms_code):
+            user = User.objects.select_for_update().filter(phone=phone, is_active=True, is_staff=False).first()
+            if user is not None:
+                _check_password(password, user)  # raises: rolled back, the code stays usable
+                user.set_password(password)
+                user.save()  # revokes every API token
+                _notify_password_reset(user)
+                return user
+    raise sms_codes.InvalidCode()  # after the block: the counted attempt is committed
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages), field="password") from exc
+
+
+def _notify_password_reset(user: User) -> None:
+    from exchange.members.services import notify
+
+    notify(
+        user,
+        kind="account.password_reset",
+        subject=_("您的登录密码已通过手机验证码重设"),
+        body=_(
+            "您的登录密码已通过手机短信验证码重新设置，此前签发的 API 令牌已全部失效。"
+            "如果不是您本人操作，您的手机号码可能已被他人控制：请立即联系客服冻结账户。"
+        ),
+        url=reverse("accounts:login"),
+        channels=("site", "email"),
     )
 
 

@@ -24,3 +24,20 @@ def notify_verification_decided(*, verification_id: int) -> None:
             "reason": verification.reject_reason,
         }
     send_mail(subject, body, None, [user.email])
+
+
+@task()
+def sms_code_send(*, code_id: int) -> str:
+    """Send the SMS of a verification code (its argument is the row's id: the code itself is
+    never in the queue, the task derives it; accounts.sms_codes)."""
+    from exchange.accounts import sms_codes
+
+    return sms_codes.code_deliver(code_id=code_id)
+
+
+@task()
+def sms_codes_purge() -> int:
+    """Delete SMS codes that expired more than a day ago (the clock runs this hourly)."""
+    from exchange.accounts import sms_codes
+
+    return sms_codes.codes_purge()

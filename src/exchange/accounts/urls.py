@@ -7,6 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/sms/", views.SmsLoginView.as_view(), name="login_sms"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("register/", views.register, name="register"),
     path("center/", views.center, name="center"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("verification/<int:pk>/<str:side>/", views.verification_document, name="verification_document"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/phone/", views.password_reset_phone, name="password_reset_phone"),
     path(
         "password/reset/sent/",
         auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"),

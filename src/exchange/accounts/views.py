@@ -13,27 +13,69 @@ from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from exchange.accounts import protection, selectors, services
+from exchange.accounts import protection, selectors, services, sms_codes
 from exchange.accounts.backends import axes_username
 from exchange.accounts.forms import (
     BoundedPasswordChangeForm,
     BoundedSetPasswordForm,
     LoginForm,
+    PhoneResetForm,
     RegisterForm,
+    SmsLoginForm,
     VerificationForm,
 )
 from exchange.accounts.models import Verification
-from exchange.core import clock, uploads
-from exchange.core.errors import DomainError, NotFound
+from exchange.core import clock, ratelimit, uploads
+from exchange.core.errors import DomainError, InvalidInput, NotFound, RateLimited
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+
+class SmsLoginView(auth_views.LoginView):
+    """验证码登录: the phone number and an SMS code (purpose login) instead of a password. The
+    button 获取验证码 posts `send_code` (pages with script ask the API instead, same rules)."""
+
+    template_name = "accounts/login_sms.html"
+    authentication_form = SmsLoginForm
+    redirect_authenticated_user = True
+
+    @method_decorator(sensitive_post_parameters("sms_code"))
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if "send_code" in request.POST:
+            form = self.get_form_class()(request, initial=_initial(request, ("username",)))
+            code_context, status = _send_code(request, sms_codes.Purpose.LOGIN, request.POST.get("username", ""))
+            context = self.get_context_data(form=form, **code_context)
+            return self.render_to_response(context, status=status)
+        return super().post(request, *args, **kwargs)
+
+
+def _initial(request: HttpRequest, names: tuple[str, ...], lists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What a page re-rendered after 获取验证码 shows again (never passwords or codes)."""
+    initial: dict[str, Any] = {name: request.POST.get(name, "")[:254] for name in names}
+    initial.update({name: request.POST.getlist(name)[:10] for name in lists})
+    return initial
+
+
+def _send_code(request: HttpRequest, purpose: str, phone: str) -> tuple[dict[str, Any], int]:
+    """获取验证码 without script: ask for a code; (context for the page, status). The answer is
+    the same whether the number has an account (sms_codes.code_request)."""
+    try:
+        sent = sms_codes.code_request(phone=phone, purpose=purpose, address=ratelimit.client_address(request))
+    except RateLimited as exc:
+        return {"code_error": exc.message, "resend_after": exc.data.get("retry_after")}, 429
+    except InvalidInput as exc:
+        return {"code_error": exc.message}, 200
+    return {"code_notice": sent.message, "resend_after": sent.resend_after}, 200
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -78,6 +120,35 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
+@sensitive_post_parameters("sms_code", "new_password1", "new_password2")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_phone(request: HttpRequest) -> HttpResponse:
+    """找回密码 by phone: number, SMS code (purpose reset), new password. Refused by the same
+    per-address limits as the e-mail reset; wrong code and unknown number answer alike
+    (services.password_reset_by_sms)."""
+    if request.method == "POST" and "send_code" in request.POST:
+        form = PhoneResetForm(initial=_initial(request, ("phone",)))
+        code_context, status = _send_code(request, sms_codes.Purpose.RESET, request.POST.get("phone", ""))
+        return render(request, "accounts/password_reset_phone.html", {"form": form, **code_context}, status=status)
+    form = PhoneResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        wait = protection.request_wait(request, "password_reset")
+        if wait is not None:
+            return too_many_requests(request, wait)
+        data = form.cleaned_data
+        try:
+            services.password_reset_by_sms(
+                phone=data["phone"], sms_code=data["sms_code"], password=data["new_password1"]
+            )
+        except DomainError as exc:
+            _attach(form, exc, {"password": "new_password1"})
+        else:
+            messages.success(request, _("密码已重设，请使用新密码登录。此前签发的 API 令牌已全部失效。"))
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_phone.html", {"form": form})
+
+
 def lockout_response(
     request: HttpRequest, original_response: Any = None, credentials: Any = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:
@@ -101,6 +172,7 @@ def too_many_requests(request: HttpRequest, wait: int) -> HttpResponse:
     return response
 
 
+@sensitive_post_parameters("sms_code", "password1", "password2")
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     """Registration. A phone or e-mail that already has an account gets the same answer as a
@@ -108,6 +180,10 @@ def register(request: HttpRequest) -> HttpResponse:
     automatic login: the new member logs in, then goes on to the real-name verification."""
     if request.user.is_authenticated:
         return redirect("accounts:center")
+    if request.method == "POST" and "send_code" in request.POST:
+        form = RegisterForm(initial=_initial(request, ("member_type", "name", "phone", "email"), ("roles",)))
+        code_context, status = _send_code(request, sms_codes.Purpose.REGISTER, request.POST.get("phone", ""))
+        return render(request, "accounts/register.html", {"form": form, **code_context}, status=status)
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         wait = protection.request_wait(request, "register")
@@ -122,6 +198,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 member_type=data["member_type"],
                 role_keys=data["roles"],
+                sms_code=data["sms_code"],
             )
         except DomainError as exc:
             _attach(form, exc)
@@ -214,6 +291,9 @@ def verification_document(request: HttpRequest, pk: int, side: str) -> FileRespo
     return uploads.serve(image, filename=f"{side}", cache_control="private, no-store")
 
 
-def _attach(form: Any, exc: DomainError) -> None:
-    field = exc.data.get("field")
+def _attach(form: Any, exc: DomainError, names: dict[str, str] | None = None) -> None:
+    """Show a service's refusal next to the field it names (`names` maps the service's field
+    names to the form's)."""
+    field = str(exc.data.get("field") or "")
+    field = (names or {}).get(field, field)
     form.add_error(field if field in form.fields else None, exc.message)

@@ -63,3 +63,12 @@ class Unauthenticated(DomainError):
     code = "unauthenticated"
     status = 401
     default_message = _("请先登录或提供有效的令牌。")
+
+
+class RateLimited(DomainError):
+    """Too many requests (SMS codes per number, per address, site-wide): the API's 429, with the
+    wait in `retry_after` seconds (and the Retry-After header)."""
+
+    code = "rate_limited"
+    status = 429
+    default_message = _("请求过于频繁，请稍后再试。")

@@ -85,6 +85,24 @@ def hit(scope: str, subject: str, rate: Rate) -> int | None:
     return max(1, math.ceil(left)) if count > rate.limit else None
 
 
+def cooldown(scope: str, subject: str, seconds: int) -> int | None:
+    """One event per `seconds` for `subject`: None when this one may go (the pause starts now),
+    else the seconds left of the pause. Atomic (`cache.add`), exact rather than windowed: what
+    "resend the SMS code after 60 s" needs."""
+    now = time.time()
+    key = f"cd:{scope}:{hashlib.sha256(subject.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
+    try:
+        if cache.add(key, now + seconds, timeout=math.ceil(seconds)):
+            return None
+        until = cache.get(key)
+    except Exception:
+        log.exception("cooldown %s: cache unavailable", scope)
+        return None
+    if until is None:  # the pause ended between add and get
+        return None
+    return max(1, math.ceil(float(until) - now))
+
+
 def client_address(request: HttpRequest) -> str:
     """The caller's address as django-axes sees it (AXES_IPWARE_* settings), one IPv6 /64 counted
     as one address (a single host is usually given a whole /64)."""

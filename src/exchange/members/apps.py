@@ -9,6 +9,7 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from exchange.core import audit
+        from exchange.members import checks  # noqa: F401  (registers the deployment checks)
 
         # Messages and deliveries are themselves the record of what was sent (and they are
         # many): not audited field by field. Preferences and the blacklist are.

@@ -4,14 +4,20 @@ A channel is a small class with `address_for(user)` (where to send; "" = this us
 be reached on it, the delivery is skipped) and `send(...)` (raise `ChannelError`, or any
 exception, on failure: the task records it and retries). The SMS and WeChat backends are
 chosen by settings NOTIFY_SMS_BACKEND / NOTIFY_WECHAT_BACKEND (dotted paths, see conf.py);
-the console implementations only log the text they would send, so development and the
-demo need no gateway. A real gateway is one subclass with `send` calling its HTTP API.
+the console implementations only log the text they would send, and the file SMS backend
+(the default) also writes each text to a file under var/sms/, so development, the tests and
+the demo need no gateway and can read a verification code. A real gateway is one subclass
+with `send` calling its HTTP API (see `SmsChannel`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from django.core.mail import send_mail
@@ -28,13 +34,21 @@ class ChannelError(Exception):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """What a channel sends: already rendered, link made absolute."""
+    """What a channel sends: already rendered, link made absolute.
+
+    `text` is the whole SMS when the sender composed it (verification codes; empty for
+    notifications, whose SMS is `sms_text`); `params` are the values a gateway that sends by
+    template fills in (e.g. `{"code": "123456", "minutes": "5"}` for kind
+    `account.sms_code.login`).
+    """
 
     address: str
     subject: str
     body: str
     url: str
     kind: str
+    text: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 class Channel:
@@ -65,16 +79,25 @@ class EmailChannel(Channel):
 
 
 def sms_text(outgoing: Outgoing) -> str:
-    """Short text for SMS: 【subject】 plus the link, cut to NOTIFY_SMS_MAX_CHARS."""
-    text = f"【{outgoing.subject}】"
-    if outgoing.url:
+    """Short text for SMS: the composed `text` (verification codes), else 【subject】 plus the
+    link; cut to NOTIFY_SMS_MAX_CHARS."""
+    text = outgoing.text or f"【{outgoing.subject}】"
+    if outgoing.url and not outgoing.text:
         text = f"{text} {outgoing.url}"
     limit = conf.sms_max_chars()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class SmsChannel(Channel):
-    """Interface of an SMS gateway: sends to the member's mobile number."""
+    """Interface of an SMS gateway: sends to the member's mobile number.
+
+    A real provider is one subclass named in NOTIFY_SMS_BACKEND whose `send` calls the
+    provider's API and raises on any refusal (the caller records the failure). Chinese gateways
+    send by approved template: map `outgoing.kind` to the template (`account.sms_code.register`,
+    `.login`, `.reset` with `outgoing.params` `code` and `minutes`; `account.sms_code.registered`
+    without parameters; notifications: one generic template with `sms_text(outgoing)`), and
+    keep the signature (签名) and credentials in the provider's own settings.
+    """
 
     key = "sms"
 
@@ -87,6 +110,30 @@ class ConsoleSmsChannel(SmsChannel):
 
     def send(self, outgoing: Outgoing) -> None:
         logger.info("SMS to %s: %s", outgoing.address, sms_text(outgoing))
+
+
+class FileSmsChannel(ConsoleSmsChannel):
+    """Development and test SMS backend (the default): logs like the console backend and writes
+    each SMS to its own file in NOTIFY_SMS_FILE_DIR (var/sms/), named
+    `<UTC time>-<number>-<random>.txt` so that names sort by time. Tests and the demo read the
+    verification codes there (`latest_sms`)."""
+
+    def send(self, outgoing: Outgoing) -> None:
+        super().send(outgoing)
+        folder = Path(conf.sms_file_dir())
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        number = "".join(ch for ch in outgoing.address if ch.isdigit())[:20] or "unknown"
+        path = folder / f"{stamp}-{number}-{secrets.token_hex(3)}.txt"
+        path.write_text(sms_text(outgoing) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+
+
+def latest_sms(phone: str, folder: str | Path | None = None) -> str | None:
+    """The text of the newest SMS the file backend wrote to `phone` (None when there is none)."""
+    root = Path(folder or conf.sms_file_dir())
+    files = sorted(root.glob(f"*-{phone}-*.txt")) if root.is_dir() else []
+    return files[-1].read_text(encoding="utf-8").strip() if files else None
 
 
 class WeChatChannel(Channel):

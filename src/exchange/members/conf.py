@@ -22,8 +22,14 @@ def _get(name: str, default: Any) -> Any:
 
 
 def sms_backend() -> str:
-    """Dotted path of the SMS channel backend (a `channels.Channel` subclass)."""
-    return str(_get("NOTIFY_SMS_BACKEND", "exchange.members.channels.ConsoleSmsChannel"))
+    """Dotted path of the SMS channel backend (a `channels.SmsChannel` subclass). The default
+    writes each SMS to a file (and the log): production names a real gateway."""
+    return str(_get("NOTIFY_SMS_BACKEND", "exchange.members.channels.FileSmsChannel"))
+
+
+def sms_file_dir() -> str:
+    """Where the file SMS backend writes one file per SMS (default var/sms in the checkout)."""
+    return str(_get("NOTIFY_SMS_FILE_DIR", "") or settings.VAR_DIR / "sms")
 
 
 def wechat_backend() -> str:
