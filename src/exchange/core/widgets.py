@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 # What marks an amount input: static/js/format.js writes under it, live, the amount as the
-# platform prints it, in 万元 and in 大写 (¥2,350,000.00 · 235.00万元 · 贰佰叁拾伍万元整).
+# platform prints it, in 万 and in 大写 (¥2,350,000.00 · ¥235万 · 贰佰叁拾伍万元整).
 MONEY_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "data-money-preview": ""}
 
 
