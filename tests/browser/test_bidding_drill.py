@@ -109,7 +109,7 @@ def test_two_bidders_until_the_countdown_ends(browser, asgi_server, shot):
             shot(page_a, "bidding-drill-a-outbid")
             # the supervisor's monitor followed the auction live
             page_s.wait_for_function(
-                f"() => document.querySelector('[data-row=\"{auction_id}\"] [data-f=price]').textContent === '1,080,000.00'"
+                f"() => document.querySelector('[data-row=\"{auction_id}\"] [data-f=price]').textContent === '¥1,080,000.00'"
             )
             shot(page_s, "bidding-monitor")
 

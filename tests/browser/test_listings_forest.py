@@ -125,7 +125,7 @@ def test_forest_project_from_application_to_public_page(live_server, browser, pa
     page.get_by_role("link", name=TITLE).click()
     page.wait_for_url(f"{base}/projects/{project.pk}/")
     assert page.get_by_text("晋(2018)文水县林权证字第000213号").is_visible()
-    assert page.get_by_text("1500.00 元/亩").is_visible()
+    assert page.get_by_text("¥1,500.00/亩").is_visible()
     assert page.locator(".lst-countdown").is_visible()
     shot(page, "listings-06-detail")
     page.get_by_role("link", name="挂牌公告").first.click()

@@ -1,14 +1,24 @@
 from __future__ import annotations
 
+import itertools
+import re
 from decimal import Decimal as D
 
+import cn2an
 import pytest
 from django.template import Context, Template
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exchange.core.errors import InvalidInput
-from exchange.core.money import format_wan, format_yuan, parse_money, quantize_money, to_chinese_upper
+from exchange.core.money import (
+    format_per_unit,
+    format_wan,
+    format_yuan,
+    parse_money,
+    quantize_money,
+    to_chinese_upper,
+)
 
 MAX_UPPER = D("999999999999.99")
 amounts = st.decimals(min_value=-MAX_UPPER, max_value=MAX_UPPER, places=2, allow_nan=False, allow_infinity=False)
@@ -141,19 +151,51 @@ def test_format_yuan(value, expected):
 
 
 @pytest.mark.parametrize(
-    ("value", "places", "expected"),
+    ("value", "expected"),
     [
-        (12345678, 2, "1,234.57万元"),
-        (10000, 2, "1.00万元"),  # trailing zeros kept: columns line up
-        (D("50"), 2, "0.01万元"),  # 0.005万 rounds half up
-        (D("49.99"), 2, "0.00万元"),
-        (12345678, 4, "1,234.5678万元"),
-        (12345678, 0, "1,235万元"),
-        (-12345678, 2, "-1,234.57万元"),
+        (12345678, "¥1,234.57万"),
+        (2350000, "¥235万"),  # trailing zeros dropped
+        (D("125000"), "¥12.5万"),
+        (10000, "¥1万"),
+        (D("9999.99"), "¥9,999.99"),  # below 1万: the full amount
+        (D("9999.995"), "¥1万"),  # rounded to the fen first: 10,000.00
+        (D("10049.99"), "¥1万"),  # 1.004999万 → 1.00
+        (D("10050"), "¥1.01万"),  # 1.005万 rounds half up
+        (D("123456789012.34"), "¥12,345,678.9万"),
+        (-12345678, "-¥1,234.57万"),
+        (D("-500"), "-¥500.00"),
+        (0, "¥0.00"),
     ],
 )
-def test_format_wan(value, places, expected):
-    assert format_wan(value, places) == expected
+def test_format_wan(value, expected):
+    assert format_wan(value) == expected
+
+
+@settings(max_examples=300)
+@given(column_amounts)
+def test_format_wan_is_the_amount_to_half_a_hundredth_of_wan(value):
+    text = format_wan(value)
+    if abs(value) < 10000 and abs(quantize_money(value)) < 10000:
+        assert text == format_yuan(value)
+        return
+    assert re.fullmatch(r"-?¥\d{1,3}(,\d{3})*(\.\d?[1-9])?万", text), text
+    wan = D(text.removeprefix("-").removeprefix("¥").removesuffix("万").replace(",", ""))
+    assert abs(wan * 10000 - abs(value)) <= 50
+    assert text.startswith("-") == (value < 0)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        (D("12051.57"), "元/㎡", "¥12,051.57/㎡"),
+        (D("1550"), "元/亩", "¥1,550.00/亩"),
+        (D("63492.06"), "元/万吨", "¥63,492.06/万吨"),
+        (D("8"), "per lot", "¥8.00 per lot"),
+        (D("8"), "", "¥8.00"),
+    ],
+)
+def test_format_per_unit(value, unit, expected):
+    assert format_per_unit(value, unit) == expected
 
 
 # --- to_chinese_upper ----------------------------------------------------------------------
@@ -247,16 +289,73 @@ def test_to_chinese_upper_reads_back_and_keeps_its_shape(value):
     assert text.startswith("负") == (value < 0)
 
 
+# --- to_chinese_upper against cn2an (an independent, maintained implementation) ------------------
+#
+# The two agree everywhere but at one choice the writing rules leave open: 零 after 亿 when the
+# whole 万 section is zero and the next digit is a 仟 (100,001,000). cn2an never writes it,
+# we always do (壹亿零壹仟元整: without 零 it would read 1.1亿); the rules (《正确填写票据和结算
+# 凭证的基本规定》) allow both, so only there is cn2an's text compared with that 零 removed.
+_OPTIONAL_ZERO = re.compile(r"亿零([壹贰叁肆伍陆柒捌玖]仟)")
+
+
+def _oracle(value: D) -> str:
+    # cn2an writes -0.00 as 负零元整; an amount of zero has no sign (quantize_money drops it)
+    return cn2an.an2cn(f"{value if value else abs(value):f}", "rmb")
+
+
+def _agrees_with_cn2an(value: D) -> None:
+    ours = to_chinese_upper(value)
+    assert _OPTIONAL_ZERO.sub(r"亿\1", ours) == _oracle(value), value
+
+
+def test_to_chinese_upper_agrees_with_cn2an_on_every_zero_pattern():
+    """零 rules depend only on which digits are zero: every pattern of zero / non-zero digits in
+    12 integer places (4,096) times every 角分 pattern (00, 05, 50, 55), and negative."""
+    for digits in itertools.product("07", repeat=12):
+        integer = "".join(digits)
+        for cents in ("00", "05", "50", "55"):
+            value = D(f"{integer}.{cents}")
+            _agrees_with_cn2an(value)
+        if int(integer):
+            _agrees_with_cn2an(-D(integer))
+
+
+def test_the_one_optional_zero_is_where_we_say():
+    assert to_chinese_upper(100001000) == "壹亿零壹仟元整"
+    assert _oracle(D(100001000)) == "壹亿壹仟元整"
+    assert to_chinese_upper(2350000) == _oracle(D(2350000)) == "贰佰叁拾伍万元整"  # issue 15, item 3
+
+
+zero_rich_amounts = st.builds(
+    lambda digits, cents, negative: (-1 if negative else 1) * D(f"{digits or '0'}.{cents:02d}"),
+    st.text(alphabet="00000123456789", max_size=12),
+    st.integers(0, 99),
+    st.booleans(),
+)
+
+
+@settings(max_examples=600)
+@given(st.one_of(amounts, zero_rich_amounts))
+def test_to_chinese_upper_agrees_with_cn2an(value):
+    _agrees_with_cn2an(value)
+
+
 # --- template filters ------------------------------------------------------------------------
 
 
 def test_template_filters_render_and_fail_quietly():
-    template = Template("{% load money %}{{ x|yuan }}|{{ x|wan }}|{{ x|wan:4 }}|{{ x|daxie }}")
+    template = Template('{% load money %}{{ x|yuan }}|{{ x|wan }}|{{ x|daxie }}|{{ x|per_unit:"元/㎡" }}')
     assert template.render(Context({"x": D("12345678.9")})) == (
-        "¥12,345,678.90|1,234.57万元|1,234.5679万元|壹仟贰佰叁拾肆万伍仟陆佰柒拾捌元玖角"
+        "¥12,345,678.90|¥1,234.57万|壹仟贰佰叁拾肆万伍仟陆佰柒拾捌元玖角|¥12,345,678.90/㎡"
     )
+    assert template.render(Context({"x": "2420500.00"})).startswith("¥2,420,500.00|¥242.05万|")  # API strings
     for bad in (None, "", "abc", 0.5):
         assert template.render(Context({"x": bad})) == "|||"
+
+
+def test_per_unit_escapes_a_unit_from_user_input():
+    template = Template("{% load money %}{{ x|per_unit:unit }}")
+    assert template.render(Context({"x": D("5"), "unit": "元/<b>"})) == "¥5.00/&lt;b&gt;"
 
 
 def test_wan_filter_shows_whole_yuan_outside_chinese():
@@ -265,6 +364,6 @@ def test_wan_filter_shows_whole_yuan_outside_chinese():
 
     template = Template("{% load money %}{{ x|wan }}")
     with translation.override("zh-hans"):
-        assert template.render(Context({"x": D("12750000")})) == "1,275.00万元"
+        assert template.render(Context({"x": D("12750000")})) == "¥1,275万"
     with translation.override("en"):
         assert template.render(Context({"x": D("12750000")})) == "¥12,750,000.00"

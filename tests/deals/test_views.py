@@ -178,7 +178,7 @@ def test_the_public_result_notice_page_lists_published_results_with_the_deal_pri
     assert notice.published_at is not None and notice.period_end is not None
     page = client.get(reverse("portal:deal_notices")).content.decode()
     assert deal_.project.title in page and notice.number in page
-    assert "120.00万元" in page  # the deal price (¥1,200,000.00) from the deal, not the notice text
+    assert "¥1,200,000.00" in page  # the deal price from the deal, not the notice text
 
 
 def test_payment_instructions_tell_the_buyer_to_pay_to_the_deposit_virtual_account(client):

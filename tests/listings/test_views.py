@@ -24,7 +24,7 @@ def test_hall_filters_and_detail(client):
     detail = client.get(reverse("listings:project_detail", args=[forest.pk]))
     assert detail.status_code == 200
     text = detail.content.decode()
-    assert "林权证号" in text and "833.33 元/亩" in text and "挂牌公告" in text
+    assert "林权证号" in text and "¥833.33/亩" in text and "挂牌公告" in text
     assert Project.objects.get(pk=forest.pk).view_count == 1
 
 

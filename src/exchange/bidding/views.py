@@ -5,6 +5,7 @@ any script runs."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -91,6 +92,11 @@ def _texts() -> dict[str, Any]:
         "connecting": _("正在连接…"),
         "reconnecting": _("连接中断，正在重连…"),
         "confirm_q": _("确认出价"),
+        # the quick-bid buttons, labelled by the amount they bid (_quick)
+        "bid_amount": _("出价 %s"),
+        "quick_start": _("按起始价"),
+        "quick_start_plus": _("起始价加 %n 个幅度"),
+        "quick_plus": _("当前价加 %n 个幅度"),
         # 减价 (dutch): the step price is computed on the page from the server clock
         "dutch_price": _("当前价格"),
         "dutch_taken": _("应价"),
@@ -129,6 +135,27 @@ def _texts() -> dict[str, Any]:
     }
 
 
+QUICK = (1, 2, 5)
+
+
+def _quick(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The quick-bid buttons as auction.js labels them: the amount each bids and how it comes
+    about. Before the first bid "+1" bids the start price itself (the first bid may equal
+    it), so n increments above the current price become n − 1 above the start price."""
+    texts = _texts()
+    increment = Decimal(state.get("next_increment") or state.get("increment") or "0")
+    current, start = state.get("current_price"), Decimal(state.get("start_price") or "0")
+    out = []
+    for n in QUICK:
+        if current is None:
+            amount = start + (n - 1) * increment
+            how = texts["quick_start"] if n == 1 else texts["quick_start_plus"].replace("%n", str(n - 1))
+        else:
+            amount, how = Decimal(current) + n * increment, texts["quick_plus"].replace("%n", str(n))
+        out.append({"n": n, "amount": amount, "how": how})
+    return out
+
+
 @require_GET
 def auction(request: HttpRequest, pk: int) -> HttpResponse:
     """One auction live: price, my number and status, countdown, quick bids, history."""
@@ -153,7 +180,7 @@ def auction(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "bidding/auction.html",
-        {"a": state, "bids": list(reversed(bids)), "config": config, "quick": (1, 2, 5)},
+        {"a": state, "bids": list(reversed(bids)), "config": config, "quick": _quick(state)},
     )
 
 

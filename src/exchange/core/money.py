@@ -94,18 +94,33 @@ def format_yuan(value: MoneyLike) -> str:
     return f"{'-' if amount < 0 else ''}¥{abs(amount):,.2f}"
 
 
-def format_wan(value: MoneyLike, places: int = 2) -> str:
-    """Amount in 万元 as notices print it: 12345678 → "1,234.57万元".
+WAN: Final = Decimal(10000)
 
-    Rounded ROUND_HALF_UP to `places` decimals of 万 (from the fen-exact amount), and
-    trailing zeros are kept ("1.00万元") so that a column of amounts lines up.
+
+def format_wan(value: MoneyLike) -> str:
+    """The compact form, for a line too narrow for the full amount: 12345678 → "¥1,234.57万".
+
+    From 1万 up: the amount in 万, rounded ROUND_HALF_UP to 2 decimals (of the fen-exact
+    amount) with trailing zeros dropped (¥235万, ¥12.5万); below 1万 the full amount
+    (¥8,500.00), which is short already. A reader sees "¥" in front of every amount on
+    the platform, in either form.
     """
-    if places < 0:
-        raise ValueError("places must be >= 0")
-    wan = (quantize_money(value) / 10000).quantize(Decimal(1).scaleb(-places), context=_CTX)
-    if wan.is_zero():
-        wan = abs(wan)
-    return f"{wan:,.{places}f}万元"
+    amount = quantize_money(value)
+    if abs(amount) < WAN:
+        return format_yuan(amount)
+    wan = abs(amount / WAN).quantize(CENT, context=_CTX)
+    text = f"{wan:,.2f}".rstrip("0").rstrip(".")
+    return f"{'-' if amount < 0 else ''}¥{text}万"
+
+
+def format_per_unit(value: MoneyLike, unit: str) -> str:
+    """A unit price in the one money format: (12051.57, "元/㎡") → "¥12,051.57/㎡".
+
+    `unit` is how listings store it ("元/㎡", "元/亩", "元/吨"): the "元" is the ¥ already
+    printed, so only "/㎡" follows; a unit without it follows after a space.
+    """
+    text = format_yuan(value)
+    return text + unit[1:] if unit.startswith("元/") else f"{text} {unit}".rstrip()
 
 
 _DIGITS: Final = "零壹贰叁肆伍陆柒捌玖"

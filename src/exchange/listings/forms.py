@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from exchange.core.models import Region
 from exchange.core.text import PlainTextField
+from exchange.core.widgets import MoneyNumberInput
 from exchange.listings import categories
 from exchange.listings.models import Attachment, Project, ProjectReview, TradingMethod
 
@@ -44,12 +45,21 @@ class ProjectForm(forms.Form):
     title = PlainTextField(label=_("项目名称"), max_length=120)
     description = forms.CharField(label=_("项目介绍"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
     region = forms.TypedChoiceField(label=_("标的所在地"), coerce=int)
-    valuation = forms.DecimalField(label=_("评估价（元）"), max_digits=18, decimal_places=2, min_value=0)
+    valuation = forms.DecimalField(
+        label=_("评估价（元）"), max_digits=18, decimal_places=2, min_value=0, widget=MoneyNumberInput
+    )
     valuation_date = forms.DateField(label=_("评估基准日"), required=False, widget=_date)
     floor_price = forms.DecimalField(
-        label=_("转让底价（元）"), help_text=_("首次挂牌不得低于评估价"), max_digits=18, decimal_places=2, min_value=0
+        label=_("转让底价（元）"),
+        help_text=_("首次挂牌不得低于评估价"),
+        max_digits=18,
+        decimal_places=2,
+        min_value=0,
+        widget=MoneyNumberInput,
     )
-    deposit_amount = forms.DecimalField(label=_("交易保证金（元）"), max_digits=18, decimal_places=2, min_value=0)
+    deposit_amount = forms.DecimalField(
+        label=_("交易保证金（元）"), max_digits=18, decimal_places=2, min_value=0, widget=MoneyNumberInput
+    )
     trading_method = forms.ChoiceField(label=_("交易方式"), choices=TradingMethod.choices)
     buyer_conditions = forms.CharField(label=_("受让方资格条件"), widget=forms.Textarea(attrs={"rows": 3}))
     payment_terms = forms.CharField(label=_("价款支付方式"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from exchange.core import clock, spreadsheet, uploads
 from exchange.core.errors import DomainError
 from exchange.core.money import parse_money
+from exchange.core.widgets import MoneyInput
 from exchange.settlement import conf, ledger, selectors, services
 from exchange.settlement.models import (
     Account,
@@ -401,7 +402,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 class ManualPostingForm(forms.Form):
     debit = forms.ModelChoiceField(label=gettext_lazy("借方账户"), queryset=Account.objects.filter(owner=None))
     credit = forms.ModelChoiceField(label=gettext_lazy("贷方账户"), queryset=Account.objects.filter(owner=None))
-    amount = forms.CharField(label=gettext_lazy("金额（元）"))
+    amount = forms.CharField(label=gettext_lazy("金额（元）"), widget=MoneyInput)
     memo = forms.CharField(label=gettext_lazy("摘要"), max_length=300)
     key = forms.CharField(widget=forms.HiddenInput)
 

@@ -26,6 +26,7 @@ from exchange.core import clock, uploads
 from exchange.core.errors import DomainError, NotFound
 from exchange.core.money import parse_money
 from exchange.core.text import PlainTextField
+from exchange.core.widgets import MoneyInput, MoneyNumberInput
 from exchange.listings.models import Project
 from exchange.trading import commitment, conf, selectors, services
 from exchange.trading.models import (
@@ -69,7 +70,7 @@ def _raise_http(exc: DomainError) -> None:
 
 
 class ApplyForm(forms.Form):
-    bid_floor = forms.CharField(label=gettext_lazy("意向报价（元）"), required=False, max_length=24)
+    bid_floor = forms.CharField(label=gettext_lazy("意向报价（元）"), required=False, max_length=24, widget=MoneyInput)
     contact_name = PlainTextField(label=gettext_lazy("联系人"), max_length=50, required=False)
     contact_phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=20, required=False)
     commitment_mode = forms.CharField(label=gettext_lazy("承诺方式"), max_length=10, required=False)  # online | upload
@@ -502,7 +503,9 @@ class TermsForm(forms.Form):
     seller_opinion_required = forms.BooleanField(label=gettext_lazy("资格确认须征求转让方意见"), required=False)
     joint_review = forms.BooleanField(label=gettext_lazy("双人审核（两名经办人）"), required=False)
     on_no_buyer = forms.ChoiceField(label=gettext_lazy("未征集到竞买人时"), choices=NoBuyer.choices)
-    increment = forms.DecimalField(label=gettext_lazy("加价幅度（元）"), min_value=Decimal("0.01"), decimal_places=2)
+    increment = forms.DecimalField(
+        label=gettext_lazy("加价幅度（元）"), min_value=Decimal("0.01"), decimal_places=2, widget=MoneyNumberInput
+    )
     countdown_seconds = forms.IntegerField(label=gettext_lazy("限时报价倒计时（秒）"), min_value=1)
     free_period_seconds = forms.IntegerField(label=gettext_lazy("自由报价期/竞价时长（秒）"), min_value=1)
     window_seconds = forms.IntegerField(label=gettext_lazy("延时触发窗口 W（秒）"), min_value=1)

@@ -1,4 +1,6 @@
-"""Money filters: `{% load money %}` then `{{ x|yuan }}`, `{{ x|wan }}`, `{{ x|daxie }}`.
+"""Money filters: `{% load money %}` then `{{ x|yuan }}`, `{{ x|wan }}`, `{{ x|daxie }}`,
+`{{ x|per_unit:"元/㎡" }}`. The one way pages print money (docs/development.md, "Money and
+moments on pages"); static/js/format.js prints the same in the browser.
 
 Like Django's own number filters they fail quietly: None, "" or a value that is not an
 amount (a float included: money is never float) renders as "" instead of breaking the page.
@@ -34,15 +36,21 @@ def yuan(value: Any) -> str:
 
 
 @register.filter(is_safe=True)
-def wan(value: Any, places: int = 2) -> str:
-    """1,234.57万元; `{{ x|wan:4 }}` for 4 decimals of 万. Outside Chinese the unit 万 means
-    nothing to the reader, so the page shows the whole amount in yuan (¥12,345,678.00)."""
+def wan(value: Any) -> str:
+    """¥1,234.57万, the compact form, only where a line has no room for the full amount. Outside
+    Chinese the unit 万 means nothing to the reader, so the page shows the full amount."""
     if not (get_language() or "zh").startswith("zh"):
         return _quiet(money.format_yuan, value)
-    return _quiet(lambda v: money.format_wan(v, int(places)), value)
+    return _quiet(money.format_wan, value)
 
 
 @register.filter(is_safe=True)
 def daxie(value: Any) -> str:
     """大写金额: 壹仟贰佰叁拾肆元伍角陆分."""
     return _quiet(money.to_chinese_upper, value)
+
+
+@register.filter
+def per_unit(value: Any, unit: Any) -> str:
+    """A unit price: ¥12,051.57/㎡ (the unit may come from what a seller typed: escaped)."""
+    return _quiet(lambda v: money.format_per_unit(v, str(unit or "")), value)

@@ -7,8 +7,6 @@ from typing import Any
 
 from django import template
 
-from exchange.core.money import quantize_money
-
 register = template.Library()
 
 
@@ -19,13 +17,6 @@ def _decimal(value: Any) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         return None
-
-
-@register.filter
-def amount(value: Any) -> str:
-    """1,234,567.89 (no ¥ sign)."""
-    number = _decimal(value)
-    return "" if number is None else f"{quantize_money(number):,.2f}"
 
 
 @register.filter

@@ -1,4 +1,5 @@
-"""Amount formatting for finance tables and PDFs: 1,234,567.89 without the ¥ sign."""
+"""Finance tables and PDFs: amounts print as everywhere else (`{{ x|yuan }}`, core.money); this
+adds the unsigned form of the debit / credit columns and the test for report cells."""
 
 from __future__ import annotations
 
@@ -7,25 +8,17 @@ from typing import Any
 
 from django import template
 
-from exchange.core.money import quantize_money
+from exchange.core.templatetags.money import yuan
 
 register = template.Library()
 
 
-@register.filter
-def amount(value: Any) -> str:
-    """Signed amount with thousands separators ("-1,234.50")."""
-    if value in (None, ""):
-        return ""
-    return f"{quantize_money(Decimal(value)):,.2f}"
-
-
-@register.filter
+@register.filter(is_safe=True)
 def amount_abs(value: Any) -> str:
-    """Absolute amount with thousands separators (debit / credit columns)."""
-    if value in (None, ""):
-        return ""
-    return f"{abs(quantize_money(Decimal(value))):,.2f}"
+    """The amount without its sign, in the one money format (收入 / 支出 columns): ¥1,234.50."""
+    if isinstance(value, Decimal | int):
+        value = abs(value)
+    return yuan(value)
 
 
 @register.filter

@@ -33,7 +33,7 @@
   var els = {
     price: el("price"), priceLabel: el("price-label"), leader: el("leader"), myNo: el("my-no"),
     myStatus: el("my-status"), status: el("status"), countdown: el("countdown"), phase: el("phase"),
-    endsAt: el("ends-at"), offset: el("offset"), count: el("bid-count"), history: el("history"),
+    endsAt: el("ends-at"), startsAt: el("starts-at"), startsRow: el("starts-row"), offset: el("offset"), count: el("bid-count"), history: el("history"),
     empty: el("history-empty"), conn: el("conn"), form: el("bid-form"), amount: el("amount"),
     formError: el("form-error"), flash: el("flash"), notice: el("notice"), next: el("next-min"), dialog: el("confirm"),
     increment: el("increment"),
@@ -64,38 +64,14 @@
     var yuan = Math.floor(c / 100), fen = c % 100;
     return yuan + "." + (fen < 10 ? "0" : "") + fen;
   }
+  // printing goes through the platform's one formatter (js/format.js, the twin of the
+  // server's |yuan and |daxie): fen as Number here, BigInt there
+  var F = window.ExchangeFormat;
   function fmt(s) {
-    var c = typeof s === "number" ? s : toCents(s);
-    if (c === null) return "—";
-    var yuan = String(Math.floor(c / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    var fen = c % 100;
-    return "¥" + yuan + "." + (fen < 10 ? "0" : "") + fen;
+    var text = typeof s === "number" ? F.yuan(BigInt(s)) : F.yuan(s === null || s === undefined ? "" : String(s));
+    return text || "—";
   }
-  var DIGITS = "零壹贰叁肆伍陆柒捌玖";
-  function upper(c) {  // 人民币大写, for the confirmation
-    if (c === null) return "";
-    var yuan = Math.floor(c / 100), jiao = Math.floor(c / 10) % 10, fen = c % 10;
-    var units = ["", "拾", "佰", "仟"], big = ["", "万", "亿", "万亿"];
-    var s = "", group = 0, zero = false;
-    if (yuan === 0) s = "零";
-    while (yuan > 0) {
-      var part = yuan % 10000, ps = "", z = false;
-      for (var i = 0; i < 4 && part > 0; i++) {
-        var d = part % 10;
-        if (d === 0) { z = ps !== ""; }
-        else { ps = DIGITS[d] + units[i] + (z ? "零" : "") + ps; z = false; }
-        part = Math.floor(part / 10);
-      }
-      if (ps) s = ps + big[group] + (zero ? "零" : "") + s;
-      zero = (yuan % 10000) < 1000 && yuan >= 10000;
-      yuan = Math.floor(yuan / 10000); group++;
-    }
-    s += "元";
-    if (!jiao && !fen) return s + "整";
-    if (jiao) s += DIGITS[jiao] + "角"; else s += "零";
-    if (fen) s += DIGITS[fen] + "分";
-    return s;
-  }
+  function upper(c) { return c === null ? "" : F.daxie(BigInt(c)); }  // 人民币大写, for the confirmation
 
   // ---- the rules the page can check before the server does --------------------------------
   function increment() { return toCents(state.next_increment || state.increment) || 0; }
@@ -243,12 +219,14 @@
 
   // ---- rendering ------------------------------------------------------------------------------
   function serverNow() { return Date.now() + offsetMs; }
-  // the exchange's (server's) wall-clock time as it is written in the ISO string, whatever the
-  // browser's time zone: "2026-11-27T20:12:04.364000+08:00" → "20:12:04(.364)"
-  function clockText(iso, millis) {
-    var m = /T(\d\d:\d\d:\d\d)(\.\d{1,3})?/.exec(String(iso || ""));
-    if (!m) return "—";
-    return m[1] + (millis ? (m[2] || ".000").padEnd(4, "0") : "");
+  // a bid's server time with milliseconds, in the exchange's wall-clock time whatever the
+  // browser's time zone, with the date when not today (F.moment):
+  // "2026-11-27T20:12:04.364000+08:00" → "20:12:04.364" (today) or "11-27 20:12:04.364"
+  function clockText(iso) {
+    var text = F.moment(iso, serverNow());
+    if (!text) return "—";
+    var m = /T\d\d:\d\d:\d\d(\.\d{1,3})?/.exec(String(iso));
+    return text + (m[1] || ".000").padEnd(4, "0");
   }
   function setText(node, text) { if (node && node.textContent !== text) node.textContent = text; }
   function isOver() { return state.status === "closed" || state.status === "cancelled"; }
@@ -296,15 +274,19 @@
     setText(els.next, state.status === "running" && minNext() !== null ? fmt(minNext()) : "—");
     if (state.mode !== "dutch" && state.status === "running") amountPlaceholder("data-placeholder-min", minNext());
     if (state.increment) setText(els.increment, fmt(state.increment));
-    if (els.endsAt && state.ends_at) setText(els.endsAt, clockText(state.ends_at, false));
+    if (els.startsRow) els.startsRow.hidden = state.status !== "scheduled";
+    tickMoments();
     var sign = offsetMs >= 0 ? "+" : "−";
     setText(els.offset, sign + (Math.abs(offsetMs) / 1000).toFixed(2) + " s");
     var bidOk = canBid();
     quick.forEach(function (b) {
       var n = parseInt(b.getAttribute("data-quick"), 10);
       b.disabled = !bidOk || (ms === "leading" && !state.allow_leader_rebid);
-      var label = b.querySelector("[data-quick-amount]");
-      if (label) setText(label, state.start_price ? fmt(quickAmount(n)) : "");
+      // labelled by the amount it bids ("出价 ¥2,360,000.00"); the line under it says how
+      // that amount comes about (before the first bid, "+1" bids the start price itself)
+      setText(b.querySelector("[data-quick-amount]"), state.start_price ? T.bid_amount.replace("%s", fmt(quickAmount(n))) : "");
+      var first = toCents(state.current_price) === null;
+      setText(b.querySelector("[data-quick-how]"), first ? (n === 1 ? T.quick_start : T.quick_start_plus.replace("%n", n - 1)) : T.quick_plus.replace("%n", n));
     });
     if (els.form) {
       Array.prototype.forEach.call(els.form.querySelectorAll("input,button"), function (x) { x.disabled = !bidOk; });
@@ -315,7 +297,15 @@
     if (state.status === "closed" || state.status === "cancelled") showResult();
     tick();
   }
+  // the deadline (and, before the opening, the start) with the date whenever it is not the
+  // exchange's today: 18:42:01, 12-03 18:42:01 (F.moment, the twin of the |moment filter)
+  function tickMoments() {
+    var now = serverNow();
+    if (els.endsAt && state.ends_at) setText(els.endsAt, F.moment(state.ends_at, now));
+    if (els.startsAt && state.starts_at) setText(els.startsAt, F.moment(state.starts_at, now));
+  }
   function tick() {
+    tickMoments();
     if (state.mode === "dutch") renderDutch();
     if (!els.countdown) return;
     if (!state.ends_at || state.status === "closed" || state.status === "cancelled") {
@@ -345,7 +335,7 @@
       bid.seq === null || bid.seq === undefined ? "—" : String(bid.seq),  // a sealed receipt: no place told
       bid.bidder_no + (mine ? " (" + T.me + ")" : ""),
       fmt(bid.amount),
-      clockText(bid.accepted_at, true),
+      clockText(bid.accepted_at),
     ];
     cells.forEach(function (c, i) {
       var td = document.createElement("td");

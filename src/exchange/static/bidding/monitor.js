@@ -9,11 +9,8 @@
   var cfg = JSON.parse(document.getElementById("monitor-config").textContent);
   var T = cfg.text;
   var conn = document.querySelector("[data-conn]");
-  function fmt(s) {
-    if (!s) return "—";
-    var p = String(s).split(".");
-    return p[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + ((p[1] || "") + "00").slice(0, 2);
-  }
+  var F = window.ExchangeFormat;  // the platform's one formatter (js/format.js), as |yuan and |moment
+  function fmt(s) { return (s && F.yuan(String(s))) || "—"; }
   function cell(row, f) { return row.querySelector('[data-f="' + f + '"]'); }
   function row(id) { return table.querySelector('[data-row="' + id + '"]'); }
   function flashRow(r) { r.classList.add("is-new"); setTimeout(function () { r.classList.remove("is-new"); }, 1200); }
@@ -33,8 +30,8 @@
     cell(r, "price").textContent = fmt(d.amount);
     cell(r, "leader").textContent = d.bidder_no;
     cell(r, "count").textContent = d.seq;
-    var m = /T(\d\d:\d\d:\d\d)/.exec(d.ends_at || "");
-    if (m) cell(r, "ends").textContent = m[1];
+    var ends = F.moment(d.ends_at);
+    if (ends) cell(r, "ends").textContent = ends;
     flashRow(r);
   });
   function onState(e) {
