@@ -56,8 +56,9 @@ STATE_OWNED = {
     "临汾市别克商务车转让（晋L·A5678）",
 }
 
-# how many days ago the deal was struck, per stage (so that deadlines are what the flow gives)
-DAYS_AGO = {"open": 1, "contract_signed": 3, "effective": 5, "certificate_issued": 9, "closed": 21, "defaulted": 12}
+# how many days ago the deal was struck, per stage (so that deadlines are what the flow gives;
+# the paid one's 成交公告 — a state-owned asset's — is then still in its 5-working-day window)
+DAYS_AGO = {"open": 1, "contract_signed": 3, "effective": 5, "certificate_issued": 5, "closed": 21, "defaulted": 12}
 
 
 def _user(phone: str) -> User | None:
