@@ -79,6 +79,7 @@ def _snapshot() -> tuple[object, ...]:
         *brokers,
         LogEntry.objects.count(),
         Notice.objects.count(),
+        sorted(Notice.objects.values_list("pk", "withdrawn_at")),
         Message.objects.count(),
         Follow.objects.count(),
         sorted(Project.objects.values_list("pk", "status", "disclosure_end", "dates_provisional", "current_step")),
@@ -108,6 +109,7 @@ def _posts(w: dict) -> list[tuple[str, dict]]:  # type: ignore[type-arg]
         (staff, {"action": "clarification", "title": "澄清", "body": "澄清内容"}),
         (staff, {"action": "qa_notice"}),
         (f"/staff/listings/{s}/", {"action": "recompute"}),
+        (staff, {"action": "withdraw_notice", "notice": w["disclosed"].notices.first().pk, "reason": "撤回"}),
         # listings: member-side actions
         (f"/projects/{d}/follow/", {}),
         (f"/projects/{d}/questions/", {"body": "监管提问测试"}),

@@ -287,9 +287,10 @@ def test_full_payment_publishes_the_result_notice_and_issues_the_certificate():
     assert notice.kind == Notice.Kind.RESULT and notice.published_at is not None
     paid_on = timezone.localdate(deal.paid_at)
     assert notice.period_end == workdays.add_workdays(paid_on, 5)
-    assert "成交价" in notice.body and "¥1,200,000.00" in notice.body
-    assert "评估价" in notice.body and "转让底价" in notice.body
-    assert deal.buyer.name not in notice.body  # not a judicial sale: bidder number only
+    assert "交易价格：¥1,200,000.00" in notice.body
+    assert "评估结果" in notice.body and "转让底价" in notice.body
+    assert f"受让方：{deal.buyer.name}" in notice.body  # the default rule names the buyer
+    assert deal.bidder_no and deal.bidder_no not in notice.body and "竞买号" not in notice.body
     cert = Certificate.objects.get(deal=deal)
     assert cert.number == f"JYPZ{paid_on.year}{cert.pk:06d}"
     assert len(cert.check_code) >= 16

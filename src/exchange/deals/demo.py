@@ -49,8 +49,16 @@ SPECS: list[tuple[Any, ...]] = [
      "auction"),
 ]  # fmt: skip
 
-# how many days ago the deal was struck, per stage (so that deadlines are what the flow gives)
-DAYS_AGO = {"open": 1, "contract_signed": 3, "effective": 5, "certificate_issued": 9, "closed": 21, "defaulted": 12}
+# 企业国有资产 (their 成交公告 follow Art. 29: required fields, ≥5 WD, no early withdrawal)
+STATE_OWNED = {
+    "阳泉市某物流有限公司40%股权转让",
+    "朔州市怀仁县500亩林地经营权转让",
+    "临汾市别克商务车转让（晋L·A5678）",
+}
+
+# how many days ago the deal was struck, per stage (so that deadlines are what the flow gives;
+# the paid one's 成交公告 — a state-owned asset's — is then still in its 5-working-day window)
+DAYS_AGO = {"open": 1, "contract_signed": 3, "effective": 5, "certificate_issued": 5, "closed": 21, "defaulted": 12}
 
 
 def _user(phone: str) -> User | None:
@@ -67,7 +75,7 @@ def _project(spec: tuple[Any, ...], index: int, reviewer: User, manager: User) -
     title, category, seller, region, floor, deposit, attributes = spec[:7]
     demo = listings_demo.DemoProject(
         title + SUFFIX, category, seller, region, floor, floor, deposit, ProjectStatus.DISCLOSURE_ENDED, attributes,
-        method="agreement" if spec[10] == "agreement" else "dynamic",
+        method="agreement" if spec[10] == "agreement" else "dynamic", extra={"state_owned": title in STATE_OWNED},
     )  # fmt: skip
     project = listings_demo._make(demo, 20 + index, reviewer, manager, None)
     if project is not None:

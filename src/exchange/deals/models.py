@@ -18,6 +18,11 @@ from django.utils.translation import gettext_lazy as _
 ZERO = Decimal("0")
 
 
+def method_label(kind: str) -> str:
+    """How a deal of this kind was sold, as notices print it: 网络竞价 or 协议转让."""
+    return str(_("网络竞价") if kind == "auction" else _("协议转让"))
+
+
 class Deal(models.Model):
     """The deal of one project round: buyer, price, fees of both sides and its deadlines."""
 
@@ -58,7 +63,7 @@ class Deal(models.Model):
     buyer_fee_working = models.JSONField(_("受让方服务费计算过程"), default=dict, blank=True)
     seller_fee_working = models.JSONField(_("转让方服务费计算过程"), default=dict, blank=True)
     publish_buyer_name = models.BooleanField(
-        _("成交公告公示受让方名称"), default=False, help_text=_("司法类拍卖按规定公示受让方")
+        _("成交公告公示受让方名称"), default=False, help_text=_("由成交公告公示规则决定（DEALS_RESULT_NOTICE_FIELDS）")
     )
     opened_at = models.DateTimeField(_("成交时间"))
     sign_deadline = models.DateField(_("签约截止日"))
@@ -91,6 +96,12 @@ class Deal(models.Model):
     result_notice = models.ForeignKey(
         "listings.Notice", verbose_name=_("成交公告"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    result_notice_facts = models.JSONField(
+        _("成交公告公示内容"),
+        default=dict,
+        blank=True,
+        help_text=_("发布成交公告时按公示规则确定的公示项目及其内容；成交公告页面与成交公告列表均据此显示"),
+    )
     released_at = models.DateTimeField(_("划转时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     defaulted_at = models.DateTimeField(_("违约时间"), null=True, blank=True)
@@ -122,7 +133,7 @@ class Deal(models.Model):
     @property
     def method_label(self) -> str:
         """How it was sold, to read in a sentence: 以{网络竞价}方式成交."""
-        return str(_("网络竞价") if self.kind == self.Kind.AUCTION else _("协议转让"))
+        return method_label(self.kind)
 
     @property
     def total_buyer_pays(self) -> Decimal:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from exchange.deals.models import Certificate, Deal
+from exchange.deals.models import Certificate, Deal, method_label
 from exchange.listings.models import Notice
 
 
@@ -23,20 +26,136 @@ def deal_for_project(project_id: int) -> Deal | None:
 
 
 def result_notices() -> QuerySet[Notice]:
-    """Published 成交公告, newest first (the public 成交公告 page)."""
+    """Published 成交公告 not withdrawn, newest first (the public 成交公告 page)."""
     return (
-        Notice.objects.filter(kind=Notice.Kind.RESULT, published_at__isnull=False)
+        Notice.objects.filter(kind=Notice.Kind.RESULT, published_at__isnull=False, withdrawn_at__isnull=True)
         .select_related("project")
         .order_by("-published_at", "-pk")
     )
 
 
-def deals_by_project(project_ids: list[int]) -> dict[int, Deal]:
-    """The newest deal of each project in one query (for a page of result notices)."""
-    found: dict[int, Deal] = {}
-    for deal in Deal.objects.filter(project_id__in=project_ids).order_by("project_id", "-round"):
-        found.setdefault(deal.project_id, deal)
+@dataclass(frozen=True)
+class PublishedResult:
+    """One row of the public 成交公告 list: what the notice published, nothing more.
+
+    Read from the deal's snapshot (`Deal.result_notice_facts`), the same data the notice's
+    text was rendered from; a field the publication rule left out is None."""
+
+    fields: tuple[str, ...]
+    values: dict[str, str]
+    state_owned: bool
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key) if key in self.fields else None
+
+    @property
+    def price(self) -> Decimal | None:
+        value = self.get("price")
+        return Decimal(value) if value is not None else None
+
+    @property
+    def floor_price(self) -> Decimal | None:
+        value = self.get("floor_price")
+        return Decimal(value) if value is not None else None
+
+    @property
+    def buyer(self) -> str | None:
+        return self.get("buyer")
+
+    @property
+    def kind_label(self) -> str | None:
+        value = self.get("kind")
+        return None if value is None else method_label(value)
+
+
+def published_results(notice_ids: list[int]) -> dict[int, PublishedResult]:
+    """What each of these 成交公告 published, by notice id, in one query."""
+    found: dict[int, PublishedResult] = {}
+    for notice_id, facts in Deal.objects.filter(result_notice_id__in=notice_ids).values_list(
+        "result_notice_id", "result_notice_facts"
+    ):
+        if facts and notice_id is not None:
+            found[notice_id] = PublishedResult(
+                fields=tuple(facts.get("fields", ())),
+                values=dict(facts.get("values", {})),
+                state_owned=bool(facts.get("state_owned")),
+            )
     return found
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """Deals of one period: how many, their total price, and the premium over the floor."""
+
+    count: int
+    amount: Decimal
+    floor_total: Decimal
+
+    @property
+    def premium_rate(self) -> Decimal | None:
+        """增值率 in percent: (Σ成交价 − Σ转让底价) ÷ Σ转让底价 × 100, to 0.01 (half up)."""
+        if self.floor_total <= 0:
+            return None
+        rate = (self.amount - self.floor_total) * 100 / self.floor_total
+        return rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class DealStatistics:
+    """The home page's 交易统计: this calendar year (本年度) and since the start (累计)."""
+
+    year: int
+    this_year: PeriodFigures
+    all_time: PeriodFigures
+    as_of: dt.datetime
+
+
+STATS_CACHE_KEY = "deals:statistics:v1"
+
+
+def deal_statistics() -> DealStatistics:
+    """成交宗数, 成交额 and 增值率 of every deal struck and not defaulted (悔拍), for the
+    calendar year of today (Asia/Shanghai) and in total; 增值率 compares each deal's price
+    with its project's 转让底价 (the listing price of the round it was struck in).
+
+    One aggregate query (a join of deals and projects), cached for DEALS_STATISTICS_CACHE_SECONDS
+    (default 300): the figures may lag that much behind a new deal."""
+    from django.core.cache import cache
+    from django.db.models import Count, Sum
+    from django.utils import timezone
+
+    from exchange.core import clock
+    from exchange.core.money import quantize_money
+    from exchange.deals import conf
+
+    now = clock.now()
+    year = timezone.localdate(now).year
+    key = f"{STATS_CACHE_KEY}:{year}"
+    cached = cache.get(key)
+    if isinstance(cached, DealStatistics):
+        return cached
+    year_start = timezone.make_aware(dt.datetime(year, 1, 1))
+    in_year = Q(opened_at__gte=year_start)
+    row = Deal.objects.exclude(status=Deal.Status.DEFAULTED).aggregate(
+        count=Count("pk"),
+        amount=Sum("price"),
+        floor_total=Sum("project__floor_price"),
+        year_count=Count("pk", filter=in_year),
+        year_amount=Sum("price", filter=in_year),
+        year_floor_total=Sum("project__floor_price", filter=in_year),
+    )
+
+    def money(value: Any) -> Decimal:
+        return quantize_money(value if value is not None else 0)
+
+    stats = DealStatistics(
+        year=year,
+        this_year=PeriodFigures(row["year_count"], money(row["year_amount"]), money(row["year_floor_total"])),
+        all_time=PeriodFigures(row["count"], money(row["amount"]), money(row["floor_total"])),
+        as_of=now,
+    )
+    cache.set(key, stats, conf.statistics_cache_seconds())
+    return stats
 
 
 def member_deals(user: Any) -> QuerySet[Deal]:

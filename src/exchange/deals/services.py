@@ -29,7 +29,7 @@ from exchange.core import audit, clock, workdays
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.core.money import format_yuan, quantize_money
 from exchange.deals import conf
-from exchange.deals.models import Certificate, Contract, Deal
+from exchange.deals.models import Certificate, Contract, Deal, method_label
 
 logger = logging.getLogger(__name__)
 S = Deal.Status
@@ -320,7 +320,7 @@ def deal_open(
             buyer_fee_working=fees["buyer"][1],
             seller_fee=fees["seller"][0],
             seller_fee_working=fees["seller"][1],
-            publish_buyer_name=bool((project.attributes or {}).get("judicial_sale")),
+            publish_buyer_name=result_rule(project).publishes("buyer"),
             opened_at=now,
             sign_deadline=deadline.date,
             sign_deadline_provisional=deadline.provisional,
@@ -531,33 +531,86 @@ def deal_paid(*, project_id: int, plan_id: int | None = None) -> Deal | None:
         today = timezone.localdate(now)
         deal.paid_at = now
         deal.certificate_due_on = workdays.add_workdays(today, conf.certificate_workdays())
+        rule = result_rule(deal.project)
+        period_end = workdays.add_workdays(today, rule.publicity_workdays)
+        deal.result_notice_facts = result_notice_facts(deal, rule)
+        deal.publish_buyer_name = rule.publishes("buyer")
         notice = listings.notice_publish(
             project_id=deal.project_id,
             kind="result",
             actor=None,
-            extra=result_notice_extra(deal),
-            period_end=workdays.add_workdays(today, conf.result_publicity_workdays()),
+            extra=result_notice_extra(deal, period_start=today, period_end=period_end),
+            period_end=period_end,
         )
         deal.result_notice = notice
-        _transition(deal, S.PAID, fields=("paid_at", "certificate_due_on", "result_notice"))
+        _transition(
+            deal,
+            S.PAID,
+            fields=("paid_at", "certificate_due_on", "result_notice", "result_notice_facts", "publish_buyer_name"),
+        )
         _notify_parties(
             deal, kind="deal.paid", subject=_("“%(t)s”价款及服务费已付清，成交公告已发布") % {"t": deal.project_title}
         )
     return deal
 
 
-def result_notice_extra(deal: Deal) -> dict[str, Any]:
-    """What the 成交公告 template shows (the buyer's name only where the terms require)."""
+def result_rule(project: Any) -> conf.ResultNoticeRule:
+    """The publication rule of a project's 成交公告 (by category, state-owned flag, judicial sale)."""
+    return conf.result_notice_rule(
+        project.category,
+        state_owned=bool(project.state_owned),
+        judicial_sale=bool((project.attributes or {}).get("judicial_sale")),
+    )
+
+
+def result_notice_facts(deal: Deal, rule: conf.ResultNoticeRule) -> dict[str, Any]:
+    """The snapshot of what the 成交公告 publishes, taken when it is published: the fields the
+    rule names and their values (money as Decimal strings, dates ISO). The notice's text and the
+    public 成交公告 list are both rendered from it, so they always say the same. Never the
+    bidder number (竞买号): it belongs to the bidding hall."""
+    project = deal.project
+    values: dict[str, str] = {
+        "target": deal.project_title,
+        "valuation": str(project.valuation),
+        "floor_price": str(project.floor_price),
+        "price": str(deal.price),
+        "kind": deal.kind,
+        "deal_date": timezone.localdate(deal.opened_at).isoformat(),
+        "buyer": deal.buyer.real_name or deal.buyer.name,
+    }
+    return {
+        "fields": list(rule.fields),
+        "values": {key: values[key] for key in rule.fields},
+        "state_owned": rule.state_owned,
+        "publicity_workdays": rule.publicity_workdays,
+    }
+
+
+def result_fact_text(key: str, value: str) -> str:
+    """One published fact as the notice prints it (¥ amounts with 大写 for the price)."""
     from exchange.core.money import to_chinese_upper
 
+    if key in ("valuation", "floor_price"):
+        return format_yuan(Decimal(value))
+    if key == "price":
+        return f"{format_yuan(Decimal(value))}（{to_chinese_upper(Decimal(value))}）"
+    if key == "kind":
+        return method_label(value)
+    return value
+
+
+def result_notice_extra(deal: Deal, *, period_start: dt.date, period_end: dt.date) -> dict[str, Any]:
+    """What the 成交公告 template shows: the snapshot's facts in order, and the publicity window."""
+    snapshot = deal.result_notice_facts
     return {
-        "deal_price": format_yuan(deal.price),
-        "deal_price_upper": to_chinese_upper(deal.price),
-        "kind": deal.method_label,
-        "deal_date": timezone.localdate(deal.opened_at).isoformat(),
-        "buyer_name": deal.buyer.name if deal.publish_buyer_name else "",
-        "bidder_no": deal.bidder_no,
-        "publicity_workdays": conf.result_publicity_workdays(),
+        "facts": [
+            (str(conf.RESULT_FIELD_LABELS[key]), result_fact_text(key, snapshot["values"][key]))
+            for key in snapshot["fields"]
+        ],
+        "state_owned": snapshot["state_owned"],
+        "publicity_workdays": snapshot["publicity_workdays"],
+        "period_start": period_start.isoformat(),
+        "period_end": period_end.isoformat(),
     }
 
 

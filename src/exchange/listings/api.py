@@ -145,11 +145,13 @@ def project_list(request: HttpRequest, query: Query[HallQuery]) -> dict[str, Any
 
 
 @router.get("/notices", auth=None, response={200: NoticePage, **errors(422)}, url_name="listings_notice_list")
-def notice_list(request: HttpRequest, kind: str | None = None, page: int = Query(1, ge=1, le=100000)) -> dict[str, Any]:
-    """Published notices, newest first; `kind` e.g. listing, change, termination."""
-    qs = selectors.published_notices()
-    if kind in Notice.Kind.values:
-        qs = qs.filter(kind=kind)
+def notice_list(
+    request: HttpRequest, kind: str | None = None, q: str | None = Query(None, max_length=50),
+    page: int = Query(1, ge=1, le=100000),
+) -> dict[str, Any]:  # fmt: skip
+    """Published notices, newest first; `kind` e.g. listing, change, termination; `q` a keyword
+    in the title, or a notice number or project code."""
+    qs = selectors.published_notices(kind=kind or "", q=selectors.notice_keyword(q))
     current = Paginator(qs, 20).get_page(page)
     return {"count": current.paginator.count, "page": current.number, "pages": current.paginator.num_pages,
             "results": [_notice_out(n) for n in current.object_list]}  # fmt: skip
@@ -160,7 +162,7 @@ def notice_list(request: HttpRequest, kind: str | None = None, page: int = Query
 )
 def notice_detail(request: HttpRequest, number: str) -> dict[str, Any]:
     """One published notice by its permanent number."""
-    notice = Notice.objects.filter(number=number, published_at__isnull=False).first()
+    notice = Notice.objects.filter(number=number, published_at__isnull=False, withdrawn_at__isnull=True).first()
     if notice is None:
         raise NotFound()
     return {**_notice_out(notice), "body": notice.body, "project_id": notice.project_id}

@@ -93,5 +93,10 @@ DEFAULTS.update(
         "LISTINGS_REQUIRE_VALUATION_REPORT": True,
         "LISTINGS_HALL_COUNT_CACHE_MIN": 5000,
         "LISTINGS_HALL_COUNT_CACHE_SECONDS": 30,
+        # the 成交公告 of a state-owned asset stays published at least this many working days
+        # (企业国有资产交易监督管理办法, Art. 29: 不少于5个工作日); it cannot be withdrawn earlier
+        "LISTINGS_STATE_OWNED_RESULT_WORKDAYS": 5,
+        # the public notices list: longest keyword (characters)
+        "LISTINGS_NOTICE_SEARCH_MAX": 50,
     }
 )

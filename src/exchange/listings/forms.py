@@ -16,7 +16,7 @@ from exchange.listings.models import Attachment, Project, ProjectReview, Trading
 
 BASE_FIELDS = (
     "title", "description", "region", "valuation", "valuation_date", "floor_price", "deposit_amount",
-    "trading_method", "buyer_conditions", "payment_terms", "pre_disclosure", "pre_disclosure_wd", "disclosure_wd",
+    "trading_method", "state_owned", "buyer_conditions", "payment_terms", "pre_disclosure", "pre_disclosure_wd", "disclosure_wd",
     "requested_start", "allow_extension", "extension_wd", "max_extension_cycles",
 )  # fmt: skip
 
@@ -61,6 +61,11 @@ class ProjectForm(forms.Form):
         label=_("交易保证金（元）"), max_digits=18, decimal_places=2, min_value=0, widget=MoneyNumberInput
     )
     trading_method = forms.ChoiceField(label=_("交易方式"), choices=TradingMethod.choices)
+    state_owned = forms.BooleanField(
+        label=_("企业国有资产"),
+        required=False,
+        help_text=_("国有企业的产权或资产转让：成交公告公示评估结果、转让底价和交易价格，公示期不少于5个工作日"),
+    )
     buyer_conditions = forms.CharField(label=_("受让方资格条件"), widget=forms.Textarea(attrs={"rows": 3}))
     payment_terms = forms.CharField(label=_("价款支付方式"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     pre_disclosure = forms.BooleanField(label=_("进行预披露"), required=False)

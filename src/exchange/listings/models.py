@@ -107,6 +107,13 @@ class Project(models.Model):
     floor_price = models.DecimalField(_("转让底价（元）"), max_digits=18, decimal_places=2)
     deposit_amount = models.DecimalField(_("交易保证金（元）"), max_digits=18, decimal_places=2)
     trading_method = models.CharField(_("交易方式"), max_length=20, choices=TradingMethod.choices)
+    state_owned = models.BooleanField(
+        _("企业国有资产"),
+        default=False,
+        help_text=_(
+            "适用《企业国有资产交易监督管理办法》：成交公告须公示评估结果、转让底价和交易价格，公示期不少于5个工作日"
+        ),
+    )
     buyer_conditions = models.TextField(_("受让方资格条件"), blank=True)
     payment_terms = models.TextField(_("价款支付方式"), blank=True)
     allow_extension = models.BooleanField(_("未征集到意向受让方时延长挂牌"), default=True)
@@ -369,6 +376,17 @@ class Notice(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # withdrawal (撤回): the notice leaves the public lists; its page says when and why
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("撤回人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    withdraw_reason = models.CharField(_("撤回原因"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("公告")
@@ -379,12 +397,21 @@ class Notice(models.Model):
             models.Index(fields=["published_at"], name="notice_published"),
             models.Index(fields=["publish_at"], name="notice_due", condition=Q(published_at__isnull=True)),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdraw_reason=""), name="notice_withdrawal_needs_reason"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number or ''} {self.title}".strip()
 
     def get_absolute_url(self) -> str:
         return reverse("listings:notice_detail", args=[self.number]) if self.number else ""
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class Question(models.Model):

@@ -190,7 +190,7 @@ def project_attachments(project: Project, user: Any) -> list[Attachment]:
 
 def project_notices(project: Project) -> list[Notice]:
     return list(
-        Notice.objects.filter(project=project, published_at__isnull=False)
+        Notice.objects.filter(project=project, published_at__isnull=False, withdrawn_at__isnull=True)
         .only("pk", "number", "title", "kind", "published_at", "project_id")
         .order_by("-published_at", "-pk")
     )
@@ -208,12 +208,35 @@ def project_questions(project: Project, user: Any) -> list[Question]:
     return list(qs.order_by("-asked_at")[:100])
 
 
-def published_notices() -> QuerySet[Notice]:
-    return (
-        Notice.objects.filter(published_at__isnull=False)
+def published_notices(*, kind: str = "", q: str = "") -> QuerySet[Notice]:
+    """Published notices not withdrawn, newest first; `kind` a Notice.Kind, `q` a keyword
+    (see `notice_keyword`) matched in the title, or exactly as notice number or project code."""
+    qs = (
+        Notice.objects.filter(published_at__isnull=False, withdrawn_at__isnull=True)
         .select_related("project")
-        .only("pk", "number", "title", "kind", "published_at", "project__code", "project__category")
+        .only("pk", "number", "title", "kind", "published_at", "period_end", "project__code", "project__category")
         .order_by("-published_at", "-pk")
+    )
+    if kind in Notice.Kind.values:
+        qs = qs.filter(kind=kind)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(number__iexact=q) | Q(project__code__iexact=q))
+    return qs
+
+
+def notice_keyword(raw: Any) -> str:
+    """The notices list's keyword as typed, bounded: trimmed, at most
+    LISTINGS_NOTICE_SEARCH_MAX characters, no NUL or other control characters."""
+    text = "".join(ch for ch in str(raw or "") if ch >= " " and ch != "\x7f")
+    return text.strip()[: conf.get("LISTINGS_NOTICE_SEARCH_MAX")].strip()
+
+
+def latest_notices(kind: str, limit: int = 6) -> list[Notice]:
+    """The newest published notices of one kind (the home page's 交易公告 block)."""
+    return list(
+        Notice.objects.filter(published_at__isnull=False, withdrawn_at__isnull=True, kind=kind)
+        .only("pk", "number", "title", "kind", "published_at")
+        .order_by("-published_at", "-pk")[:limit]
     )
 
 

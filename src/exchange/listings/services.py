@@ -18,6 +18,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from exchange.accounts.models import User
 from exchange.core import audit, clock, uploads, workdays
@@ -70,6 +71,11 @@ class AttachmentRejected(InvalidInput):
 
 class RelistStopped(IllegalTransition):
     code = "relist_stopped"
+
+
+class PublicityPeriodRunning(IllegalTransition):
+    code = "publicity_period_running"
+    default_message = gettext_lazy("公告仍在法定公示期内，不能撤回。")
 
 
 class ExtensionNotAllowed(IllegalTransition):
@@ -250,7 +256,7 @@ EDITABLE_FIELDS = (
     "title", "description", "category", "region_id", "valuation", "valuation_date", "floor_price",
     "deposit_amount", "trading_method", "buyer_conditions", "payment_terms", "allow_extension",
     "max_extension_cycles", "extension_wd", "pre_disclosure", "pre_disclosure_wd", "disclosure_wd",
-    "requested_start", "attributes",
+    "requested_start", "attributes", "state_owned",
 )  # fmt: skip
 
 
@@ -289,7 +295,7 @@ def _clean_fields(data: dict[str, Any]) -> dict[str, Any]:
             if value is None or not Region.objects.filter(pk=value).exists():
                 raise InvalidInput(_("请选择标的所在地。"), field="region")
             out[name] = int(value)
-        elif name in ("allow_extension", "pre_disclosure"):
+        elif name in ("allow_extension", "pre_disclosure", "state_owned"):
             out[name] = bool(value)
         elif name in ("max_extension_cycles", "extension_wd", "pre_disclosure_wd", "disclosure_wd"):
             try:
@@ -646,6 +652,51 @@ def notice_publish(
         if period_end is not None:
             notice.period_end = period_end
             notice.save(update_fields=["period_end"])
+    return notice
+
+
+def notice_keep_until(notice: Notice) -> dt.date | None:
+    """The last day a published notice must stay up, or None when it may be withdrawn any time.
+
+    The 成交公告 of a state-owned asset is published for at least
+    LISTINGS_STATE_OWNED_RESULT_WORKDAYS (5) working days after its publication
+    (企业国有资产交易监督管理办法, Art. 29), and never less than the publicity period it
+    records (`period_end`), on the working-day calendar (调休 included).
+    """
+    if notice.published_at is None or notice.kind != Notice.Kind.RESULT or not notice.project.state_owned:
+        return None
+    published_on = timezone.localdate(notice.published_at)
+    floor = workdays.add_workdays(published_on, conf.get("LISTINGS_STATE_OWNED_RESULT_WORKDAYS"))
+    return max(floor, notice.period_end) if notice.period_end else floor
+
+
+def notice_withdraw(*, notice_id: int, actor: User, reason: str) -> Notice:
+    """Withdraw (撤回) a published notice with a reason (listings.manage_disclosure; audited):
+    it leaves the public lists and its page says when and why. A state-owned asset's 成交公告
+    cannot be withdrawn before its minimum publicity period is over (PublicityPeriodRunning)."""
+    _require_perm(actor, "listings.manage_disclosure")
+    reason = (reason or "").strip()
+    if not reason or "\x00" in reason:
+        raise InvalidInput(_("请填写撤回原因。"), field="reason")
+    if len(reason) > 300:
+        raise InvalidInput(_("撤回原因不能超过300个字。"), field="reason")
+    with transaction.atomic(), audit.action(actor, "notice.withdraw", notice_id=notice_id, reason=reason):
+        notice = Notice.objects.select_for_update().filter(pk=notice_id).first()
+        if notice is None:
+            raise NotFound(_("公告不存在。"))
+        if notice.published_at is None:
+            raise IllegalTransition(_("公告尚未发布，不能撤回。"))
+        if notice.withdrawn_at is not None:
+            raise Conflict(_("该公告已撤回。"))
+        keep_until = notice_keep_until(notice)
+        if keep_until is not None and clock.today() <= keep_until:
+            raise PublicityPeriodRunning(
+                _("国有资产成交公告的公示期不少于%(n)s个工作日，%(d)s 之后方可撤回。")
+                % {"n": conf.get("LISTINGS_STATE_OWNED_RESULT_WORKDAYS"), "d": keep_until.isoformat()},
+                keep_until=keep_until.isoformat(),
+            )
+        notice.withdrawn_at, notice.withdrawn_by, notice.withdraw_reason = clock.now(), actor, reason
+        notice.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason"])
     return notice
 
 

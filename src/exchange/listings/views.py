@@ -185,12 +185,24 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 
 @require_GET
 def notice_list(request: HttpRequest) -> HttpResponse:
+    """交易公告: every published notice, by kind and keyword, paginated."""
+    from urllib.parse import urlencode
+
     kind = request.GET.get("kind", "")
-    qs = selectors.published_notices()
-    if kind in Notice.Kind.values:
-        qs = qs.filter(kind=kind)
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    return render(request, "listings/notice_list.html", {"page": page, "kind": kind, "kinds": Notice.Kind.choices})
+    kind = kind if kind in Notice.Kind.values else ""
+    q = selectors.notice_keyword(request.GET.get("q"))
+    page = Paginator(selectors.published_notices(kind=kind, q=q), 20).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "page_links": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "kind": kind,
+        "kinds": Notice.Kind.choices,
+        "q": q,
+        "q_max": conf.get("LISTINGS_NOTICE_SEARCH_MAX"),
+        "query": urlencode({k: v for k, v in (("kind", kind), ("q", q)) if v}),  # kept by the page links
+        "q_query": urlencode({"q": q}) if q else "",  # kept by the kind tabs
+    }
+    return render(request, "listings/notice_list.html", context)
 
 
 @require_GET
@@ -198,7 +210,13 @@ def notice_detail(request: HttpRequest, number: str) -> HttpResponse:
     notice = Notice.objects.select_related("project").filter(number=number).first()
     if notice is None or (notice.published_at is None and not request.user.has_perm("listings.view_notice")):
         raise Http404
-    return render(request, "listings/notice_detail.html", {"notice": notice, "project": notice.project})
+    context = {
+        "notice": notice,
+        "project": notice.project,
+        "keep_until": services.notice_keep_until(notice),
+        "show_body": not notice.is_withdrawn or request.user.has_perm("listings.view_notice"),
+    }
+    return render(request, "listings/notice_detail.html", context)
 
 
 # --------------------------------------------------------------------------- seller center
@@ -439,12 +457,20 @@ def staff_project(request: HttpRequest, pk: int) -> HttpResponse:
         _staff_action(request, project)
         return redirect("listings:staff_project", pk=pk)
     step = services.current_step(project, project.category) if project.status in IN_REVIEW_STATUSES else None
+    today = clock.today()
+    notices: list[Any] = list(project.notices.order_by("-publish_at"))
+    for notice in notices:
+        notice.project = project
+        notice.keep_until = services.notice_keep_until(notice)  # the state-owned 成交公告's minimum
     context = {
         "project": project,
         "attributes": categories.display_attributes(project.category, project.attributes),
         "attachments": project.attachments.all(),
         "reviews": project.reviews.select_related("actor", "change"),
-        "notices": project.notices.order_by("-publish_at"),
+        "notices": notices,
+        "withdrawable": [
+            n for n in notices if n.published_at and not n.withdrawn_at and not (n.keep_until and n.keep_until >= today)
+        ],
         "changes": project.changes.select_related("proposed_by"),
         "pending_change": project.changes.filter(status=ProjectChange.Status.PENDING).first(),
         "step": step,
@@ -456,7 +482,7 @@ def staff_project(request: HttpRequest, pk: int) -> HttpResponse:
         "resume_wd": services.resume_remaining_wd(project) if project.status == Status.SUSPENDED else None,
         "approval_docs": project.attachments.filter(kind=Attachment.Kind.APPROVAL_DOCUMENT),
         "history": _timeline(project),
-        "today": clock.today(),
+        "today": today,
     }
     return render(request, "listings/staff/project.html", context)
 
@@ -494,6 +520,11 @@ def _staff_action(request: HttpRequest, project: Project) -> None:
             services.qa_notice_publish(project_id=project.pk, actor=actor)
         elif action == "recompute":
             services.project_dates_recompute(project_id=project.pk, actor=actor)
+        elif action == "withdraw_notice":
+            notice_id = int(post.get("notice") or 0)
+            if not Notice.objects.filter(pk=notice_id, project=project).exists():
+                raise ValueError(notice_id)
+            services.notice_withdraw(notice_id=notice_id, actor=actor, reason=post.get("reason", ""))
         else:
             messages.error(request, _("未知操作。"))
             return

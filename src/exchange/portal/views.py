@@ -16,6 +16,7 @@ from exchange.bidding import selectors as bidding_selectors
 from exchange.core.models import Heartbeat
 from exchange.deals import selectors as deal_selectors
 from exchange.listings import selectors as listing_selectors
+from exchange.listings.models import Notice
 from exchange.portal import selectors
 from exchange.portal.models import Article
 
@@ -28,17 +29,27 @@ def home(request: HttpRequest) -> HttpResponse:
         "help_articles": selectors.articles_published(kind=Article.Kind.HELP).order_by("sort_order")[:6],
         "latest_projects": listing_selectors.hall_projects(listing_selectors.HallFilters())[:6],
         "live_auctions": bidding_selectors.running_auctions()[:6],  # real auctions only: drills are private
+        "listing_notices": listing_selectors.latest_notices(Notice.Kind.LISTING, 6),
+        "result_notices": listing_selectors.latest_notices(Notice.Kind.RESULT, 6),
+        "stats": deal_selectors.deal_statistics(),
+        "search_max": 50,  # the hall's keyword bound (listings.selectors.HallFilters)
     }
     return render(request, "portal/home.html", context)
 
 
 @require_GET
 def deal_notices(request: HttpRequest) -> HttpResponse:
-    """成交公告: the published result notices with each deal's price and method."""
+    """成交公告: the published result notices with what each published (the same snapshot the
+    notice's text was rendered from: deal price, floor, buyer, method — as its rule says)."""
     page = Paginator(deal_selectors.result_notices(), 20).get_page(request.GET.get("page"))
-    deals = deal_selectors.deals_by_project([n.project_id for n in page.object_list])
-    rows = [(notice, deals.get(notice.project_id)) for notice in page.object_list]
-    return render(request, "portal/deal_notices.html", {"page": page, "rows": rows})
+    published = deal_selectors.published_results([n.pk for n in page.object_list])
+    rows = [(notice, published.get(notice.pk)) for notice in page.object_list]
+    context = {
+        "page": page,
+        "page_links": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "rows": rows,
+    }
+    return render(request, "portal/deal_notices.html", context)
 
 
 @require_GET
