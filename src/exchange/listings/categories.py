@@ -187,7 +187,7 @@ SHAREHOLDER_TABLE = AttrSpec(
 )
 
 FINANCIAL_ATTRS = (
-    AttrSpec("fin_year", _("审计报告年度"), INT, _("年度"), section=FINANCIALS, min_value=Decimal(1990),
+    AttrSpec("fin_year", _("审计报告年度"), INT, section=FINANCIALS, min_value=Decimal(1990),
              max_value=Decimal(2100)),
     AttrSpec("fin_auditor", _("审计机构"), section=FINANCIALS, max_length=100),
     AttrSpec("fin_total_assets", _("资产总额"), MONEY, section=FINANCIALS, min_value=ZERO),
@@ -666,6 +666,7 @@ class Row:
     label: str
     value: Any  # money: a Decimal for the page's money filter; otherwise the text shown
     money: bool = False
+    tel: str = ""  # a phone number to call (tel: link)
 
 
 @dataclass
@@ -719,6 +720,8 @@ def disclosure_sections(
                 section.tables.append(_table(attr, value))
             elif attr.type == MONEY:
                 section.rows.append(Row(str(attr.label), Decimal(str(value)), money=True))
+            elif attr.type == PHONE:
+                section.rows.append(Row(str(attr.label), str(value), tel=str(value).replace("-", "")))
             else:
                 section.rows.append(Row(str(attr.label), _shown(attr, value)))
         if key == VALUATION:
@@ -731,7 +734,7 @@ def disclosure_sections(
 def _table(attr: AttrSpec, value: list[dict[str, Any]]) -> Table:
     rows = []
     for row in value:
-        cells = [_plain(Decimal(str(row.get(c.key, 0)))) if c.type == DECIMAL else _shown(c, row.get(c.key, ""))
+        cells = [f"{_plain(Decimal(str(row.get(c.key, 0))))}{c.unit}" if c.type == DECIMAL else _shown(c, row.get(c.key, ""))
                  for c in attr.columns]  # fmt: skip
         percent = Decimal(str(row.get(attr.sum_column, 0))) if attr.sum_column else None
         rows.append(TableRow(cells, percent))
@@ -739,7 +742,7 @@ def _table(attr: AttrSpec, value: list[dict[str, Any]]) -> Table:
     if attr.sum_column:
         column = next(c for c in attr.columns if c.key == attr.sum_column)
         total = f"{_plain(sum((r.percent or ZERO for r in rows), ZERO))}{column.unit}"
-    return Table(columns=[c.form_label for c in attr.columns], rows=rows, total=total)
+    return Table(columns=[str(c.label) for c in attr.columns], rows=rows, total=total)
 
 
 def _appreciation(category: str, attributes: dict[str, Any], valuation: Decimal | None) -> list[Row]:

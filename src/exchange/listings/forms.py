@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core.errors import InvalidInput
 from exchange.core.models import Region
 from exchange.core.text import PlainTextField
 from exchange.listings import categories
@@ -75,6 +76,21 @@ class ProjectForm(forms.Form):
         for attr in categories.spec(category).attrs:
             self.fields[f"attr_{attr.key}"] = attribute_field(attr)
 
+    def clean(self) -> dict[str, Any]:
+        """Every attribute checked at once with the spec's own rule (`categories.clean_value`), so
+        that a seller sees all of them; the services check them again with the cross-field rules."""
+        data = super().clean() or {}
+        for attr in categories.spec(self.category).attrs:
+            name = f"attr_{attr.key}"
+            value = data.get(name)
+            if value in (None, "", []) or name in self.errors:
+                continue
+            try:
+                categories.clean_value(attr, value)
+            except InvalidInput as exc:
+                self.add_error(name, exc.message)
+        return data
+
     @property
     def attribute_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name.startswith("attr_")]
@@ -86,6 +102,19 @@ class ProjectForm(forms.Form):
         title = {categories.MAIN: _("%(c)s标的信息") % {"c": categories.Category(self.category).label}}
         return [(key, title.get(key) or cat.section_title(key), [self[f"attr_{a.key}"] for a in attrs])
                 for key, attrs in cat.sections()]  # fmt: skip
+
+    @property
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(input id, message) of every field error, the field named where the message does not."""
+        out = []
+        for name, errors in self.errors.items():
+            if name not in self.fields:
+                continue
+            bound = self[name]
+            label = str(bound.label).split("（")[0]
+            for message in errors:
+                out.append((bound.id_for_label, message if message.startswith(label) else f"{label}：{message}"))
+        return out
 
     @property
     def base_fields_bound(self) -> list[Any]:
@@ -146,7 +175,7 @@ def attribute_field(attr: categories.AttrSpec) -> forms.Field:
     notes = [str(attr.help)] if attr.help else []
     if attr.required:
         notes.append(str(_("提交审核时必填")))
-    field.help_text = "；".join(notes)
+    field.help_text = " ".join(notes)
     return field
 
 
