@@ -112,7 +112,8 @@ class ProjectForm(forms.Form):
                 continue
             bound = self[name]
             label = str(bound.label).split("（")[0]
-            for message in errors:
+            for error in errors:
+                message = str(error)
                 out.append((bound.id_for_label, message if message.startswith(label) else f"{label}：{message}"))
         return out
 
