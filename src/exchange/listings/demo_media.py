@@ -545,6 +545,12 @@ def photos(category: str, title: str, attributes: dict[str, Any]) -> list[tuple[
     return [(_jpeg(name, image), caption) for name, caption, image in pictures(category, title, attributes)]
 
 
+def _without(section: categories.Section, labels: tuple[str, ...]) -> categories.Section:
+    """The section without the rows the report's first table already gives."""
+    rows = [r for r in section.rows if r.label not in labels]
+    return categories.Section(section.key, section.title, rows, section.tables)
+
+
 def valuation_report(
     *,
     title: str,
@@ -571,7 +577,11 @@ def valuation_report(
         "valuation": valuation,
         "valuation_date": valuation_date,
         "main": categories.display_attributes(category, attributes, section=categories.MAIN),
-        "sections": [s for s in sections if s.key in (categories.FINANCIALS, categories.VALUATION)],
+        "sections": [
+            _without(s, ("评估基准日", "评估机构", "评估方法"))
+            for s in sections
+            if s.key in (categories.FINANCIALS, categories.VALUATION)
+        ],
         "exchange_name": exchange_name,
     }
     html = render_to_string("listings/demo/valuation_report.html", context)
