@@ -13,6 +13,7 @@ from PIL import Image
 from exchange.core import clock
 from exchange.listings import tasks
 from exchange.listings.models import Notice, Project, Status
+from tests.browser.listing_form import fill_contact
 from tests.factories import PASSWORD, UserFactory
 from tests.listings.factories import verified_seller
 
@@ -77,6 +78,7 @@ def test_forest_project_from_application_to_public_page(live_server, browser, pa
     seller_page.fill("input[name=attr_species]", "油松、侧柏")
     seller_page.fill("input[name=attr_certificate_no]", "晋(2018)文水县林权证字第000213号")
     seller_page.fill("input[name=attr_term_years]", "30")
+    fill_contact(seller_page)
     seller_page.fill("input[name=valuation]", "1275000")
     seller_page.fill("input[name=floor_price]", "1275000")
     seller_page.fill("input[name=deposit_amount]", "120000")

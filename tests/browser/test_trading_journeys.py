@@ -52,6 +52,7 @@ from exchange.trading.models import Application, Outcome, Status
 from tests.bidding.test_sse_support import ThreadServer, clock_thread
 from tests.browser import journey_steps_deals as deal_steps
 from tests.browser import journey_steps_trading as steps
+from tests.browser.listing_form import fill_company, fill_contact
 from tests.listings import factories as lf
 from tests.trading import factories as tf
 
@@ -113,6 +114,8 @@ def _seller_submits_equity(page: Any, base: str, report: Path, shot: Any) -> Pro
     page.fill("input[name=attr_registered_capital]", "5000")
     page.select_option("select[name=attr_control_change]", "false")
     page.fill("input[name=attr_industry]", "专用设备制造业")
+    fill_company(page)
+    fill_contact(page)
     page.fill("input[name=valuation]", "1000000")
     page.fill("input[name=floor_price]", "1000000")
     page.fill("input[name=deposit_amount]", "100000")

@@ -54,7 +54,8 @@ def test_seller_center_create_upload_submit(client):
         "deposit_amount": "50000", "trading_method": "dynamic", "buyer_conditions": "无特殊要求",
         "disclosure_wd": "10", "pre_disclosure_wd": "0", "extension_wd": "5", "max_extension_cycles": "3",
         "allow_extension": "on", "attr_area_mu": "500", "attr_species": "华北落叶松",
-        "attr_certificate_no": "晋林证0002", "attr_term_years": "20",
+        "attr_certificate_no": "晋林证0002", "attr_term_years": "20", "attr_contact_name": "刘志强",
+        "attr_contact_phone": "0358-8221066",
     }  # fmt: skip
     response = client.post("/my/projects/new/?category=forest", data)
     assert response.status_code == 302, response.content.decode()[:3000]

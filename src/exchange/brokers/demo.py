@@ -80,15 +80,22 @@ def _filed_listing(broker: User, seller: User) -> int:
     region = Region.objects.filter(code="140100").first()
     if region is None or Project.objects.filter(title=FILED_TITLE).exists():
         return 0
+    from exchange.listings.demo import add_files, with_disclosure
+
+    valued_on = clock.today() - dt.timedelta(days=60)
+    attributes = with_disclosure(
+        "real_estate", FILED_TITLE, {"area_m2": "420.5", "use": "office", "location": "太原市小店区长风街20号6层"},
+        seller_phone=seller.phone, valuation=Decimal("2680000"), valuation_date=valued_on,
+    )  # fmt: skip
     project = listings.project_create(
         actor=broker, seller=seller, title=FILED_TITLE, category="real_estate", region_id=region.pk,
-        valuation=Decimal("2680000"), floor_price=Decimal("2680000"), deposit_amount=Decimal("260000"),
-        trading_method="english", buyer_conditions="依法设立并有效存续的境内企业法人或具有完全民事行为能力的自然人。",
+        valuation=Decimal("2680000"), valuation_date=valued_on, floor_price=Decimal("2680000"),
+        deposit_amount=Decimal("260000"), trading_method="english",
+        buyer_conditions="依法设立并有效存续的境内企业法人或具有完全民事行为能力的自然人。",
         payment_terms="合同生效之日起5个工作日内一次性付清。",
-        description="办公用房位于太原市小店区长风街，经纪会员受转让方委托代为挂牌。",
-        attributes={"area_m2": "420.5", "use": "office", "location": "太原市小店区长风街20号6层"},
+        description="办公用房位于太原市小店区长风街，经纪会员受转让方委托代为挂牌。", attributes=attributes,
     )  # fmt: skip
-    listings.attachment_add(project_id=project.pk, actor=broker, kind="valuation_report", upload=_pdf("report.pdf"))
+    add_files(project, broker)
     return 1
 
 

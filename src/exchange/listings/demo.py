@@ -8,18 +8,20 @@ flow produces. Looked up by title: a re-run creates only what is missing.
 from __future__ import annotations
 
 import datetime as dt
-import io
+import random
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, ImageDraw
+from django.conf import settings
+from django.utils import timezone
+from stdnum.cn import uscc
 
 from exchange.accounts.models import User
 from exchange.core import clock
 from exchange.core.models import Region
-from exchange.listings import services
+from exchange.listings import demo_media, services
 from exchange.listings.models import Project, Status
 
 REVIEWER, MANAGER = "13800000001", "13800000003"
@@ -92,28 +94,141 @@ PROJECTS = [
 ]  # fmt: skip
 
 
-def _pdf() -> SimpleUploadedFile:
-    """A small valid one-page PDF (评估报告 placeholder)."""
-    body = (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    )
-    return SimpleUploadedFile("资产评估报告.pdf", body, content_type="application/pdf")
+# --------------------------------------------------------------------------- disclosure
+
+# the sellers' contact persons (联系方式): demo names and numbers
+CONTACTS = {
+    "13900000001": ("赵建国", "0351-7020001"),
+    "13900000002": ("孙丽", "0351-4061288"),
+    "13900000003": ("刘志强", "0358-8221066"),
+}
+APPRAISERS = ("山西三晋正信资产评估有限公司", "太原汾河资产评估事务所有限公司", "晋源联合资产评估有限公司")
+AUDITORS = ("山西三晋会计师事务所（特殊普通合伙）", "太原汾河会计师事务所有限公司")
+METHODS = {
+    "equity": "asset_based", "capital_increase": "income", "real_estate": "market", "vehicle": "market",
+    "asset": "cost", "forest": "income", "rural": "income", "mining": "income", "ip": "income", "debt": "other",
+}  # fmt: skip
+VIEWING = "工作日9:00—17:00看样，请提前一个工作日电话预约。"
 
 
-def _photo(seed: int) -> SimpleUploadedFile:
-    palette = [(86, 130, 89), (120, 144, 156), (176, 132, 80), (96, 125, 139), (140, 110, 90)]
-    color = palette[seed % len(palette)]
-    image = Image.new("RGB", (800, 600), color)
-    draw = ImageDraw.Draw(image)
-    for i in range(6):
-        draw.rectangle(
-            (60 + i * 110, 300 - i * 30, 140 + i * 110, 560), fill=tuple(min(255, c + 30 + i * 8) for c in color)
-        )
-    draw.ellipse((620, 60, 720, 160), fill=(250, 230, 160))
-    buf = io.BytesIO()
-    image.save(buf, format="JPEG", quality=80)
-    return SimpleUploadedFile(f"现场照片{seed}.jpg", buf.getvalue(), content_type="image/jpeg")
+@dataclass(frozen=True)
+class DemoCompany:
+    """标的企业基本情况 and 股权结构 of a demo company (its figures follow from the valuation)."""
+
+    id17: str  # the first 17 characters of its 统一社会信用代码
+    kind: str
+    legal_rep: str
+    established: str
+    address: str
+    industry: str
+    employees: int
+    scope: str
+    shareholders: tuple[tuple[str, str], ...]
+    capital: str = ""  # 注册资本（万元）, where the project does not give it
+
+
+COMPANIES = {
+    "晋中市示范机械制造有限公司": DemoCompany(
+        "91140700MA0H8K2P5", "llc", "李国栋", "2003-06-18", "晋中市榆次区工业园区汇通路8号", "通用设备制造业", 286,
+        "矿山机械、液压支架、输送设备的设计、制造、销售及维修；机械零部件加工；货物进出口。",
+        (("山西晋能资产管理有限公司", "55"), ("晋中市国有资本投资运营有限公司", "30"),
+         ("晋中市示范机械制造有限公司工会委员会", "15")),
+    ),
+    "太原新材料科技股份有限公司": DemoCompany(
+        "91140100MA0J5T7W2", "joint_stock", "周文博", "2012-09-03", "太原市小店区长治路227号", "新材料技术推广服务", 164,
+        "石墨烯及碳纤维复合材料的研发、生产、销售；技术咨询、技术转让；货物进出口。",
+        (("太原市国有资本运营有限公司", "62"), ("山西科创投资有限公司", "23"), ("太原新材员工持股中心（有限合伙）", "15")),
+        capital="8000",
+    ),
+    "太原市某热力有限公司": DemoCompany(
+        "91140100MA0G3N6R8", "llc", "杜建平", "2008-11-20", "太原市万柏林区和平北路96号", "热力生产和供应", 412,
+        "集中供热；热力管网建设、运营、维护；供热设备安装及维修。",
+        (("太原市国有资本运营有限公司", "60"), ("山西华晋热电投资有限公司", "40")),
+    ),
+    "阳泉市通达物流有限公司": DemoCompany(
+        "91140300MA0K1D4F6", "llc", "王海军", "2010-04-12", "阳泉市城区桃北西街56号", "道路货物运输", 138,
+        "普通货运；仓储服务（危险化学品除外）；货物装卸搬运；物流信息咨询。",
+        (("山西晋能资产管理有限公司", "70"), ("阳泉市交通投资有限公司", "30")),
+    ),
+}  # fmt: skip
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+def _company_disclosure(
+    attributes: dict[str, Any], valuation: Decimal, year: int, rng: random.Random
+) -> dict[str, Any]:
+    """标的企业基本情况, 股权结构 and the audited figures of a company, consistent with the
+    valuation: 净资产评估值 = 评估价 ÷ 转让比例; 资产总额 − 负债总额 = 所有者权益."""
+    company = COMPANIES.get(str(attributes.get("company", "")))
+    if company is None:
+        return {}
+    share = Decimal(str(attributes.get("share_percent") or 100))
+    appraised = valuation * 100 / share
+    book = appraised / (1 + Decimal(rng.randint(8, 22)) / 100)
+    equity = (book * Decimal(rng.randint(95, 99)) / 100).quantize(Decimal("0.01"))
+    assets = (equity / (1 - Decimal(rng.randint(35, 58)) / 100)).quantize(Decimal("0.01"))
+    revenue = assets * Decimal(rng.randint(55, 140)) / 100
+    return {
+        "co_uscc": company.id17 + uscc.calc_check_digit(company.id17),
+        "co_type": company.kind,
+        "co_legal_rep": company.legal_rep,
+        "co_established": company.established,
+        "co_address": company.address,
+        "industry": company.industry,
+        "co_employees": company.employees,
+        "co_scope": company.scope,
+        **({"registered_capital": company.capital} if company.capital else {}),
+        "shareholders": [{"name": name, "percent": percent} for name, percent in company.shareholders],
+        "fin_year": year,
+        "fin_auditor": AUDITORS[rng.randrange(len(AUDITORS))],
+        "fin_total_assets": _money(assets),
+        "fin_total_liabilities": _money(assets - equity),
+        "fin_equity": _money(equity),
+        "fin_revenue": _money(revenue),
+        "fin_net_profit": _money(revenue * Decimal(rng.randint(2, 8)) / 100),
+        "val_book_value": _money(book),
+        "val_appraised_value": _money(appraised),
+        "val_filing": "山西省人民政府国有资产监督管理委员会（备案）",
+    }
+
+
+def with_disclosure(
+    category: str, title: str, attributes: dict[str, Any], *, seller_phone: str, valuation: Decimal,
+    valuation_date: dt.date,
+) -> dict[str, Any]:  # fmt: skip
+    """A demo project's attributes with its disclosure filled in (what the spec lists for the
+    category): contact, valuation and, for a company, its basics, shareholders and audited
+    figures. Deterministic per title; values given in `attributes` win."""
+    rng = random.Random(zlib.crc32(title.encode()))
+    name, phone = CONTACTS.get(seller_phone, ("周主任", "0351-5550000"))
+    out: dict[str, Any] = {
+        "contact_name": name,
+        "contact_phone": phone,
+        "val_firm": APPRAISERS[rng.randrange(len(APPRAISERS))],
+        "val_method": METHODS.get(category, "market"),
+    }
+    if category not in ("equity", "capital_increase", "debt", "ip"):
+        out["contact_viewing"] = VIEWING
+    if category in ("equity", "capital_increase"):
+        out.update(_company_disclosure(attributes, valuation, valuation_date.year - 1, rng))
+    else:
+        out["val_book_value"] = _money(valuation * Decimal(rng.randint(62, 94)) / 100)
+    return {**out, **attributes}
+
+
+def add_files(project: Project, actor: User) -> None:
+    """The valuation report summary (a PDF with the project's figures) and two pictures of the asset."""
+    report = demo_media.valuation_report(
+        title=project.title, category=project.category, seller=project.seller.name, attributes=project.attributes,
+        valuation=project.valuation, valuation_date=project.valuation_date, exchange_name=settings.EXCHANGE_NAME,
+    )  # fmt: skip
+    services.attachment_add(project_id=project.pk, actor=actor, kind="valuation_report", upload=report,
+                            caption="评估报告摘要")  # fmt: skip
+    for upload, caption in demo_media.photos(project.category, project.title, project.attributes):
+        services.attachment_add(project_id=project.pk, actor=actor, kind="photo", upload=upload, caption=caption)
 
 
 def _user(phone: str) -> User | None:
@@ -137,18 +252,20 @@ def _make(spec: DemoProject, index: int, reviewer: User, manager: User, bidder: 
         Status.EXTENDED: 40, Status.SUSPENDED: 6, Status.RELISTED: 45, Status.TERMINATED: 5,
     }.get(spec.state, 0)  # fmt: skip
     start = now - dt.timedelta(days=days_back)
+    valuation_date = timezone.localdate(start - dt.timedelta(days=75))
+    attributes = with_disclosure(spec.category, spec.title, spec.attributes, seller_phone=spec.seller,
+                                 valuation=Decimal(spec.valuation), valuation_date=valuation_date)  # fmt: skip
     data: dict[str, Any] = {
         "title": spec.title, "category": spec.category, "region_id": region.pk,
-        "valuation": Decimal(spec.valuation), "floor_price": Decimal(spec.floor), "deposit_amount": Decimal(spec.deposit),
-        "trading_method": spec.method, "buyer_conditions": COND, "payment_terms": TERMS,
-        "description": spec.description or f"{spec.title}。标的权属清晰，已经具有资质的评估机构评估。", "attributes": spec.attributes,
+        "valuation": Decimal(spec.valuation), "valuation_date": valuation_date, "floor_price": Decimal(spec.floor),
+        "deposit_amount": Decimal(spec.deposit), "trading_method": spec.method, "buyer_conditions": COND,
+        "payment_terms": TERMS, "attributes": attributes,
+        "description": spec.description or f"{spec.title}。标的权属清晰，已经具有资质的评估机构评估。",
         **spec.extra,
     }  # fmt: skip
     with clock.frozen(start):
         project = services.project_create(actor=seller, **data)
-        services.attachment_add(project_id=project.pk, actor=seller, kind="valuation_report", upload=_pdf())
-        for n in range(2):
-            services.attachment_add(project_id=project.pk, actor=seller, kind="photo", upload=_photo(index * 2 + n))
+        add_files(project, seller)
         if spec.state == Status.DRAFT:
             return project
         services.project_submit(project_id=project.pk, actor=seller)

@@ -6,8 +6,11 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core.errors import InvalidInput
 from exchange.core.models import Region
 from exchange.core.text import PlainTextField
 from exchange.core.widgets import MoneyNumberInput
@@ -86,28 +89,48 @@ class ProjectForm(forms.Form):
         self.category = category
         self.fields["region"].choices = [("", "—"), *region_choices()]  # type: ignore[attr-defined]
         for attr in categories.spec(category).attrs:
-            label = f"{attr.label}（{attr.unit}）" if attr.unit else attr.label
+            self.fields[f"attr_{attr.key}"] = attribute_field(attr)
+
+    def clean(self) -> dict[str, Any]:
+        """Every attribute checked at once with the spec's own rule (`categories.clean_value`), so
+        that a seller sees all of them; the services check them again with the cross-field rules."""
+        data = super().clean() or {}
+        for attr in categories.spec(self.category).attrs:
             name = f"attr_{attr.key}"
-            if attr.type == categories.BOOL:
-                self.fields[name] = forms.TypedChoiceField(
-                    label=label, choices=[("", "—"), ("true", _("是")), ("false", _("否"))], required=False
-                )
-            elif attr.type == categories.CHOICE:
-                self.fields[name] = forms.ChoiceField(label=label, choices=[("", "—"), *attr.choices], required=False)
-            elif attr.type == categories.DATE:
-                self.fields[name] = forms.DateField(label=label, required=False, widget=_date)
-            elif attr.type in (categories.INT, categories.DECIMAL):
-                self.fields[name] = forms.CharField(
-                    label=label, required=False, widget=forms.TextInput(attrs={"inputmode": "decimal"})
-                )
-            else:
-                self.fields[name] = forms.CharField(label=label, required=False, max_length=200)
-            if attr.required:
-                self.fields[name].help_text = _("提交审核时必填")
+            value = data.get(name)
+            if value in (None, "", []) or name in self.errors:
+                continue
+            try:
+                categories.clean_value(attr, value)
+            except InvalidInput as exc:
+                self.add_error(name, exc.message)
+        return data
 
     @property
     def attribute_fields(self) -> list[Any]:
         return [self[name] for name in self.fields if name.startswith("attr_")]
+
+    @property
+    def attribute_sections(self) -> list[tuple[str, str, list[Any]]]:
+        """(section key, title, bound fields) of the category's attributes, in page order."""
+        cat = categories.spec(self.category)
+        title = {categories.MAIN: _("%(c)s标的信息") % {"c": categories.Category(self.category).label}}
+        return [(key, title.get(key) or cat.section_title(key), [self[f"attr_{a.key}"] for a in attrs])
+                for key, attrs in cat.sections()]  # fmt: skip
+
+    @property
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(input id, message) of every field error, the field named where the message does not."""
+        out = []
+        for name, errors in self.errors.items():
+            if name not in self.fields:
+                continue
+            bound = self[name]
+            label = str(bound.label).split("（")[0]
+            for error in errors:
+                message = str(error)
+                out.append((bound.id_for_label, message if message.startswith(label) else f"{label}：{message}"))
+        return out
 
     @property
     def base_fields_bound(self) -> list[Any]:
@@ -119,7 +142,7 @@ class ProjectForm(forms.Form):
         attrs = {}
         for attr in categories.spec(self.category).attrs:
             value = self.cleaned_data.get(f"attr_{attr.key}")
-            if value not in (None, ""):
+            if value not in (None, "", []):
                 attrs[attr.key] = value
         data["attributes"] = attrs
         return data
@@ -131,6 +154,111 @@ class ProjectForm(forms.Form):
         for key, value in project.attributes.items():
             initial[f"attr_{key}"] = ("true" if value else "false") if isinstance(value, bool) else value
         return initial
+
+
+def attribute_field(attr: categories.AttrSpec) -> forms.Field:
+    """The form field of one category attribute. Fields only parse: `categories.clean_attributes`
+    (called by the services) validates, so the form, the API and the import share one rule."""
+    label = attr.form_label
+    field: forms.Field
+    if attr.type == categories.BOOL:
+        field = forms.TypedChoiceField(
+            label=label, choices=[("", "—"), ("true", _("是")), ("false", _("否"))], required=False
+        )
+    elif attr.type == categories.CHOICE:
+        field = forms.ChoiceField(label=label, choices=[("", "—"), *attr.choices], required=False)
+    elif attr.type == categories.DATE:
+        field = forms.DateField(label=label, required=False, widget=_date)
+    elif attr.type in (categories.INT, categories.DECIMAL, categories.MONEY):
+        field = forms.CharField(
+            label=label, required=False, max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+        )
+    elif attr.type == categories.PHONE:
+        field = forms.CharField(
+            label=label,
+            required=False,
+            max_length=30,
+            widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+        )
+    elif attr.type == categories.TABLE:
+        field = TableField(attr, label=label, required=False)
+    elif attr.multiline:
+        field = forms.CharField(
+            label=label, required=False, max_length=attr.max_length, widget=forms.Textarea(attrs={"rows": 3})
+        )
+    else:
+        field = forms.CharField(label=label, required=False, max_length=attr.max_length)
+    notes = [str(attr.help)] if attr.help else []
+    if attr.required:
+        notes.append(str(_("提交审核时必填")))
+    field.help_text = " ".join(notes)
+    return field
+
+
+class TableWidget(forms.Widget):
+    """Rows of inputs, one column per table column (股东名称 | 持股比例), posted as
+    `<name>-<row>-<column>`. Shows the filled rows plus two empty ones (at least four, at
+    most the table's limit): no script needed; after saving, the form offers more rows."""
+
+    def __init__(self, attr: categories.AttrSpec) -> None:
+        super().__init__()
+        self.attr = attr
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[dict[str, str]]:
+        rows = []
+        for index in range(self.attr.max_rows):
+            row = {c.key: str(data.get(f"{name}-{index}-{c.key}", "")).strip() for c in self.attr.columns}
+            if any(row.values()):
+                rows.append(row)
+        return rows
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return not any(key.startswith(f"{name}-") for key in data)
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}-0-{self.attr.columns[0].key}" if id_ else ""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        rows = [row for row in (value or []) if isinstance(row, dict)]
+        count = min(self.attr.max_rows, max(len(rows) + 2, 4))
+        base_id = (attrs or {}).get("id") or f"id_{name}"
+        head = format_html_join("", '<th scope="col">{}</th>', ((c.form_label,) for c in self.attr.columns))
+        body = []
+        for index in range(count):
+            row = rows[index] if index < len(rows) else {}
+            cells = format_html_join(
+                "",
+                '<td><input id="{}" name="{}" value="{}" aria-label="{}" maxlength="{}"{}></td>',
+                (
+                    (
+                        f"{base_id}-{index}-{c.key}",
+                        f"{name}-{index}-{c.key}",
+                        row.get(c.key, ""),
+                        _("第%(n)s行 %(column)s") % {"n": index + 1, "column": c.label},
+                        c.max_length if c.type == categories.TEXT else 20,
+                        mark_safe(' inputmode="decimal"') if c.type != categories.TEXT else "",
+                    )
+                    for c in self.attr.columns
+                ),
+            )
+            body.append(format_html('<tr><th scope="row">{}</th>{}</tr>', index + 1, cells))
+        return format_html(
+            '<div class="lst-table-wrap"><table class="lst-input-table"><thead><tr><th scope="col">{}</th>{}</tr>'
+            "</thead><tbody>{}</tbody></table></div>",
+            _("序号"),
+            head,
+            mark_safe("".join(body)),
+        )
+
+
+class TableField(forms.Field):
+    """A table attribute (股权结构) as one form field: a list of row dicts."""
+
+    def __init__(self, attr: categories.AttrSpec, **kwargs: Any) -> None:
+        super().__init__(widget=TableWidget(attr), **kwargs)
+
+    def to_python(self, value: Any) -> list[dict[str, str]]:
+        return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
 
 
 class AttachmentForm(forms.Form):

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -91,9 +92,12 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         services.project_viewed(project_id=project.pk)
     following = request.user.is_authenticated and project.follows.filter(user=request.user).exists()
     attachments = selectors.project_attachments(project, request.user)
+    sections = _sections(project)
     context = {
         "project": project,
-        "attributes": categories.display_attributes(project.category, project.attributes),
+        "attributes": categories.display_attributes(project.category, project.attributes, section=categories.MAIN),
+        "sections": [s for s in sections if s.key != categories.CONTACT],
+        "contact": [s for s in sections if s.key == categories.CONTACT],
         "photos": [a for a in attachments if a.kind == Attachment.Kind.PHOTO],
         "videos": [a for a in attachments if a.kind == Attachment.Kind.VIDEO],
         "files": [a for a in attachments if a.kind not in (Attachment.Kind.PHOTO, Attachment.Kind.VIDEO)],
@@ -106,6 +110,21 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "now": clock.now(),
     }
     return render(request, "listings/detail.html", context)
+
+
+def _sections(project: Project) -> list[categories.Section]:
+    """The disclosure after 标的信息: company, shareholders, financials, valuation, and the
+    contacts — the seller's, then the exchange's hotline (always there)."""
+    sections = categories.disclosure_sections(
+        project.category, project.attributes, valuation=project.valuation, valuation_date=project.valuation_date
+    )
+    contact = next((s for s in sections if s.key == categories.CONTACT), None)
+    if contact is None:
+        title = categories.spec(project.category).section_title(categories.CONTACT)
+        contact = categories.Section(categories.CONTACT, title)
+        sections.append(contact)
+    contact.rows.append(categories.Row(_("交易中心咨询电话"), settings.EXCHANGE_HOTLINE))
+    return sections
 
 
 def _back(request: HttpRequest, fallback: str) -> HttpResponse:
@@ -351,7 +370,8 @@ def my_project(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("listings:my_project", pk=pk)
     context = {
         "project": project,
-        "attributes": categories.display_attributes(project.category, project.attributes),
+        "attributes": categories.display_attributes(project.category, project.attributes, section=categories.MAIN),
+        "sections": _sections(project),
         "attachments": project.attachments.all(),
         "reviews": project.reviews.select_related("actor", "change"),
         "notices": project.notices.order_by("publish_at"),
@@ -464,7 +484,8 @@ def staff_project(request: HttpRequest, pk: int) -> HttpResponse:
         notice.keep_until = services.notice_keep_until(notice)  # the state-owned 成交公告's minimum
     context = {
         "project": project,
-        "attributes": categories.display_attributes(project.category, project.attributes),
+        "attributes": categories.display_attributes(project.category, project.attributes, section=categories.MAIN),
+        "sections": _sections(project),
         "attachments": project.attachments.all(),
         "reviews": project.reviews.select_related("actor", "change"),
         "notices": notices,

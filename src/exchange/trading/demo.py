@@ -115,7 +115,7 @@ def _review_project(reviewer: User, finance: User) -> int:
 
 
 def _own_project(spec: tuple[Any, ...], reviewer: User, manager: User, finance: User) -> Project | None:
-    from exchange.listings.demo import TERMS, _pdf, _photo
+    from exchange.listings.demo import TERMS, add_files, with_disclosure
 
     title, category, seller_phone, region_code, floor, deposit, method, attributes, fate = spec
     seller, region = _user(seller_phone), Region.objects.filter(code=region_code).first()
@@ -123,14 +123,17 @@ def _own_project(spec: tuple[Any, ...], reviewer: User, manager: User, finance: 
     if seller is None or region is None or chen is None or liu is None:
         return None
     now = clock.now()
+    valued_on = timezone.localdate(now - dt.timedelta(days=120))
+    attributes = with_disclosure(category, title, attributes, seller_phone=seller_phone, valuation=Decimal(floor),
+                                 valuation_date=valued_on)  # fmt: skip
     with clock.frozen(now - dt.timedelta(days=45)):
         project = listings.project_create(
             actor=seller, title=title, category=category, region_id=region.pk, valuation=Decimal(floor),
-            floor_price=Decimal(floor), deposit_amount=Decimal(deposit), trading_method=method, buyer_conditions=COND,
-            payment_terms=TERMS, description=f"{title}。标的权属清晰，已经具有资质的评估机构评估。", attributes=attributes,
+            valuation_date=valued_on, floor_price=Decimal(floor), deposit_amount=Decimal(deposit),
+            trading_method=method, buyer_conditions=COND, payment_terms=TERMS, attributes=attributes,
+            description=f"{title}。标的权属清晰，已经具有资质的评估机构评估。",
         )  # fmt: skip
-        listings.attachment_add(project_id=project.pk, actor=seller, kind="valuation_report", upload=_pdf())
-        listings.attachment_add(project_id=project.pk, actor=seller, kind="photo", upload=_photo(len(title)))
+        add_files(project, seller)
         listings.project_submit(project_id=project.pk, actor=seller)
         listings.project_review(project_id=project.pk, actor=reviewer, decision="approve", comment="材料齐全，同意。")
         listings.project_review(project_id=project.pk, actor=manager, decision="approve", comment="同意挂牌。")

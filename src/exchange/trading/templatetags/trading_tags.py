@@ -46,3 +46,17 @@ def my_applications_box(context: Any) -> dict[str, Any]:
     user = context.get("user")
     apps = list(selectors.my_applications(user)[:5]) if user is not None and user.is_authenticated else []
     return {"applications": apps, "user": user}
+
+
+@register.simple_tag
+def deposit_terms() -> dict[str, Any]:
+    """When and how a qualified buyer pays the deposit, and when it comes back, from the
+    settlement rules (`{% deposit_terms as terms %}` on the project page): N working days
+    after qualification before the cut-off, to a virtual sub-account of its own."""
+    from exchange.settlement import conf
+
+    return {
+        "due_workdays": conf.deposit_due_workdays(),
+        "cutoff": conf.deposit_cutoff(),
+        "refund_workdays": conf.refund_workdays(),
+    }
