@@ -112,8 +112,9 @@ def error_body_contract(ctx: Any, response: schemathesis.Response, case: schemat
 # Rules the services enforce that no JSON Schema keyword states exactly: a 422 naming one of
 # these fields is the documented answer to input the schema allows (docs/api.md, "Errors").
 SEMANTIC_RULES = {
-    # a 身份证 / 统一社会信用代码 check digit (by member type); invisible characters in names
-    "POST /api/v1/me/verification": {"id_number", "name", "legal_representative"},
+    # a 身份证 / 统一社会信用代码 check digit (by member type); invisible characters in names;
+    # an image's content (JPG or PNG by its bytes, size, pixels: exchange.core.uploads)
+    "POST /api/v1/me/verification": {"id_number", "name", "legal_representative", "document_front", "document_back"},
 }
 
 

@@ -224,14 +224,18 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+# An uploaded image: never empty (the upload policy wants a JPG or PNG; 422 naming the field).
+Image = Annotated[UploadedFile, Doc(minLength=1)]
+
+
 @me_router.post("/verification", response={201: VerificationOut, **errors(400, 401, 403, 409, 422)})
 def verification_submit(
     request: HttpRequest,
     name: Form[Annotated[Text, StringConstraints(min_length=1)]],
     id_number: Form[Annotated[Text, StringConstraints(min_length=1)]],
-    document_front: File[UploadedFile],
+    document_front: File[Image],
     legal_representative: Annotated[Text, Form("")],  # the default inside: ninja loses one given after `=` here
-    document_back: File[UploadedFile] = None,  # type: ignore[assignment]  # ninja binds optional files this way
+    document_back: Annotated[Image, File(None)],  # optional; the default inside (see legal_representative)
 ) -> Any:
     """Submit real-name verification (multipart form: fields and JPG/PNG images)."""
     v = account_services.verification_submit(

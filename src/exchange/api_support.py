@@ -56,7 +56,7 @@ _ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 _COMMON_ERRORS = {
     400: "Bad Request: the body cannot be parsed (`bad_request`)",
     401: "Unauthorized: no or invalid token / session (`unauthenticated`)",
-    403: "Forbidden",
+    403: "Forbidden: a session write without a valid CSRF token (`csrf_failed`)",
     413: "Content Too Large: the body is over the route's limit (`too_large`)",
     422: "Unprocessable Content: the input fails validation (`invalid`)",
 }
@@ -101,8 +101,8 @@ def document_common_errors(openapi: dict[str, Any]) -> dict[str, Any]:
 
 # --- inputs ------------------------------------------------------------------------------------
 NO_NUL = r"[^\x00]*"
-"""What `Text` admits: any text without NUL (PostgreSQL cannot store it). A regular expression
-read the same way by Python, JSON Schema (ECMA-262) and pydantic (Rust)."""
+"""What `Text` admits: any text without NUL (PostgreSQL cannot store it). These expressions
+read the same in Python's `re` and in JSON Schema (ECMA-262), tests/test_api_contract.py checks."""
 
 WHITESPACE = r"\x09-\x0d\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 """The characters Python's `str.strip()` removes (`str.isspace`), as a character-class body."""

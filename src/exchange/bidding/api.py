@@ -204,7 +204,7 @@ def native_bid_payload(raw: bytes) -> Any:
     (control characters, another JSON shape, booleans, nulls, nested values, …): the request
     then goes to Django."""
     if not raw or len(raw) > _LIMIT or b"\x00" in raw or b"\\u0000" in raw:
-        return None  # empty body: ninja's own "field required" shape; NUL: the API guard's 422
+        return None  # empty body: ninja's own "field required" shape; NUL: BidIn.key (Text) or parse_amount refuses it
     if b"\\u" in raw and ESCAPED_SURROGATE.search(raw):
         return None  # maybe a lone surrogate ("\ud800"): the API's strict JSON parser answers it
     try:
