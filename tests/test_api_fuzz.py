@@ -3,9 +3,9 @@
 The OpenAPI schema is fetched in-process from the WSGI app (GET /api/openapi.json, no
 server), and every operation is called with generated inputs, valid and invalid ones
 (plus schemathesis' coverage probes: boundary values, missing fields, other HTTP methods,
-odd content types), 100 examples per operation and caller: anonymously, with a normal
-member's bearer token, and with a reviewer's. Every response must pass every check
-schemathesis 4 has (issue 14, item 19) — among them:
+odd content types), 100 examples per operation and caller that reaches its inputs (see
+"The callers" below: anonymous, a member's bearer token, a reviewer's). Every response must
+pass every check schemathesis 4 has (issue 14, item 19) — among them:
 
 - `not_a_server_error`: no 5xx, ever;
 - `status_code_conformance`, `content_type_conformance`, `response_schema_conformance`,
