@@ -26,7 +26,19 @@ from exchange.accounts import selectors as account_selectors
 from exchange.accounts import services as account_services
 from exchange.accounts.backends import LOGIN_MAX_LENGTH, PASSWORD_MAX_LENGTH, axes_username
 from exchange.accounts.models import User, Verification
-from exchange.api_support import ErrorOut, InvalidText, StrictJsonParser, errors, require_perm
+from exchange.api_support import (
+    NON_BLANK,
+    BodyIn,
+    Doc,
+    ErrorOut,
+    InvalidText,
+    StrictJsonParser,
+    Text,
+    document_common_errors,
+    errors,
+    pattern,
+    require_perm,
+)
 from exchange.bidding import api as bidding_api
 from exchange.core import ratelimit
 from exchange.core.errors import DomainError, RateLimited, Unauthenticated
@@ -56,7 +68,16 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class ExchangeAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        """ninja's schema, plus the error answers of the layers in front of each handler
+        (api_support.document_common_errors): every 4xx an operation can get is documented."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_common_errors(schema)
+        return schema
+
+
+api = ExchangeAPI(
     title="产权交易平台 API",
     version="1",
     description="产权交易电子商务平台的公开接口。所有错误返回 `{code, message}`。",
@@ -108,12 +129,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 auth_router = Router(tags=["auth"])
 
 
-class TokenIn(Schema):
+class TokenIn(BodyIn):
     """Every field bounded (item: a 9 MiB username used to be stored whole by the lockout)."""
 
-    username: Annotated[str, StringConstraints(max_length=LOGIN_MAX_LENGTH)]
-    password: Annotated[str, StringConstraints(max_length=PASSWORD_MAX_LENGTH)]
-    client: Annotated[str, StringConstraints(max_length=100)] = ""  # names the app in the member's token list
+    username: Annotated[Text, StringConstraints(max_length=LOGIN_MAX_LENGTH)]
+    password: Annotated[Text, StringConstraints(max_length=PASSWORD_MAX_LENGTH)]
+    client: Annotated[Text, StringConstraints(max_length=100)] = ""  # names the app in the member's token list
 
 
 class TokenOut(Schema):
@@ -284,14 +305,18 @@ def me(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+# An uploaded image: never empty (the upload policy wants a JPG or PNG; 422 naming the field).
+Image = Annotated[UploadedFile, Doc(minLength=1)]
+
+
 @me_router.post("/verification", response={201: VerificationOut, **errors(400, 401, 403, 409, 422)})
 def verification_submit(
     request: HttpRequest,
-    name: Form[str],
-    id_number: Form[str],
-    document_front: File[UploadedFile],
-    legal_representative: Form[str] = "",
-    document_back: File[UploadedFile] = None,  # type: ignore[assignment]  # ninja binds optional files this way
+    name: Form[Annotated[Text, StringConstraints(min_length=1)]],
+    id_number: Form[Annotated[Text, StringConstraints(min_length=1)]],
+    document_front: File[Image],
+    legal_representative: Annotated[Text, Form("")],  # the default inside: ninja loses one given after `=` here
+    document_back: Annotated[Image, File(None)],  # optional; the default inside (see legal_representative)
 ) -> Any:
     """Submit real-name verification (multipart form: fields and JPG/PNG images)."""
     v = account_services.verification_submit(
@@ -314,12 +339,13 @@ class ReviewQueueItem(VerificationOut):
     member_type: str
 
 
-class RejectIn(Schema):
-    reason: str
+class RejectIn(BodyIn):
+    # blank → 422 from the service (after the permission check), as the schema's pattern says
+    reason: Annotated[Text, StringConstraints(max_length=200), Doc(pattern=pattern(NON_BLANK))]
 
 
 @review_router.get("", response={200: list[ReviewQueueItem], **errors(401, 403, 422)})
-def verification_queue(request: HttpRequest, status: str = "pending") -> list[dict[str, Any]]:
+def verification_queue(request: HttpRequest, status: Text = "pending") -> list[dict[str, Any]]:
     """Staff: verification requests by status (default: pending, oldest first)."""
     require_perm(request, "accounts.view_verification")
     qs = Verification.objects.select_related("user").filter(status=status).order_by("submitted_at")[:200]
@@ -356,7 +382,7 @@ class RegionOut(Schema):
 
 
 @ref_router.get("/regions", auth=None, response={200: list[RegionOut], **errors(422)})
-def regions(request: HttpRequest, parent: str | None = None) -> Any:
+def regions(request: HttpRequest, parent: Text | None = None) -> Any:
     """Provinces, or the children of the region with code `parent`."""
     qs = Region.objects.filter(parent__code=parent) if parent else Region.objects.filter(level=Region.Level.PROVINCE)
     return qs.only("code", "name", "level", "full_name")

@@ -77,7 +77,7 @@ def test_an_invalid_preemption_window_is_refused_and_creates_nothing(client, val
     assert created() == (0, 0, 0)
 
 
-@pytest.mark.parametrize("value", ["abc", 1.5, [60], True, False, "60", 60.0])
+@pytest.mark.parametrize("value", ["abc", 1.5, [60], True, False, "60", 60.5, float("inf")])
 def test_a_preemption_window_that_is_not_a_whole_number_is_refused(client, value):
     # the API's answer to any ill-typed field: 422 invalid, the field named in `errors`
     response = post_drill(client, preemption_seconds=value)
@@ -86,6 +86,14 @@ def test_a_preemption_window_that_is_not_a_whole_number_is_refused(client, value
     assert (body["code"], body["message"]) == ("invalid", "请求参数有误。")
     assert body["errors"][0]["loc"][-1] == "preemption_seconds"
     assert created() == (0, 0, 0)
+
+
+def test_a_whole_number_written_with_a_point_is_that_number(client):
+    """60.0 is the integer 60 in JSON Schema's reading of `type: integer`, which the schema
+    states: refusing it refused what the schema allows (issue 14, item 19)."""
+    response = post_drill(client, preemption_seconds=60.0, duration=600.0)
+    assert response.status_code == 201, response.json()
+    assert Auction.objects.get().preemption_seconds == 60
 
 
 def test_the_command_refuses_what_the_api_refuses():

@@ -36,3 +36,14 @@ def test_sign_through_the_api_and_errors(client):
 
 def test_anonymous_gets_401(client):
     assert client.get("/api/v1/deals").status_code == 401
+
+
+@pytest.mark.parametrize("body", ["[null,null]", "null", '"buyer"'])
+def test_a_sign_body_that_is_not_an_object_signs_nothing(client, body):
+    """SignIn's only field is optional: such a body used to sign for the caller's side."""
+    deal = f.deal()
+    client.force_login(deal.buyer)
+    response = client.generic("POST", f"/api/v1/deals/{deal.pk}/sign", body, content_type="application/json")
+    assert response.status_code == 422 and response.json()["code"] == "invalid"
+    deal.refresh_from_db()
+    assert deal.buyer_signed_at is None and deal.status == Deal.Status.OPEN

@@ -9,16 +9,31 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Annotated, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from pydantic import StrictFloat, StrictInt, StrictStr
+from pydantic import StrictFloat, StrictInt, StrictStr, WithJsonSchema
 
 from exchange.accounts import services as account_services
-from exchange.api_support import ESCAPED_SURROGATE, errors, require_perm
+from exchange.api_support import (
+    AMOUNT,
+    ESCAPED_SURROGATE,
+    NO_NUL,
+    NON_BLANK,
+    NUL_MESSAGE,
+    WHITESPACE,
+    BodyIn,
+    Doc,
+    Text,
+    TextRule,
+    WholeNumber,
+    errors,
+    pattern,
+    require_perm,
+)
 from exchange.bidding import engine, ledger_sql, rules, selectors, services
 from exchange.bidding.amounts import parse_amount
 from exchange.bidding.errors import AuctionNotFound, LogNotPublic
@@ -48,10 +63,25 @@ def _auction(auction_id: int) -> Auction:
     return auction
 
 
-class BidIn(Schema):
-    # strict: JSON true/false is not an amount (lax pydantic read `true` as 1), nor 1 a key
-    amount: StrictStr | StrictInt | StrictFloat
-    key: StrictStr
+# What parse_amount takes (checked there, answered 422 `invalid_amount`, also by the native
+# path): text of digits with at most 2 decimals, more than zero, surrounding whitespace
+# ignored; a whole number 1 … 10^16 − 1; a JSON number > 0, < 10^16, a multiple of 0.01.
+AMOUNT_TEXT = rf"[{WHITESPACE}]*(?=[^1-9]*[1-9])(?:{AMOUNT})[{WHITESPACE}]*"
+BID_AMOUNT_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": pattern(AMOUNT_TEXT), "examples": ["101000.00"]},
+        {"type": "integer", "minimum": 1, "maximum": 10**16 - 1},
+        {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10**16, "multipleOf": 0.01},
+    ],
+    "title": "Amount",
+}
+
+
+class BidIn(BodyIn):
+    # strict: JSON true/false is not an amount (lax pydantic read `true` as 1), nor 1 a key;
+    # the amount's rules are parse_amount's (the schema states them), the key's length the engine's
+    amount: Annotated[StrictStr | StrictInt | StrictFloat, WithJsonSchema(BID_AMOUNT_SCHEMA)]
+    key: Annotated[StrictStr, TextRule(NO_NUL, NUL_MESSAGE), Doc(minLength=1, maxLength=64)]
 
 
 class BidOut(Schema):
@@ -78,29 +108,43 @@ class SealedBidOut(Schema):
     hash: str
 
 
-class ReasonIn(Schema):
-    reason: str = ""
+class ReasonIn(BodyIn):
+    # blank → 422 `reason_required` from the engine (after the permission check)
+    reason: Annotated[Text, Doc(pattern=pattern(NON_BLANK))]
 
 
-class DrillIn(Schema):
-    """Whole numbers are strict: JSON `true` is not 1, "60" and 60.0 are not 60 (422 `invalid`
-    with the field in `errors`); their ranges are services.DRILL_LIMITS (422 with `field`)."""
+def _limits(name: str) -> Doc:
+    """The range services.DRILL_LIMITS enforces (422 `invalid` with `field`), in the schema."""
+    _, low, high, _words = services.DRILL_LIMITS[name]
+    return Doc(minimum=low, maximum=high)
 
-    mode: str = rules.ENGLISH
-    title: str = ""
-    bidders: StrictInt = 2
-    start_price: str = "100000.00"
-    increment: str = "1000.00"
-    duration: StrictInt = 300
-    free_seconds: StrictInt = 120
-    countdown: StrictInt = 60
-    window: StrictInt | None = None
-    extension: StrictInt | None = None
-    dutch_tick: str = "1000.00"
-    dutch_interval: StrictInt = 10
-    dutch_floor: str | None = None
-    preemption_seconds: StrictInt | None = None  # dutch: the pre-emption window after a take (None: conf)
-    start_delay: StrictInt = 0
+
+DrillAmount = Annotated[Text, Doc(pattern=pattern(AMOUNT_TEXT))]
+
+
+class DrillIn(BodyIn):
+    """Whole numbers are JSON integers: `true` is not 1, "60" and 1.5 are not whole numbers
+    (422 `invalid` with the field in `errors`; 60.0 is 60, as JSON Schema reads it); their ranges are services.DRILL_LIMITS (422 with `field`),
+    stated in the schema, as are the modes and the amounts' form. Not in the schema: a
+    dynamic drill's `free_seconds` is at least 1, a Dutch descent at most 7 days, and a title
+    without invisible characters (exchange.core.text) — each a 422 naming its field."""
+
+    mode: Annotated[Text, Doc(enum=list(rules.MODES))] = rules.ENGLISH
+    title: Text = ""
+    bidders: Annotated[WholeNumber, _limits("bidders")] = 2
+    start_price: DrillAmount = "100000.00"
+    increment: DrillAmount = "1000.00"
+    duration: Annotated[WholeNumber, _limits("duration")] = 300
+    free_seconds: Annotated[WholeNumber, _limits("free_seconds")] = 120
+    countdown: Annotated[WholeNumber, _limits("countdown")] = 60
+    window: Annotated[WholeNumber, _limits("window")] | None = None
+    extension: Annotated[WholeNumber, _limits("extension")] | None = None
+    dutch_tick: DrillAmount = "1000.00"
+    dutch_interval: Annotated[WholeNumber, _limits("dutch_interval")] = 10
+    dutch_floor: Annotated[Text, Doc(pattern=pattern(f"(?:{AMOUNT_TEXT})?"))] | None = None  # "" or null: 10 ticks
+    # dutch: the pre-emption window after a take (None: conf)
+    preemption_seconds: Annotated[WholeNumber, _limits("preemption_seconds")] | None = None
+    start_delay: Annotated[WholeNumber, _limits("start_delay")] = 0
 
 
 @router.get("", auth=None, response={200: list[dict[str, Any]], **errors(422)})
@@ -160,7 +204,7 @@ def native_bid_payload(raw: bytes) -> Any:
     (control characters, another JSON shape, booleans, nulls, nested values, …): the request
     then goes to Django."""
     if not raw or len(raw) > _LIMIT or b"\x00" in raw or b"\\u0000" in raw:
-        return None  # empty body: ninja's own "field required" shape; NUL: the API guard's 422
+        return None  # empty body: ninja's own "field required" shape; NUL: BidIn.key (Text) or parse_amount refuses it
     if b"\\u" in raw and ESCAPED_SURROGATE.search(raw):
         return None  # maybe a lone surrogate ("\ud800"): the API's strict JSON parser answers it
     try:

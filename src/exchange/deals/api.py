@@ -13,7 +13,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from exchange.api_support import errors
+from exchange.api_support import BodyIn, errors
 from exchange.core.errors import NotFound
 from exchange.deals import selectors, services
 from exchange.deals.models import Deal
@@ -42,7 +42,7 @@ class DealOut(Schema):
     certificate_number: str
 
 
-class SignIn(Schema):
+class SignIn(BodyIn):
     side: Literal["buyer", "seller"] | None = None
 
 
@@ -97,7 +97,7 @@ def my_deal(request: HttpRequest, deal_id: int) -> Any:
     return _out(_mine(request, deal_id), request.auth)  # type: ignore[attr-defined]
 
 
-@router.post("/{deal_id}/sign", response={200: DealOut, **errors(401, 403, 404, 409, 422)})
+@router.post("/{deal_id}/sign", response={200: DealOut, **errors(400, 401, 403, 404, 409, 422)})
 def deal_sign(request: HttpRequest, deal_id: int, payload: SignIn) -> Any:
     """Confirm (sign) the contract for the caller's side, before the signing deadline.
     Errors: not_your_side (403), already_signed / deadline_passed (409)."""

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from exchange.api_support import errors
+from exchange.api_support import Text, errors
 from exchange.core.errors import NotFound
 from exchange.listings import categories, selectors, services
 from exchange.listings.models import Attachment, Notice, Project
@@ -104,15 +104,15 @@ class NoticePage(Schema):
 
 
 class HallQuery(Schema):
-    category: str | None = Field(None, description="交易品种 key, e.g. forest")
-    region: str | None = Field(None, description="6-digit region code (city or county)")
-    status: str | None = Field(None, description="open (default), all, or a public status key")
-    method: str | None = Field(None, description="trading method key")
-    price_min: str | None = Field(None, description="floor price at least, 万元")
-    price_max: str | None = Field(None, description="floor price at most, 万元")
-    deposit_max: str | None = Field(None, description="deposit at most, 万元")
-    q: str | None = Field(None, description="title contains, or exact project code")
-    sort: str | None = Field(None, description="new | ending | price_asc | price_desc | unit_price")
+    category: Text | None = Field(None, description="交易品种 key, e.g. forest")
+    region: Text | None = Field(None, description="6-digit region code (city or county)")
+    status: Text | None = Field(None, description="open (default), all, or a public status key")
+    method: Text | None = Field(None, description="trading method key")
+    price_min: Text | None = Field(None, description="floor price at least, 万元")
+    price_max: Text | None = Field(None, description="floor price at most, 万元")
+    deposit_max: Text | None = Field(None, description="deposit at most, 万元")
+    q: Text | None = Field(None, description="title contains, or exact project code")
+    sort: Text | None = Field(None, description="new | ending | price_asc | price_desc | unit_price")
     page: int = Field(1, ge=1, le=100000)
     page_size: int = Field(20, ge=1, le=100)
 
@@ -146,7 +146,7 @@ def project_list(request: HttpRequest, query: Query[HallQuery]) -> dict[str, Any
 
 @router.get("/notices", auth=None, response={200: NoticePage, **errors(422)}, url_name="listings_notice_list")
 def notice_list(
-    request: HttpRequest, kind: str | None = None, q: str | None = Query(None, max_length=50),
+    request: HttpRequest, kind: Text | None = None, q: Text | None = Query(None, max_length=50),
     page: int = Query(1, ge=1, le=100000),
 ) -> dict[str, Any]:  # fmt: skip
     """Published notices, newest first; `kind` e.g. listing, change, termination; `q` a keyword
@@ -160,7 +160,7 @@ def notice_list(
 @router.get(
     "/notices/{number}", auth=None, response={200: NoticeDetailOut, **errors(404)}, url_name="listings_notice_detail"
 )
-def notice_detail(request: HttpRequest, number: str) -> dict[str, Any]:
+def notice_detail(request: HttpRequest, number: Text) -> dict[str, Any]:
     """One published notice by its permanent number."""
     notice = Notice.objects.filter(number=number, published_at__isnull=False, withdrawn_at__isnull=True).first()
     if notice is None:
@@ -211,7 +211,7 @@ class FollowOut(Schema):
 
 
 @router.post(
-    "/{int:project_id}/follow", response={200: FollowOut, **errors(401, 404)}, url_name="listings_project_follow"
+    "/{int:project_id}/follow", response={200: FollowOut, **errors(401, 403, 404)}, url_name="listings_project_follow"
 )
 def project_follow(request: HttpRequest, project_id: int) -> dict[str, bool]:
     """Follow or unfollow a public project (toggles); answers the new state."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_noop
 from ninja import Field, Query, Router, Schema
 
-from exchange.api_support import errors
+from exchange.api_support import AMOUNT, Text, TextRule, errors
 from exchange.core.errors import NotFound
 from exchange.settlement import conf, fees, selectors
 from exchange.settlement.models import Account, DepositInstruction, TradingMethod
@@ -118,10 +119,13 @@ def my_statement(request: HttpRequest) -> Any:
 
 
 class FeeQuery(Schema):
-    amount: Decimal = Field(ge=0, le=Decimal("9999999999999999.99"), decimal_places=2)
+    # text, checked and documented by one pattern: `amount=` (empty), `1e3`, `-5` → 422 `invalid`
+    amount: Annotated[str, TextRule(AMOUNT, gettext_noop("金额须为 0 或正数（元），最多两位小数，如 50000.00。"))] = (
+        Field(description="deal amount in yuan, e.g. 50000.00 (at most 16 digits and 2 decimals)")
+    )
     method: TradingMethod = TradingMethod.BIDDING
     side: Literal["buyer", "seller"] = "buyer"
-    category: str = Field("", max_length=40)
+    category: Annotated[Text, Field(max_length=40)] = ""
 
 
 class BandOut(Schema):
@@ -146,7 +150,9 @@ class FeeOut(Schema):
 @router.get("/fees/quote", response={200: FeeOut, **errors(401, 404, 422)})
 def fee_quote(request: HttpRequest, query: Query[FeeQuery]) -> Any:
     """Service fee of a deal amount with its band-by-band working (差额定率累进)."""
-    result = fees.fee_compute(amount=query.amount, method=query.method, side=query.side, category=query.category)
+    result = fees.fee_compute(
+        amount=Decimal(query.amount), method=query.method, side=query.side, category=query.category
+    )
     return {
         "amount": result.amount,
         "schedule": result.schedule_name,

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from exchange.api_support import errors
+from exchange.api_support import BodyIn, Text, errors
 from exchange.core.errors import NotFound
 from exchange.trading import selectors, services
 from exchange.trading.models import Application
@@ -39,8 +39,8 @@ class ApplicationOut(Schema):
     auction_url: str
 
 
-class WithdrawIn(Schema):
-    reason: str = ""
+class WithdrawIn(BodyIn):
+    reason: Text = ""
 
 
 def _out(app: Application) -> dict[str, Any]:
@@ -92,7 +92,9 @@ def trading_application(request: HttpRequest, application_id: int) -> Any:
     return _out(_mine(request, application_id))
 
 
-@router.post("/applications/{application_id}/withdraw", response={200: ApplicationOut, **errors(401, 403, 404, 409)})
+@router.post(
+    "/applications/{application_id}/withdraw", response={200: ApplicationOut, **errors(400, 401, 403, 404, 409, 422)}
+)
 def trading_application_withdraw(request: HttpRequest, application_id: int, payload: WithdrawIn) -> Any:
     """Withdraw: free before the deposit, the deposit is forfeited after it (DOMAIN §5)."""
     _mine(request, application_id)
