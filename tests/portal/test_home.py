@@ -65,7 +65,9 @@ def test_statistics_show_this_year_and_all_time_figures(client):
 def test_statistics_without_deals_say_so_plainly(client):
     html = client.get("/").content.decode()
     block = _block(html, 'data-period="total"')
-    assert "<strong>0</strong>" in block and f"<strong>{format_wan(0)}</strong>" in block and "<strong>—</strong>" in block
+    assert (
+        "<strong>0</strong>" in block and f"<strong>{format_wan(0)}</strong>" in block and "<strong>—</strong>" in block
+    )
 
 
 def test_the_home_page_query_count_stays_bounded_and_the_statistics_are_cached(client):

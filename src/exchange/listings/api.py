@@ -146,7 +146,7 @@ def project_list(request: HttpRequest, query: Query[HallQuery]) -> dict[str, Any
 
 @router.get("/notices", auth=None, response={200: NoticePage, **errors(422)}, url_name="listings_notice_list")
 def notice_list(
-    request: HttpRequest, kind: Text | None = None, q: Text | None = Query(None, max_length=50),
+    request: HttpRequest, kind: Text | None = None, q: Text | None = Query(None, max_length=50),  # noqa: B008  (ninja parameter marker)
     page: int = Query(1, ge=1, le=100000),
 ) -> dict[str, Any]:  # fmt: skip
     """Published notices, newest first; `kind` e.g. listing, change, termination; `q` a keyword
