@@ -143,7 +143,7 @@ def contract_templates() -> list[tuple[str, Any]]:
 
     from exchange.listings.categories import Category
 
-    return [("default", _("通用产权交易合同")), *((c.value, format_lazy("{}转让合同", c.label)) for c in Category)]
+    return [("default", _("通用产权交易合同")), *((c.value, format_lazy(_("{}转让合同"), c.label)) for c in Category)]
 
 
 class Contract(models.Model):
