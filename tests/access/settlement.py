@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from exchange.accounts.models import User
 from exchange.settlement import services
 from exchange.settlement.models import (
@@ -15,6 +17,7 @@ from exchange.settlement.models import (
     Posting,
     StatementImport,
     StatementLine,
+    StatementUpload,
 )
 from tests.access.checks import ANON, Check, World, _api, _has
 
@@ -24,6 +27,7 @@ _READ_ONLY = {
     "settlement.depositinstruction",
     "settlement.statementimport",
     "settlement.statementline",
+    "settlement.statementupload",
     "settlement.paymentbatch",
     "settlement.paymentitem",
     "settlement.creditevent",
@@ -45,10 +49,20 @@ def objects(users: dict[str, User | None]) -> dict[str, object]:
     member = UserFactory()
     waiting = f.instruction(member=member, amount=Decimal("1000.00"), project_id=PROJECT_ID)
     paid = f.instruction(amount=Decimal("2000.00"), project_id=PROJECT_ID)
-    f.import_rows(
-        [f.row(amount="1000.00", virtual_account=""), f.row(amount="2000.00", virtual_account=paid.virtual_account)],
+    upload = services.statement_upload_create(
+        profile_id=f.generic_profile().pk,
+        upload=SimpleUploadedFile(
+            "s.csv",
+            f.statement_bytes(
+                [
+                    f.row(amount="1000.00", virtual_account=""),
+                    f.row(amount="2000.00", virtual_account=paid.virtual_account),
+                ]
+            ),
+        ),
         actor=finance,
     )
+    services.statement_upload_confirm(upload_id=upload.pk, actor=finance)
     services.deposit_forfeit(instruction_id=paid.pk, reason="未参加竞价")
     services.statement_line_return(line_id=StatementLine.objects.get(instruction=None).pk, actor=finance)
     batch = services.payment_batch_prepare(actor=finance)
@@ -67,6 +81,7 @@ def objects(users: dict[str, User | None]) -> dict[str, object]:
         "settlement.depositinstruction": waiting.pk,
         "settlement.statementimport": StatementImport.objects.get().pk,
         "settlement.statementline": StatementLine.objects.order_by("pk").first().pk,  # type: ignore[union-attr]
+        "settlement.statementupload": StatementUpload.objects.get().pk,
         "settlement.paymentbatch": batch.pk,
         "settlement.paymentitem": PaymentItem.objects.get().pk,
         "settlement.feeschedule": FeeSchedule.objects.get_or_create(
@@ -89,6 +104,7 @@ def _member_page(url: str) -> Check:
 def site_checks(w: World) -> dict[str, Check]:
     """Expected answers of the app's non-admin URL patterns, by URL name."""
     line, batch = w.objects["settlement.statementline"], w.objects["settlement.paymentbatch"]
+    upload, statement = w.objects["settlement.statementupload"], w.objects["settlement.statementimport"]
     base = "/settlement/finance"
     return {
         "settlement:finance": _staff_page(f"{base}/", "settlement.view_depositinstruction"),
@@ -98,6 +114,19 @@ def site_checks(w: World) -> dict[str, Check]:
         "settlement:exceptions": _staff_page(f"{base}/exceptions/", "settlement.view_statementline"),
         "settlement:exception": _staff_page(f"{base}/exceptions/{line}/", "settlement.view_statementline"),
         "settlement:statement_upload": _staff_page(f"{base}/import/", "settlement.add_statementimport"),
+        # the upload was confirmed: its preview sends finance on to the import's page
+        "settlement:statement_preview": Check(
+            "GET",
+            f"{base}/import/uploads/{upload}/",
+            lambda a: 302 if a == ANON or _has(a, "settlement.add_statementimport") else 403,
+        ),
+        "settlement:statement_template": _staff_page(
+            f"{base}/import/template/generic.xlsx", "settlement.view_bankprofile"
+        ),
+        "settlement:statement_detail": _staff_page(f"{base}/imports/{statement}/", "settlement.view_statementimport"),
+        "settlement:statement_file": _staff_page(
+            f"{base}/imports/{statement}/file/", "settlement.view_statementimport"
+        ),
         "settlement:batches": _staff_page(f"{base}/batches/", "settlement.view_paymentbatch"),
         "settlement:batch": _staff_page(f"{base}/batches/{batch}/", "settlement.view_paymentbatch"),
         "settlement:cash_report": _staff_page(f"{base}/cash/?date=2026-03-02", "settlement.view_posting"),

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from exchange.bidding import demo
 from exchange.bidding.models import Auction, Bid, Status
@@ -34,10 +34,25 @@ def test_drill_command_prints_the_accounts(mode):
     out = StringIO()
     call_command("drill", "--mode", mode, "--bidders", "3", "--start-delay", "30", "--dutch-floor", "90000", stdout=out)
     info = json.loads(out.getvalue())
-    assert set(info) == {"auction_id", "url", "bidders"} and info["url"] == f"/bidding/{info['auction_id']}/"
+    assert set(info) == {"auction_id", "url", "bidders"}
+    assert info["url"] == f"http://127.0.0.1:8000/bidding/{info['auction_id']}/"  # a full address to open
     assert [set(b) for b in info["bidders"]] == [{"username", "password", "bidder_no"}] * 3
     auction = Auction.objects.get(pk=info["auction_id"])
     assert auction.is_practice and auction.mode == mode and auction.bidders.count() == 3
+
+
+def test_drill_prints_the_auction_at_the_configured_site_address(settings):
+    settings.NOTIFY_SITE_URL = "https://jy.example.cn/"
+    out = StringIO()
+    call_command("drill", "--bidders", "1", stdout=out)
+    info = json.loads(out.getvalue())
+    assert info["url"] == f"https://jy.example.cn/bidding/{info['auction_id']}/"
+    out = StringIO()
+    call_command("drill", "--bidders", "1", "--url", "http://10.0.0.5:8080", stdout=out)
+    info = json.loads(out.getvalue())
+    assert info["url"] == f"http://10.0.0.5:8080/bidding/{info['auction_id']}/"
+    with pytest.raises(CommandError):
+        call_command("drill", "--bidders", "1", "--url", "jy.example.cn", stdout=StringIO())
 
 
 def test_verify_command_exit_code():

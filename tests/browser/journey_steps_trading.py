@@ -168,7 +168,9 @@ def finance_imports_statement(page: Any, base: str, application_ids: list[int], 
     page.set_input_files("input[name=file]", str(path))
     if shot and name:
         shot(page, f"{name}-form")
-    page.get_by_role("button", name="导入", exact=True).click()
+    page.get_by_role("button", name="上传并预览", exact=True).click()
+    page.locator("[data-column-layout]").wait_for()  # step 2: how the file was read, then confirm
+    page.get_by_role("button", name="确认导入").click()
     message = page.get_by_text("导入完成").first
     message.wait_for()
     if shot and name:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from exchange.core import clock
+from exchange.listings import services
 from exchange.listings.models import Project, Status
 from tests.factories import UserFactory
 from tests.listings import factories as f
@@ -41,6 +44,25 @@ def test_notice_has_a_permanent_url(client):
     page = client.get(f"/notices/{notice.number}/")
     assert page.status_code == 200 and "挂牌公告" in page.content.decode()
     assert client.get("/notices/").status_code == 200
+
+
+def test_the_seller_sees_a_scheduled_notice_without_a_dead_link(client):
+    # given an approved project whose 挂牌公告 is scheduled, not yet published
+    project = f.approved()
+    notice = project.notices.get()
+    assert notice.published_at is None
+    client.force_login(project.seller)
+    # then the seller's page shows when it will be published, and links nothing that 404s
+    page = client.get(f"/my/projects/{project.pk}/").content.decode()
+    assert "待发布" in page and f"{timezone.localtime(notice.publish_at):%Y-%m-%d %H:%M}" in page
+    assert f"/notices/{notice.number}/" not in page
+    assert client.get(f"/notices/{notice.number}/").status_code == 404
+    # once published, the link is there and opens
+    with clock.frozen(f.at(project.disclosure_start)):
+        services.listings_tick()
+    page = client.get(f"/my/projects/{project.pk}/").content.decode()
+    assert f"/notices/{notice.number}/" in page and "已发布" in page
+    assert client.get(f"/notices/{notice.number}/").status_code == 200
 
 
 def test_seller_center_create_upload_submit(client):

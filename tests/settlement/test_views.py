@@ -76,8 +76,9 @@ def test_upload_page_imports_and_shows_line_errors(client, data):
     response = client.post(
         "/settlement/finance/import/",
         {"profile": f.generic_profile().pk, "file": SimpleUploadedFile("good.csv", good)},
-        follow=True,
     )
+    assert "李四" in client.get(response.url).content.decode()  # the preview; imported on confirmation
+    response = client.post(response.url, {"action": "confirm"}, follow=True)
     assert "异常 1 笔" in response.content.decode()
 
 

@@ -162,6 +162,42 @@ def test_deposit_confirmed_signal_reaches_trading(django_capture_on_commit_callb
     assert app.status == Status.DEPOSIT_CONFIRMED
 
 
+def test_the_matched_deposit_gives_the_bidder_a_number_shown_on_my_applications(
+    client, django_capture_on_commit_callbacks
+):
+    """README: the matched deposit makes the applicant a 竞买人 with an anonymous 竞买号 — it
+    used to be given only when the auction was organised, so 我的受让申请 showed "—"."""
+    from tests.settlement import factories as sf
+
+    # given two qualified applicants of one project
+    project = f.project()
+    apps = [f.qualified(project), f.qualified(project)]
+    instructions = [DepositInstruction.objects.get(pk=a.deposit_instruction_id) for a in apps]
+    # when the bank statement with both deposits is imported
+    with django_capture_on_commit_callbacks(execute=True):
+        sf.import_rows(
+            [sf.row(amount=i.amount, virtual_account=i.virtual_account, when=clock.now()) for i in instructions],
+            actor=sf.finance(),
+        )
+    # then each is a 竞买人 with a number of its own, told in the message and on the pages
+    for app in apps:
+        app.refresh_from_db()
+    numbers = [a.bidder_no for a in apps]
+    assert all(n.isdigit() and len(n) == 4 for n in numbers) and numbers[0] != numbers[1]
+    first = apps[0]
+    assert first.applicant.messages.filter(subject__contains=first.bidder_no).exists()
+    client.force_login(first.applicant)
+    page = client.get("/trading/applications/").content.decode()
+    assert first.bidder_no in page and numbers[1] not in page
+    # and the auction keeps the numbers
+    f.ended(project)
+    outcome = services.outcome_decide(project_id=project.pk)
+    from exchange.bidding.models import AuctionBidder
+
+    admitted = dict(AuctionBidder.objects.filter(auction_id=outcome.auction_id).values_list("user_id", "bidder_no"))
+    assert admitted == {a.applicant_id: a.bidder_no for a in apps}
+
+
 def test_unpaid_deposit_past_due_lapses():
     project = f.project()
     app = f.qualified(project)

@@ -4,6 +4,7 @@ bidders and the bid log (read-only), pause/resume/rerun and training drills (竞
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -27,7 +28,7 @@ from unfold.widgets import (
 from exchange.bidding import engine, rules, services
 from exchange.bidding.models import Auction, AuctionBidder, Bid, Mode, Status
 from exchange.bidding.verify import verify_auction
-from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin
+from exchange.core.admin_base import ChineseModelResource, ExchangeModelAdmin, ReadOnlyAdminMixin
 from exchange.core.errors import DomainError
 
 
@@ -132,8 +133,24 @@ class AuctionAdmin(ExchangeModelAdmin):
     list_select_related = ["leader"]
     actions_detail = ["control"]
     actions_list = ["drill"]
-    exclude = ["leader_max"]  # the proxy leader's maximum stays hidden, even from staff pages
-    readonly_fields = [f.name for f in Auction._meta.fields if f.name != "leader_max"] + ["verification"]
+    exclude = ["leader_max", "increment_bands"]  # the proxy leader's maximum stays hidden, even from staff pages
+    readonly_fields = [
+        *(f.name for f in Auction._meta.fields if f.name not in ("leader_max", "increment_bands")),
+        "increment_bands_display",
+        "verification",
+    ]
+    export_display = {"increment_bands": "increment_bands_display"}
+
+    @display(description=_("阶梯加价幅度"))
+    def increment_bands_display(self, obj: Auction) -> str:
+        """[[from price, increment], …] as "自 ¥x 起：每次加价 ¥y" rows; none → "—"."""
+        from exchange.core.admin_base import pairs_table
+        from exchange.core.money import format_yuan
+
+        return pairs_table(
+            (_("自 %(p)s 起") % {"p": format_yuan(Decimal(str(start)))}, format_yuan(Decimal(str(step))))
+            for start, step in (obj.increment_bands or [])
+        )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -273,7 +290,7 @@ class AuctionBidderAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
     def get_export_resource_classes(self, request: HttpRequest) -> list[type[ModelResource]]:
         """The export without the sealed slot (bidding/sealed.py): two exports would tell who quoted."""
         meta = {"exclude": ["sealed_slot"], "use_natural_foreign_keys": False}
-        return [modelresource_factory(AuctionBidder, meta_options=meta)]
+        return [modelresource_factory(AuctionBidder, resource_class=ChineseModelResource, meta_options=meta)]
 
 
 @admin.register(Bid)

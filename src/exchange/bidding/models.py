@@ -343,4 +343,4 @@ class DeadlineShift(models.Model):
         ordering = ["auction", "created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.auction_id} {self.kind} → {self.ends_after:%Y-%m-%d %H:%M:%S}"
+        return f"#{self.auction_id} {self.get_kind_display()} → {self.ends_after:%Y-%m-%d %H:%M:%S}"

@@ -184,8 +184,11 @@ def auction_create(*, spec: AuctionSpec, actor: Any) -> Auction:
     return auction
 
 
-def _new_bidder_numbers(auction: Auction, n: int) -> list[str]:
-    taken = set(auction.bidders.values_list("bidder_no", flat=True))
+def bidder_numbers_new(taken: set[str], n: int) -> list[str]:
+    """n random 竞买号 not in `taken` (BIDDER_NO_DIGITS digits, more when the pool would be
+    more than half full). Trading gives an applicant a number when the deposit lands, and
+    the auction keeps it (`bidders_admit(numbers=...)`)."""
+    taken = set(taken)
     digits = int(conf.get("BIDDER_NO_DIGITS"))
     while 10**digits - 10 ** (digits - 1) < (len(taken) + n) * 2:
         digits += 1
@@ -200,22 +203,37 @@ def _new_bidder_numbers(auction: Auction, n: int) -> list[str]:
 
 
 def bidders_admit(
-    *, auction_id: int, users: list[User], kind: str = AuctionBidder.Kind.PRACTICE, actor: Any, rank: int = 0
+    *,
+    auction_id: int,
+    users: list[User],
+    kind: str = AuctionBidder.Kind.PRACTICE,
+    actor: Any,
+    rank: int = 0,
+    numbers: dict[int, str] | None = None,
 ) -> list[AuctionBidder]:
-    """Admit members as bidders of an auction, each under a fresh random 竞买号.
+    """Admit members as bidders of an auction, each under a random 竞买号.
 
     Real auctions admit bidders whose deposit is confirmed (kind=deposit, called by
     trading/settlement); drills invite practice bidders. Members already admitted keep
-    their number.
+    their number; `numbers` (user id → 竞买号) gives a member the number they already hold
+    (trading assigns it when the deposit lands), unless another bidder of the auction has it.
     """
     with transaction.atomic(), audit.action(actor, "auction.bidders_admit", count=len(users), kind=kind):
         auction = Auction.objects.select_for_update().get(pk=auction_id)
         existing = {b.user_id: b for b in auction.bidders.all()}
         new_users = [u for u in users if u.pk not in existing]
-        numbers = _new_bidder_numbers(auction, len(new_users))
+        taken = {b.bidder_no for b in existing.values()}
+        chosen: dict[int, str] = {}
+        for u in new_users:
+            wanted = (numbers or {}).get(u.pk, "")
+            if wanted and wanted not in taken:
+                chosen[u.pk] = wanted
+                taken.add(wanted)
+        taken |= {no for no in (numbers or {}).values() if no}  # held by bidders admitted in a later call
+        fresh = iter(bidder_numbers_new(taken, len(new_users) - len(chosen)))
         created = [
-            AuctionBidder(auction=auction, user=u, bidder_no=no, kind=kind, rank=rank)
-            for u, no in zip(new_users, numbers, strict=True)
+            AuctionBidder(auction=auction, user=u, bidder_no=chosen.get(u.pk) or next(fresh), kind=kind, rank=rank)
+            for u in new_users
         ]
         sealed.prepare_bidders(auction, created)  # sealed: each a random slot (sealed.py)
         try:

@@ -56,21 +56,29 @@ def csv_bytes(header: Sequence[Any] | None, rows: Iterable[Sequence[Any]], *, en
 
 def xlsx_bytes(title: str, header: Sequence[Any], rows: Iterable[Sequence[Any]], *, bold_header: bool = True) -> bytes:
     """A one-sheet workbook: typed values stay typed, text is always text (never a formula)."""
+    return xlsx_book_bytes([(title, header, rows)], bold_header=bold_header)
+
+
+def xlsx_book_bytes(
+    sheets: Sequence[tuple[str, Sequence[Any], Iterable[Sequence[Any]]]], *, bold_header: bool = True
+) -> bytes:
+    """A workbook of several sheets, each (title, header, rows), written like `xlsx_bytes`."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = _sheet_title(title)
-    append_row(sheet, header)
-    if bold_header:
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-    for row in rows:
-        append_row(sheet, row)
-    for column in sheet.columns:
-        width = max(len(str(c.value or "")) for c in column)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 1.6), 48)
+    for n, (title, header, rows) in enumerate(sheets):
+        sheet = book.active if n == 0 else book.create_sheet()
+        sheet.title = _sheet_title(str(title))
+        append_row(sheet, header)
+        if bold_header:
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+        for row in rows:
+            append_row(sheet, row)
+        for column in sheet.columns:
+            width = max(len(str(c.value or "")) for c in column)
+            sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 1.6), 48)
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()

@@ -9,6 +9,7 @@ certificate per project, unique numbers.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -21,6 +22,12 @@ ZERO = Decimal("0")
 def method_label(kind: str) -> str:
     """How a deal of this kind was sold, as notices print it: 网络竞价 or 协议转让."""
     return str(_("网络竞价") if kind == "auction" else _("协议转让"))
+
+
+def fee_methods() -> list[tuple[str, Any]]:
+    from exchange.settlement.models import TradingMethod
+
+    return list(TradingMethod.choices)
 
 
 class Deal(models.Model):
@@ -57,7 +64,7 @@ class Deal(models.Model):
     bidder_no = models.CharField(_("竞买号"), max_length=20, blank=True)
     price = models.DecimalField(_("成交价（元）"), max_digits=18, decimal_places=2)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
-    fee_method = models.CharField(_("收费交易方式"), max_length=12)
+    fee_method = models.CharField(_("收费交易方式"), max_length=12, choices=fee_methods)
     buyer_fee = models.DecimalField(_("受让方服务费"), max_digits=18, decimal_places=2, default=ZERO)
     seller_fee = models.DecimalField(_("转让方服务费"), max_digits=18, decimal_places=2, default=ZERO)
     buyer_fee_working = models.JSONField(_("受让方服务费计算过程"), default=dict, blank=True)
@@ -140,12 +147,22 @@ class Deal(models.Model):
         return self.price + self.buyer_fee
 
 
+def contract_templates() -> list[tuple[str, Any]]:
+    """The names of the contract templates (`deals/contracts/<name>.html`): the default one,
+    and one per category that has its own."""
+    from django.utils.text import format_lazy
+
+    from exchange.listings.categories import Category
+
+    return [("default", _("通用产权交易合同")), *((c.value, format_lazy(_("{}转让合同"), c.label)) for c in Category)]
+
+
 class Contract(models.Model):
     """The 产权交易合同 of a deal, generated from the template of the project's category."""
 
     deal = models.OneToOneField(Deal, verbose_name=_("成交记录"), on_delete=models.CASCADE, related_name="contract")
     number = models.CharField(_("合同编号"), max_length=20, unique=True, null=True, blank=True, editable=False)
-    template = models.CharField(_("合同模板"), max_length=40)
+    template = models.CharField(_("合同模板"), max_length=40, choices=contract_templates)
     created_at = models.DateTimeField(_("生成时间"))
 
     class Meta:

@@ -231,8 +231,10 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def certificate_verify(request: HttpRequest, number: str, code: str) -> HttpResponse:
     """Public: the facts of a certificate, reached only with its number *and* check code."""
     cert = selectors.certificate_for_verification(number, code)
-    if cert is None:
-        raise Http404
+    if cert is None:  # its own page: say that nothing valid matches, and what to do (status 404)
+        response = render(request, "deals/certificate_invalid.html", {"number": number[:60]}, status=404)
+        response["X-Robots-Tag"] = "noindex"
+        return response
     response = render(request, "deals/certificate_verify.html", {"cert": cert, "facts": cert.facts})
     response["X-Robots-Tag"] = "noindex"
     return response

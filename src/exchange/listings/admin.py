@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -24,10 +24,10 @@ from import_export.widgets import ForeignKeyWidget
 from unfold.contrib.import_export.forms import ImportForm
 
 from exchange.accounts.models import User
-from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin
+from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin, pairs_table
 from exchange.core.errors import DomainError
 from exchange.core.models import Region
-from exchange.listings import services
+from exchange.listings import categories, services
 from exchange.listings.categories import Category
 from exchange.listings.models import (
     OPEN_STATUSES,
@@ -158,8 +158,14 @@ class ProjectAdmin(ImportMixin, ExchangeModelAdmin):
     search_fields = ["code", "title", "seller__name", "seller__phone"]
     list_select_related = ["seller"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Project._meta.fields]
+    exclude = ["attributes"]
+    export_display = {"attributes": "attributes_display"}
+    readonly_fields = [*(f.name for f in Project._meta.fields if f.name != "attributes"), "attributes_display"]
     show_full_result_count = False
+
+    @admin.display(description=_("品种属性"))
+    def attributes_display(self, obj: Project) -> str:
+        return pairs_table(categories.display_attributes(obj.category, obj.attributes or {}))
 
     def get_import_resource_classes(self, request: HttpRequest) -> list[type[resources.ModelResource]]:
         return [ProjectImportResource]
@@ -200,6 +206,21 @@ class ProjectChangeAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
     list_filter = ["status", "current_step"]
     search_fields = ["project__code", "project__title", "reason"]
     list_select_related = ["project", "proposed_by"]
+    exclude = ["changes"]
+    readonly_fields = ["changes_display"]
+    export_display = {"changes": "changes_display"}
+
+    @admin.display(description=_("变更内容"))
+    def changes_display(self, obj: ProjectChange) -> str:
+        rows = []
+        for name, values in (obj.changes or {}).items():
+            try:
+                label = getattr(Project._meta.get_field(name), "verbose_name", name)
+            except FieldDoesNotExist:
+                label = name
+            old, new = [*values, "", ""][:2] if isinstance(values, list | tuple) else ("", values)
+            rows.append((label, _("原：%(old)s；新：%(new)s") % {"old": old or "—", "new": new or "—"}))
+        return pairs_table(rows)
 
 
 @admin.register(Notice)

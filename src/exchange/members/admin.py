@@ -20,7 +20,7 @@ from unfold.decorators import action, display
 from exchange.core import clock
 from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin
 from exchange.core.errors import DomainError
-from exchange.members import services
+from exchange.members import kinds, services
 from exchange.members.models import BlacklistEntry, Delivery, Message, Preference
 
 
@@ -38,14 +38,34 @@ class DeliveryInline(admin.TabularInline):
         return False
 
 
+class MessageCategoryFilter(admin.SimpleListFilter):
+    title = _("消息类别")
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(kinds.CATEGORIES.items())
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        value = self.value()
+        return queryset.filter(kind__startswith=f"{value}.") if value else queryset
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
-    list_display = ["subject", "recipient", "kind", "created_at", "read_at"]
-    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter), "created_at"]
+    list_display = ["subject", "recipient", "category_display", "created_at", "read_at"]
+    list_filter = [MessageCategoryFilter, ("read_at", admin.EmptyFieldListFilter), "created_at"]
     search_fields = ["subject", "kind", "recipient__name", "recipient__phone", "recipient__member_no", "dedupe_key"]
     list_select_related = ["recipient"]
     date_hierarchy = "created_at"
     inlines = [DeliveryInline]
+    exclude = ["kind", "dedupe_key"]  # codes for the machine (preferences, de-duplication); searchable
+    readonly_fields = ["category_display"]
+    export_exclude = ("dedupe_key",)
+    export_display = {"kind": "category_display"}
+
+    @admin.display(description=_("消息类别"), ordering="kind")
+    def category_display(self, obj: Message) -> str:
+        return kinds.category_label(obj.category)
 
 
 @admin.register(Delivery)
@@ -84,8 +104,16 @@ class DeliveryAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
 
 @admin.register(Preference)
 class PreferenceAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
-    list_display = ["member", "category", "channel", "enabled", "updated_at"]
-    list_filter = ["channel", "enabled", "category"]
+    list_display = ["member", "category_display", "channel", "enabled", "updated_at"]
+    list_filter = ["channel", "enabled"]
+    exclude = ["category"]
+    readonly_fields = ["category_display"]
+    export_display = {"category": "category_display"}
+
+    @admin.display(description=_("消息类别"), ordering="category")
+    def category_display(self, obj: Preference) -> str:
+        return kinds.category_label(obj.category)
+
     search_fields = ["member__name", "member__phone", "member__member_no", "category"]
     list_select_related = ["member"]
 

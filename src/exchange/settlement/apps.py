@@ -24,6 +24,7 @@ class SettlementConfig(AppConfig):
         schedule.every(3600, tasks.deposits_expire)
         schedule.every(3600, tasks.price_overdue_check)
         schedule.every(3600, tasks.releases_due)
+        schedule.every(3600, tasks.statement_uploads_expire)
         work_queues.register(
             work_queues.WorkQueue(
                 key="settlement.exceptions",

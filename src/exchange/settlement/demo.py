@@ -1,8 +1,9 @@
 """Demo data of the settlement app, loaded by `seed_demo` after accounts (idempotent).
 
 Deposit instructions for two demo projects (ids and codes as plain values: settlement
-does not import listings), one imported bank statement with two exceptions (a partial and
-an unknown payment), and a refund batch prepared by the system administrator that waits for
+does not import listings), one bank statement uploaded and confirmed the way finance does it
+(its original file kept, opened from 导入记录) with two exceptions (a partial and an unknown
+payment), and a refund batch prepared by the system administrator that waits for
 李结算's approval (four-eyes) — so every finance page has something to show.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -66,9 +68,13 @@ def seed() -> dict[str, int]:
         f"ICBC0004,{day},{at},3000.00,,王建国,6228480010012345678,中国农业银行太原分行,,货款",
     ]
     data = ("\r\n".join([HEADER, *rows]) + "\r\n").encode("gbk")
-    services.statement_import(
-        profile_id=BankProfile.objects.get(code="generic").pk, file_name=DEMO_FILE, data=data, actor=finance
+    # the two steps finance takes on 导入对账单: upload (kept, previewed), then confirm
+    upload = services.statement_upload_create(
+        profile_id=BankProfile.objects.get(code="generic").pk,
+        upload=SimpleUploadedFile(DEMO_FILE, data, content_type="text/csv"),
+        actor=finance,
     )
+    services.statement_upload_confirm(upload_id=upload.pk, actor=finance)
     loser = DepositInstruction.objects.get(pk=made[1].pk)
     services.deposit_refund(instruction_id=loser.pk, actor=finance, reason="未成交竞买人保证金退还")
     if preparer != finance:  # 李结算 approves it (the approver may not be the preparer)

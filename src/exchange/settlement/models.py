@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core import uploads
+
 ZERO = Decimal("0.00")
 
 
@@ -114,12 +116,29 @@ class Account(models.Model):
         return self.balance - self.frozen
 
 
+def posting_reasons() -> list[tuple[str, Any]]:
+    """What moves money, in words (资金日报, 记账凭证, exports)."""
+    return [
+        ("bank_in_suspense", _("来款待查明")),
+        ("deposit_in", _("保证金到账")),
+        ("return_in", _("来款转待退回")),
+        ("deposit_refund", _("保证金退还")),
+        ("deposit_forfeit", _("保证金没收")),
+        ("deposit_convert", _("保证金转为价款")),
+        ("price_in", _("价款到账")),
+        ("price_release", _("价款划转转让方")),
+        ("manual", _("手工记账")),
+        ("reversal", _("冲正")),
+        *((f"{kind.value}_paid", kind.label) for kind in PaymentItem.Kind),  # a paid item: its kind
+    ]
+
+
 class Posting(InsertOnlyModel):
     """One balanced movement of money: its entries sum to zero. Insert-only; the
     idempotency key makes a repeated request (double submission, re-import, retry) a no-op."""
 
     key = models.CharField(_("幂等键"), max_length=120, unique=True)
-    reason = models.CharField(_("事由"), max_length=40, db_index=True)
+    reason = models.CharField(_("事由"), max_length=40, db_index=True, choices=posting_reasons)
     reference = models.CharField(_("业务参考"), max_length=120, db_index=True, blank=True)
     memo = models.CharField(_("摘要"), max_length=300, blank=True)
     project_id = models.PositiveBigIntegerField(_("项目ID"), null=True, blank=True, db_index=True)
@@ -342,6 +361,12 @@ class BankProfile(models.Model):
     header_contains = models.CharField(
         _("表头行标识"), max_length=40, blank=True, help_text=_("表头所在行包含的文字；留空表示第一行")
     )
+    synonyms = models.JSONField(
+        _("同义列名"),
+        default=dict,
+        blank=True,
+        help_text=_("字段 → 该银行文件中也可能出现的其他表头名称（常见同义列名已内置）"),
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -452,6 +477,48 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booked_at:%Y-%m-%d} {self.amount} {self.payer_name}"
+
+
+class StatementUpload(models.Model):
+    """A statement file uploaded for import, kept (under the upload policy) between the
+    preview and finance's confirmation; nothing is imported until it is confirmed. After
+    the import it stays as the original of that import; a discarded or expired upload's
+    file is deleted."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待确认")
+        IMPORTED = "imported", _("已导入")
+        DISCARDED = "discarded", _("已放弃")
+        EXPIRED = "expired", _("已过期")
+
+    profile = models.ForeignKey(BankProfile, verbose_name=_("对账单格式"), on_delete=models.PROTECT)
+    file = models.FileField(_("文件"), upload_to=uploads.ServerName("statements"), blank=True)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("文件大小（字节）"))
+    sha256 = models.CharField(_("文件摘要"), max_length=64)
+    line_count = models.PositiveIntegerField(_("明细行数"), default=0)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    statement = models.OneToOneField(
+        StatementImport,
+        verbose_name=_("导入记录"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="upload",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+    closed_at = models.DateTimeField(_("确认/放弃时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("待导入对账单")
+        verbose_name_plural = _("待导入对账单")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class PaymentBatch(models.Model):

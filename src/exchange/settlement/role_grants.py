@@ -12,6 +12,7 @@ _VIEW = (
     "settlement.view_depositinstruction",
     "settlement.view_statementimport",
     "settlement.view_statementline",
+    "settlement.view_statementupload",
     "settlement.view_paymentbatch",
     "settlement.view_paymentitem",
     "settlement.view_feeschedule",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import PurePosixPath
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -19,8 +20,11 @@ from exchange.settlement.models import (
     Entry,
     PaymentItem,
     PricePlan,
+    StatementImport,
     StatementLine,
+    StatementUpload,
 )
+from exchange.settlement.statements import fingerprints, read_statement
 
 Status = DepositInstruction.Status
 
@@ -164,3 +168,63 @@ def project_settlement(project_id: int) -> dict[str, Any]:
         "entries": entries,
         "held": sum((d.amount for d in deposits if d.status == Status.CONFIRMED), ZERO),
     }
+
+
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GBK", "xlsx": "Excel"}
+
+
+def upload_bytes(record: StatementUpload) -> tuple[bytes, str]:
+    """The stored bytes of an uploaded statement and a name telling its format (CSV or xlsx)."""
+    with record.file.open("rb") as handle:
+        data = handle.read()
+    return data, f"upload{PurePosixPath(record.file.name).suffix}"
+
+
+def statement_upload_preview(record: StatementUpload, *, rows: int = 10) -> dict[str, Any]:
+    """What confirming an upload would import: the header as understood, the first `rows`
+    lines as read (with the deposit each would go to, by virtual sub-account), the totals and
+    how many lines were imported before (duplicates credit nothing). Raises StatementInvalid
+    when the file no longer reads with its profile (the profile was changed meanwhile)."""
+    data, name = upload_bytes(record)
+    read = read_statement(data, file_name=name, profile=record.profile)
+    prints = fingerprints(read.lines, bank=record.profile.code)
+    known: set[str] = set()
+    for i in range(0, len(prints), 900):
+        known.update(
+            StatementLine.objects.filter(fingerprint__in=prints[i : i + 900]).values_list("fingerprint", flat=True)
+        )
+    duplicate: list[bool] = []
+    seen: set[str] = set()
+    for fp in prints:
+        duplicate.append(fp in known or fp in seen)
+        seen.add(fp)
+    head = read.lines[:rows]
+    vas = {line.virtual_account for line in head if line.virtual_account}
+    instructions = {
+        i.virtual_account: i
+        for i in DepositInstruction.objects.select_related("member").filter(virtual_account__in=vas)
+    }
+    credits = [line for line in read.lines if line.amount > 0]
+    return {
+        "layout": read.layout,
+        "encoding": ENCODING_LABELS.get(read.encoding, read.encoding),
+        "sample": [
+            {"line": line, "duplicate": dup, "instruction": instructions.get(line.virtual_account)}
+            for line, dup in zip(head, duplicate, strict=False)
+        ],
+        "line_count": len(read.lines),
+        "credit_count": len(credits),
+        "credit_total": sum((line.amount for line in credits), ZERO),
+        "debit_count": len(read.lines) - len(credits),
+        "duplicates": sum(duplicate),
+        "new": len(read.lines) - sum(duplicate),
+    }
+
+
+def statement_lines(statement: StatementImport) -> QuerySet[StatementLine]:
+    """The lines an import recorded, in the file's order, with what each was matched to."""
+    return (
+        StatementLine.objects.filter(statement=statement)
+        .select_related("instruction__member", "plan", "resolved_by")
+        .order_by("line_no", "pk")
+    )

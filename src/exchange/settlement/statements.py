@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from exchange.core.errors import DomainError, InvalidInput
 from exchange.core.money import parse_money
@@ -37,18 +39,77 @@ FIELDS = (
     "bank_txn_id",
 )
 REQUIRED = ("date", "amount")
+# What each of our fields means, for finance (the import page, the templates, the back office).
+FIELD_LABELS: dict[str, Any] = {
+    "date": gettext_lazy("交易日期"),
+    "time": gettext_lazy("交易时间"),
+    "amount": gettext_lazy("收入金额（贷方）"),
+    "debit": gettext_lazy("支出金额（借方）"),
+    "payer_name": gettext_lazy("付款户名"),
+    "payer_account": gettext_lazy("付款账号"),
+    "payer_bank": gettext_lazy("付款行"),
+    "virtual_account": gettext_lazy("收款子账号"),
+    "remark": gettext_lazy("摘要/附言"),
+    "bank_txn_id": gettext_lazy("银行流水号"),
+}
+FIELD_HELP: dict[str, Any] = {
+    "date": gettext_lazy("入账日期；也可是“日期 时间”"),
+    "time": gettext_lazy("入账时间，如 09:30:00"),
+    "amount": gettext_lazy("来款金额，最多两位小数；支出行留空"),
+    "debit": gettext_lazy("支出金额；有值的行记为非入账款项，不参与匹配"),
+    "payer_name": gettext_lazy("付款人名称"),
+    "payer_account": gettext_lazy("付款人账号，退款时原路退回"),
+    "payer_bank": gettext_lazy("付款人开户行"),
+    "virtual_account": gettext_lazy("来款进入的虚拟子账号（16 位），按它匹配保证金与价款；为空时从摘要中识别"),
+    "remark": gettext_lazy("摘要、用途或附言"),
+    "bank_txn_id": gettext_lazy("银行的交易流水号，用于识别重复导入"),
+}
+# Headings many banks use for each field. A profile's own heading is tried first, then its
+# extra synonyms (`BankProfile.synonyms`), then these. Compared after `normalize_heading`.
+COMMON_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "date": ("交易日期", "记账日期", "入账日期", "日期", "发生日期", "账务日期", "交易日"),
+    "time": ("交易时间", "记账时间", "入账时间", "时间"),
+    "amount": ("贷方金额", "贷方发生额", "收入金额", "收入", "来账金额", "入账金额", "贷方", "收款金额"),
+    "debit": ("借方金额", "借方发生额", "支出金额", "支出", "往账金额", "借方", "付款金额"),
+    "payer_name": (
+        "对方户名",
+        "对方单位名称",
+        "对方名称",
+        "对方账户名称",
+        "付款人名称",
+        "付款户名",
+        "付款方户名",
+        "付款人",
+    ),
+    "payer_account": ("对方账号", "对方账户", "付款人账号", "付款账号", "付款方账号"),
+    "payer_bank": ("对方开户行", "对方行名", "对方开户银行", "付款行", "付款人开户行", "付款行名称"),
+    "virtual_account": (
+        "收款子账号",
+        "子账号",
+        "虚拟子账号",
+        "虚拟账号",
+        "入账子账号",
+        "收款虚拟账号",
+        "子账户",
+        "虚拟子账户",
+    ),
+    "remark": ("摘要", "用途", "附言", "备注", "交易摘要", "摘要/附言", "交易附言"),
+    "bank_txn_id": ("交易流水号", "银行流水号", "流水号", "凭证号", "交易参考号", "业务流水号", "交易序号"),
+}
 VIRTUAL_ACCOUNT_RE = re.compile(r"(?<!\d)(\d{16})(?!\d)")
 MAX_ERRORS = 50
 HEADER_SEARCH_ROWS = 20
 
 
 class StatementInvalid(InvalidInput):
-    """The file was refused; `errors` lists (line number, reason). Nothing was imported."""
+    """The file was refused; `errors` lists (line number, reason). Nothing was imported.
+    `layout` is how the header row closest to the profile's was understood, when there was one."""
 
     code = "statement_invalid"
 
-    def __init__(self, errors: Sequence[tuple[int, str]]) -> None:
+    def __init__(self, errors: Sequence[tuple[int, str]], layout: Layout | None = None) -> None:
         self.errors = list(errors)[:MAX_ERRORS]
+        self.layout = layout
         first = "; ".join(_("第 %(line)d 行：%(reason)s") % {"line": n, "reason": r} for n, r in self.errors[:3])
         super().__init__(_("对账单未导入：%(first)s") % {"first": first}, errors=[list(e) for e in self.errors])
 
@@ -145,63 +206,226 @@ def _amount(text: str, field: str) -> Decimal:
         raise ValueError(exc.message) from None
 
 
-def parse_statement(data: bytes, *, file_name: str, profile: Any) -> tuple[list[ParsedLine], str]:
-    """Parse and validate a whole statement file. Returns (lines, encoding).
+_UNIT_SUFFIX = re.compile(r"\((?:元|人民币|人民币元|rmb|cny|yuan)\)$")
 
-    Raises StatementInvalid with (line number, reason) for: unknown encoding, no header
-    row with the profile's columns, a bad date, time or amount (more than 2 decimals,
-    negative), a line with neither credit nor debit. Line numbers are the file's own
-    (1 = the first line of the file).
-    """
+
+def normalize_heading(text: str) -> str:
+    """A column heading as compared: full-width forms folded (NFKC), spaces, a trailing colon
+    and a unit such as “（元）” dropped, Latin letters lower-cased."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    folded = re.sub(r"\s+", "", folded).rstrip(":").lower()
+    return _UNIT_SUFFIX.sub("", folded)
+
+
+def accepted_headings(profile: Any) -> dict[str, list[str]]:
+    """Per field, the headings a file may use, in the order they are tried: the profile's own
+    heading, the profile's extra synonyms, then the common ones (`COMMON_SYNONYMS`)."""
+    columns: dict[str, str] = dict(profile.columns or {})
+    extra: dict[str, Any] = dict(getattr(profile, "synonyms", None) or {})
+    out: dict[str, list[str]] = {}
+    for field in FIELDS:
+        names = [columns.get(field, ""), *_as_list(extra.get(field)), *COMMON_SYNONYMS.get(field, ())]
+        seen: dict[str, str] = {}
+        for name in names:
+            key = normalize_heading(str(name))
+            if key and key not in seen:
+                seen[key] = str(name).strip()
+        out[field] = list(seen.values())
+    return out
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v for v in re.split(r"[,，、;；\n]", value) if v.strip()]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if str(v).strip()]
+    return []
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the file's header row and how it was understood."""
+
+    index: int
+    heading: str
+    field: str  # "" = not used
+    how: str  # "profile" (the profile's own heading), "synonym", "" (not used)
+
+    @property
+    def label(self) -> Any:
+        return FIELD_LABELS.get(self.field, "")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The header row of a file: its line number and each column's meaning."""
+
+    line_no: int
+    columns: tuple[Column, ...]
+    missing_required: tuple[str, ...]
+    missing_optional: tuple[str, ...]
+
+    @property
+    def index(self) -> dict[str, int]:
+        return {c.field: c.index for c in self.columns if c.field}
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing_required
+
+    def missing_labels(self) -> list[Any]:
+        return [FIELD_LABELS[f] for f in self.missing_required]
+
+
+def match_header(row: Sequence[str], profile: Any, *, line_no: int = 1) -> Layout:
+    """Which field each cell of a candidate header row holds. The profile's own headings
+    win; then synonyms in the order of `accepted_headings`; a cell serves one field only."""
+    accepted = accepted_headings(profile)
+    cells = [normalize_heading(c) for c in row]
+    taken: dict[int, tuple[str, str]] = {}
+    found: set[str] = set()
+    own = {f: normalize_heading(str((profile.columns or {}).get(f, ""))) for f in FIELDS}
+    for field in FIELDS:  # first pass: the profile's own headings
+        if own[field] and own[field] in cells:
+            i = cells.index(own[field])
+            if i not in taken:
+                taken[i] = (field, "profile")
+                found.add(field)
+    for field in FIELDS:  # then the synonyms
+        if field in found:
+            continue
+        for name in accepted[field]:
+            key = normalize_heading(name)
+            hit = next((j for j, c in enumerate(cells) if c == key and j not in taken), None)
+            if hit is not None:
+                taken[hit] = (field, "synonym")
+                found.add(field)
+                break
+    columns = tuple(
+        Column(index=i, heading=str(row[i]).strip(), field=taken.get(i, ("", ""))[0], how=taken.get(i, ("", ""))[1])
+        for i in range(len(row))
+        if str(row[i]).strip()
+    )
+    return Layout(
+        line_no=line_no,
+        columns=columns,
+        missing_required=tuple(f for f in REQUIRED if f not in found),
+        missing_optional=tuple(f for f in FIELDS if f not in REQUIRED and f not in found),
+    )
+
+
+@dataclass(frozen=True)
+class ReadStatement:
+    """A whole statement file, checked: its lines, encoding and header layout."""
+
+    lines: list[ParsedLine]
+    encoding: str
+    layout: Layout
+
+
+def read_statement(data: bytes, *, file_name: str, profile: Any) -> ReadStatement:
+    """Parse and validate a whole statement file (see `parse_statement`), with the layout."""
     if not data:
         raise StatementInvalid([(1, _("文件为空"))])
     is_excel = file_name.lower().endswith((".xlsx", ".xlsm")) or data[:2] == b"PK"
     rows, encoding = _rows_excel(data) if is_excel else _rows_csv(data)
-    columns: dict[str, str] = dict(profile.columns)
-    missing_required = [f for f in REQUIRED if f not in columns]
-    if missing_required:
-        raise StatementInvalid([(0, _("对账单格式缺少必需字段：%(f)s") % {"f": ", ".join(missing_required)})])
-    index: dict[str, int] | None = None
+    layout: Layout | None = None
     errors: list[tuple[int, str]] = []
     lines: list[ParsedLine] = []
-    candidate: tuple[int, list[str]] | None = None  # the first row naming some of our columns
+    candidate: Layout | None = None  # the header-like row closest to the profile's, for the message
     try:
         for line_no, raw in enumerate(rows, start=1):
             row = [c.strip() for c in raw]
-            if index is None:
+            if layout is None:
                 # The header is the first row holding every required column (banks put
                 # titles, account numbers and periods above it).
-                header = {c: i for i, c in enumerate(row) if c}
-                named = [f for f, h in columns.items() if h in header]
-                if named and candidate is None:
-                    candidate = (line_no, [columns[f] for f in REQUIRED if columns[f] not in header])
-                if all(columns[f] in header for f in REQUIRED) and (
-                    not profile.header_contains or any(profile.header_contains in c for c in row)
-                ):
-                    index = {f: header[h] for f, h in columns.items() if h in header}
+                seen = match_header(row, profile, line_no=line_no)
+                named = sum(1 for c in seen.columns if c.field)
+                if named and (candidate is None or named > sum(1 for c in candidate.columns if c.field)):
+                    candidate = seen
+                if seen.complete and (not profile.header_contains or any(profile.header_contains in c for c in row)):
+                    layout = seen
                 elif line_no >= HEADER_SEARCH_ROWS:
                     break
                 continue
             if not any(row):
                 continue
             try:
-                lines.append(_line(line_no, row, index, profile))
+                lines.append(_line(line_no, row, layout.index, profile))
             except ValueError as exc:
                 errors.append((line_no, str(exc)))
                 if len(errors) >= MAX_ERRORS:
                     break
     except csv.Error as exc:
         errors.append((0, _("CSV 格式错误：%(e)s") % {"e": exc}))
-    if index is None and not errors:
-        if candidate is not None and candidate[1]:
-            errors.append((candidate[0], _("缺少列：%(cols)s") % {"cols": "、".join(candidate[1])}))
+    if layout is None and not errors:
+        accepted = accepted_headings(profile)
+        if candidate is not None:
+            missing = [
+                _("%(label)s（列名可为：%(names)s）") % {"label": FIELD_LABELS[f], "names": "、".join(accepted[f][:6])}
+                for f in candidate.missing_required
+            ]
+            if missing:
+                errors.append((candidate.line_no, _("缺少列：%(cols)s") % {"cols": "；".join(missing)}))
+            else:
+                errors.append((candidate.line_no, _("表头行须包含“%(text)s”") % {"text": profile.header_contains}))
         else:
-            errors.append((1, _("找不到表头行（应包含：%(cols)s）") % {"cols": "、".join(columns.values())}))
+            names = "、".join(accepted[f][0] for f in FIELDS if accepted[f])
+            errors.append(
+                (1, _("找不到表头行（前 %(n)d 行中应有这些列：%(cols)s）") % {"n": HEADER_SEARCH_ROWS, "cols": names})
+            )
     if errors:
-        raise StatementInvalid(errors)
+        raise StatementInvalid(errors, layout or candidate)
+    assert layout is not None
     if not lines:
-        raise StatementInvalid([(1, _("对账单没有交易明细"))])
-    return lines, encoding
+        raise StatementInvalid([(layout.line_no, _("对账单没有交易明细"))], layout)
+    return ReadStatement(lines=lines, encoding=encoding, layout=layout)
+
+
+def parse_statement(data: bytes, *, file_name: str, profile: Any) -> tuple[list[ParsedLine], str]:
+    """Parse and validate a whole statement file. Returns (lines, encoding).
+
+    Raises StatementInvalid with (line number, reason) for: unknown encoding, no header
+    row with the profile's columns (or their synonyms), a bad date, time or amount (more
+    than 2 decimals, negative), a line with neither credit nor debit. Line numbers are the
+    file's own (1 = the first line of the file).
+    """
+    read = read_statement(data, file_name=file_name, profile=profile)
+    return read.lines, read.encoding
+
+
+def template_rows(profile: Any) -> tuple[list[str], list[list[str]]]:
+    """The header of a profile's template file, and the explanation rows (one per column)."""
+    columns: dict[str, str] = dict(profile.columns or {})
+    accepted = accepted_headings(profile)
+    fields = [f for f in FIELDS if columns.get(f)]
+    header = [columns[f] for f in fields]
+    fmt = {"date": profile.date_format, "time": profile.time_format}
+    notes = []
+    for f in fields:
+        example = ""
+        if f in fmt:
+            example = _("格式：%(f)s") % {"f": human_format(fmt[f])}
+        notes.append(
+            [
+                columns[f],
+                str(FIELD_LABELS[f]),
+                str(_("必填")) if f in REQUIRED else str(_("选填")),
+                str(FIELD_HELP[f]) + ("；" + example if example else ""),
+                "、".join(n for n in accepted[f] if normalize_heading(n) != normalize_heading(columns[f])),
+            ]
+        )
+    return header, notes
+
+
+_FORMAT_PARTS = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%H": "HH", "%M": "mm", "%S": "ss", "%y": "YY"}
+
+
+def human_format(fmt: str) -> str:
+    """`%Y%m%d` → `YYYYMMDD`, as finance reads it."""
+    for code, text in _FORMAT_PARTS.items():
+        fmt = fmt.replace(code, text)
+    return fmt
 
 
 def _line(line_no: int, row: list[str], index: dict[str, int], profile: Any) -> ParsedLine:

@@ -29,3 +29,9 @@ def price_overdue_check() -> int:
 def releases_due() -> int:
     """Release paid prices to sellers N WD after the certificate."""
     return services.releases_due_run()
+
+
+@task()
+def statement_uploads_expire() -> int:
+    """Statement files uploaded but not confirmed within a day expire; their files are deleted."""
+    return services.statement_uploads_expire()

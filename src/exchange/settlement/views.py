@@ -19,7 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -31,7 +31,7 @@ from exchange.core import clock, spreadsheet, uploads
 from exchange.core.errors import DomainError
 from exchange.core.money import parse_money
 from exchange.core.widgets import MoneyInput
-from exchange.settlement import conf, ledger, selectors, services
+from exchange.settlement import conf, ledger, references, selectors, services, statements
 from exchange.settlement.models import (
     Account,
     BankProfile,
@@ -39,6 +39,7 @@ from exchange.settlement.models import (
     PaymentItem,
     StatementImport,
     StatementLine,
+    StatementUpload,
 )
 from exchange.settlement.statements import StatementInvalid
 
@@ -158,17 +159,19 @@ def cash_report(request: HttpRequest) -> HttpResponse:
     except ValueError:
         day = clock.today()
     data = selectors.bank_movements(day)
+    refs = references.describe(e.posting.reference for e in data["rows"])
     rows = [
         (
             _local(e.posting.created_at),
+            references.reason_label(e.posting.reason),
             e.posting.memo,
             e.amount if e.amount > 0 else "",
             -e.amount if e.amount < 0 else "",
-            e.posting.reference,
+            refs.get(e.posting.reference, ""),
         )
         for e in data["rows"]
     ]
-    header = [_("时间"), _("摘要"), _("收入（元）"), _("支出（元）"), _("业务参考")]
+    header = [_("时间"), _("事由"), _("摘要"), _("收入（元）"), _("支出（元）"), _("业务参考")]
     return _report(
         request,
         title=_("资金日报 %(day)s") % {"day": day.isoformat()},
@@ -288,30 +291,61 @@ class ImportForm(forms.Form):
     )
 
 
+def _profile_guides() -> list[dict[str, Any]]:
+    """Per active profile: the columns it expects (with the accepted synonyms) and its templates."""
+    guides = []
+    for profile in BankProfile.objects.filter(is_active=True):
+        _header, notes = statements.template_rows(profile)
+        guides.append({"profile": profile, "columns": notes})
+    return guides
+
+
+def _import_page(request: HttpRequest, form: ImportForm, **extra: Any) -> HttpResponse:
+    context = {
+        "form": form,
+        "errors": [],
+        "layout": None,
+        "guides": _profile_guides(),
+        "imports": StatementImport.objects.select_related("imported_by", "profile")[:20],
+        "pending": StatementUpload.objects.filter(status=StatementUpload.Status.PENDING).select_related(
+            "profile", "uploaded_by"
+        )[:10],
+        **extra,
+    }
+    return render(request, "settlement/import.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 @staff_perm("settlement.add_statementimport")
 def statement_upload(request: HttpRequest) -> HttpResponse:
+    """Step 1 of an import: choose the format and the file. Nothing is imported here: a file
+    that reads is kept and previewed (step 2); one that does not is refused with its lines."""
     form = ImportForm(request.POST or None, request.FILES or None)
-    errors: list[tuple[int, str]] = []
     if request.method == "POST" and form.is_valid():
         try:
-            accepted = _bank_file(form.cleaned_data["file"], field="file")
+            record = services.statement_upload_create(
+                profile_id=form.cleaned_data["profile"].pk, upload=form.cleaned_data["file"], actor=request.user
+            )
+        except StatementInvalid as exc:
+            form.add_error(None, _("文件有误，未导入任何记录。"))
+            return _import_page(request, form, errors=exc.errors, layout=exc.layout)
         except DomainError as exc:
-            form.add_error("file", exc.message)
+            form.add_error(exc.data.get("field") if exc.data.get("field") in form.fields else None, exc.message)
         else:
-            try:
-                statement = services.statement_import(
-                    profile_id=form.cleaned_data["profile"].pk,
-                    file_name=accepted.original_name,
-                    data=accepted.upload.read(),
-                    actor=request.user,
-                )
-            except StatementInvalid as exc:
-                errors = exc.errors
-                form.add_error(None, _("文件有误，未导入任何记录。"))
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
+            return redirect("settlement:statement_preview", pk=record.pk)
+    return _import_page(request, form)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_perm("settlement.add_statementimport")
+def statement_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 2: how the file was understood (each column, the first lines), then 确认导入 or 放弃."""
+    record = get_object_or_404(StatementUpload.objects.select_related("profile", "uploaded_by", "statement"), pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "confirm":
+                statement = services.statement_upload_confirm(upload_id=record.pk, actor=request.user)
                 messages.success(
                     request,
                     _("导入完成：新增 %(new)d 笔，重复 %(dup)d 笔，自动匹配 %(matched)d 笔，异常 %(exc)d 笔。")
@@ -322,9 +356,112 @@ def statement_upload(request: HttpRequest) -> HttpResponse:
                         "exc": statement.exception_count,
                     },
                 )
+                return redirect("settlement:statement_detail", pk=statement.pk)
+            if action == "discard":
+                services.statement_upload_discard(upload_id=record.pk, actor=request.user)
+                messages.success(request, _("已放弃该文件，未导入任何记录。"))
                 return redirect("settlement:statement_upload")
-    imports = StatementImport.objects.select_related("imported_by", "profile")[:20]
-    return render(request, "settlement/import.html", {"form": form, "errors": errors, "imports": imports})
+            raise Http404
+        except StatementInvalid as exc:
+            lines = "；".join(_("第 %(n)d 行：%(r)s") % {"n": n, "r": r} for n, r in exc.errors[:5])
+            messages.error(request, f"{exc.message} {lines}")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("settlement:statement_preview", pk=record.pk)
+    if record.status == StatementUpload.Status.IMPORTED and record.statement is not None:
+        return redirect("settlement:statement_detail", pk=record.statement.pk)
+    context: dict[str, Any] = {"record": record, "preview": None, "errors": [], "layout": None}
+    if record.status == StatementUpload.Status.PENDING:
+        try:
+            context["preview"] = selectors.statement_upload_preview(record)
+        except StatementInvalid as exc:
+            context.update(errors=exc.errors, layout=exc.layout)
+    return render(request, "settlement/import_preview.html", context)
+
+
+@staff_perm("settlement.view_statementimport")
+def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One import: who, when, what it did, and each line it recorded with what became of it."""
+    statement = get_object_or_404(StatementImport.objects.select_related("profile", "imported_by"), pk=pk)
+    entries = [(line, _line_outcome(line)) for line in selectors.statement_lines(statement)]
+    upload = StatementUpload.objects.filter(statement=statement).exclude(file="").first()
+    rows = [
+        (
+            line.line_no,
+            _local(line.booked_at),
+            line.payer_name,
+            line.payer_account,
+            line.amount,
+            line.virtual_account,
+            line.get_status_display(),
+            outcome,
+        )
+        for line, outcome in entries
+    ]
+    header = [
+        _("行号"),
+        _("到账时间"),
+        _("付款户名"),
+        _("付款账号"),
+        _("金额（元）"),
+        _("收款子账号"),
+        _("状态"),
+        _("说明"),
+    ]
+    return _report(
+        request,
+        title=_("对账单导入 %(name)s") % {"name": statement.file_name},
+        header=header,
+        rows=rows,
+        filename=f"statement-{statement.pk}",
+        extra={"statement": statement, "entries": entries, "upload": upload},
+        template="settlement/import_detail.html",
+    )
+
+
+def _line_outcome(line: StatementLine) -> str:
+    """What became of a line, in words: the deposit or price it went to, or its problem."""
+    if line.status == StatementLine.Status.IGNORED:
+        return _("支出，不参与匹配")
+    if line.plan_id and line.plan is not None:
+        return _("价款：%(code)s") % {"code": line.plan.project_code}
+    if line.instruction is not None and line.status in (StatementLine.Status.MATCHED, StatementLine.Status.RESOLVED):
+        return _("保证金：%(code)s · %(name)s") % {
+            "code": line.instruction.project_code,
+            "name": line.instruction.member.name,
+        }
+    return str(line.get_problem_display()) if line.problem else ""
+
+
+@login_required
+def statement_file(request: HttpRequest, pk: int) -> FileResponse:
+    """The original file of an import (kept from the upload), as a download."""
+    if not request.user.has_perm("settlement.view_statementimport"):
+        raise PermissionDenied
+    upload = StatementUpload.objects.filter(statement_id=pk).exclude(file="").first()
+    if upload is None:
+        raise Http404
+    return uploads.serve(upload.file, filename=upload.original_name, inline=False)
+
+
+@staff_perm("settlement.view_bankprofile")
+def statement_template(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """An empty statement in a profile's layout: the header row (CSV or Excel), and in Excel
+    a second sheet explaining each column. Through exchange.core.spreadsheet (formula-safe)."""
+    profile = get_object_or_404(BankProfile, code=code, is_active=True)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    header, notes = statements.template_rows(profile)
+    filename = f"statement-template-{profile.code}"
+    if fmt == "csv":
+        response = HttpResponse(spreadsheet.csv_bytes(header, []), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
+    guide_header = [_("列名"), _("含义"), _("是否必填"), _("说明"), _("也可使用的列名")]
+    content = spreadsheet.xlsx_book_bytes([(_("对账单"), header, []), (_("填写说明"), guide_header, notes)])
+    response = HttpResponse(content, content_type=spreadsheet.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return response
 
 
 # --- payment batches ---------------------------------------------------------------------------

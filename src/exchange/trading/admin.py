@@ -8,9 +8,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
-from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin
+from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin, text_list
+from exchange.trading.conf import MATERIAL_LABELS
 from exchange.trading.models import (
     Application,
     ConsortiumMember,
@@ -41,8 +43,12 @@ class MaterialInline(ReadOnlyInline):
 
 class ReviewInline(ReadOnlyInline):
     model = Review
-    fields = ["step", "actor", "decision", "reasons", "note", "decided_at"]
+    fields = ["step", "actor", "decision", "reasons_display", "note", "decided_at"]
     readonly_fields = fields
+
+    @admin.display(description=_("理由"))
+    def reasons_display(self, obj: Review) -> str:
+        return text_list(obj.reasons)
 
 
 class ConsortiumInline(ReadOnlyInline):
@@ -64,6 +70,13 @@ class ApplicationAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
     search_fields = ["project__code", "project__title", "applicant__name", "applicant__member_no", "bidder_no"]
     list_select_related = ["project", "applicant"]
     inlines = [MaterialInline, ConsortiumInline, ReviewInline]
+    exclude = ["reject_reasons"]
+    readonly_fields = ["reject_reasons_display"]
+    export_display = {"reject_reasons": "reject_reasons_display"}
+
+    @admin.display(description=_("不予确认的理由"))
+    def reject_reasons_display(self, obj: Application) -> str:
+        return text_list(obj.reject_reasons)
 
 
 @admin.register(TradingTerms)
@@ -80,6 +93,13 @@ class TradingTermsAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
     search_fields = ["project__code", "project__title"]
     list_select_related = ["project"]
     inlines = [HolderInline]
+    exclude = ["materials"]
+    readonly_fields = ["materials_display"]
+    export_display = {"materials": "materials_display"}
+
+    @admin.display(description=_("须提交的材料"))
+    def materials_display(self, obj: TradingTerms) -> str:
+        return text_list(obj.materials, MATERIAL_LABELS)
 
 
 @admin.register(Outcome)

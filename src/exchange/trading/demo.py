@@ -25,7 +25,7 @@ from exchange.core import clock
 from exchange.core.models import Region
 from exchange.listings import services as listings
 from exchange.listings.models import Project, Status
-from exchange.trading import services
+from exchange.trading import conf, services
 from exchange.trading.models import Application
 
 REVIEWER, MANAGER, FINANCE = "13800000001", "13800000003", "13800000002"
@@ -53,7 +53,8 @@ def _user(phone: str) -> User | None:
 
 def _files(project: Project, user: User) -> dict[str, SimpleUploadedFile]:
     terms = services.terms_ensure(project_id=project.pk)
-    return {k: SimpleUploadedFile(f"{k}.pdf", PDF, content_type="application/pdf")
+    # named as a buyer would name them (staff see these names on the review page)
+    return {k: SimpleUploadedFile(f"{conf.MATERIAL_LABELS.get(k, k)}.pdf", PDF, content_type="application/pdf")
             for k in services.required_materials(terms, user)}  # fmt: skip
 
 

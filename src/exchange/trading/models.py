@@ -209,13 +209,19 @@ class Application(models.Model):
         return reverse("trading:application", args=[self.pk])
 
 
+def material_kinds() -> list[tuple[str, Any]]:
+    from exchange.trading.conf import MATERIAL_LABELS
+
+    return list(MATERIAL_LABELS.items())
+
+
 class Material(models.Model):
     """One file of an application (营业执照、承诺函、资信证明…), checked by content."""
 
     application = models.ForeignKey(
         Application, verbose_name=_("受让申请"), on_delete=models.CASCADE, related_name="materials"
     )
-    kind = models.CharField(_("材料"), max_length=30)
+    kind = models.CharField(_("材料"), max_length=30, choices=material_kinds)
     file = models.FileField(_("文件"), upload_to=uploads.ServerName("trading"))
     original_name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveBigIntegerField(_("大小（字节）"))
@@ -307,7 +313,16 @@ class Review(models.Model):
     )
     step = models.CharField(_("环节"), max_length=10, choices=Step.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("办理人"), on_delete=models.PROTECT)
-    decision = models.CharField(_("意见"), max_length=10)
+    decision = models.CharField(
+        _("意见"),
+        max_length=10,
+        choices=[
+            ("qualify", _("资格确认")),
+            ("reject", _("不予确认")),
+            ("agree", _("同意")),
+            ("disagree", _("有异议")),
+        ],
+    )
     reasons = models.JSONField(_("理由"), default=list, blank=True)
     note = models.CharField(_("说明"), max_length=500, blank=True)
     decided_at = models.DateTimeField(_("时间"))
@@ -318,7 +333,7 @@ class Review(models.Model):
         ordering = ["decided_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.application} · {self.get_step_display()} · {self.decision}"
+        return f"{self.application} · {self.get_step_display()} · {self.get_decision_display()}"
 
 
 class Outcome(models.Model):

@@ -889,12 +889,27 @@ def _refund_stray_deposit(*, project_id: int, member_id: int, instruction_id: in
     return app
 
 
+def _bidder_number(app: Application) -> str:
+    """A random 竞买号 for a new 竞买人, unique among the bidders of the project's round (the
+    auction keeps it). The caller holds the project's lock."""
+    from exchange.bidding.services import bidder_numbers_new
+
+    taken = set(
+        Application.objects.filter(project_id=app.project_id, round=app.round)
+        .exclude(bidder_no="")
+        .values_list("bidder_no", flat=True)
+    )
+    return bidder_numbers_new(taken, 1)[0]
+
+
 def deposit_confirmed_apply(*, project_id: int, member_id: int, instruction_id: int) -> Application | None:
     """settlement's `deposit_confirmed`: the qualified applicant becomes a 竞买人 (idempotent).
     A late payment matched by hand revives a lapsed application while its round is still
     open. A deposit confirmed for an application already closed, withdrawn, or lapsed in a
     decided round is refunded automatically (`_refund_stray_deposit`); returns None then."""
     with transaction.atomic(), audit.action(None, "application.deposit_confirmed", instruction=instruction_id):
+        # the project first (the lock order of outcome_decide): numbers are unique per round
+        Project.objects.select_for_update().filter(pk=project_id).first()
         app = (
             Application.objects.select_for_update()
             .select_related("project", "applicant")
@@ -907,12 +922,19 @@ def deposit_confirmed_apply(*, project_id: int, member_id: int, instruction_id: 
             return None
         app.deposit_confirmed_at = clock.now()
         app.deposit_instruction_id = app.deposit_instruction_id or instruction_id
-        _transition(app, Status.DEPOSIT_CONFIRMED, fields=("deposit_confirmed_at", "deposit_instruction_id"))
+        app.bidder_no = app.bidder_no or _bidder_number(app)
+        _transition(
+            app, Status.DEPOSIT_CONFIRMED, fields=("deposit_confirmed_at", "deposit_instruction_id", "bidder_no")
+        )
         _notify(
             app.applicant,
             kind="application.deposit_confirmed",
-            subject=_("%(t)s保证金已到账，您已成为竞买人") % {"t": app.project.title},
-            body=_("披露期满后交易中心将组织交易，竞买号和竞价时间将另行通知。"),
+            subject=_("%(t)s保证金已到账，您已成为竞买人，竞买号 %(no)s")
+            % {"t": app.project.title, "no": app.bidder_no},
+            body=_(
+                "您的竞买号是 %(no)s，竞价时仅以竞买号显示，请勿向他人透露。披露期满后交易中心将组织交易，竞价时间将另行通知。"
+            )
+            % {"no": app.bidder_no},
             url=app.get_absolute_url(),
             key=f"application:{app.pk}:deposit",
         )
@@ -1018,7 +1040,12 @@ def _organise_auction(
         by_rank.setdefault(app.rank, []).append(app)
     for rank, apps in sorted(by_rank.items()):
         admitted = bidding.bidders_admit(
-            auction_id=auction.pk, users=[a.applicant for a in apps], kind="deposit", actor=None, rank=rank
+            auction_id=auction.pk,
+            users=[a.applicant for a in apps],
+            kind="deposit",
+            actor=None,
+            rank=rank,
+            numbers={a.applicant_id: a.bidder_no for a in bidders if a.bidder_no},  # kept from the deposit
         )
         for app, bidder in zip(apps, admitted, strict=True):
             app.auction_id, app.bidder_no = auction.pk, bidder.bidder_no
