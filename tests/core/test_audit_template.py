@@ -24,7 +24,7 @@ def test_entry_with_an_items_key_renders_every_change():
     )
     # when
     html = render_to_string("auditlog/entry_detail.html", {"entry": entry})
-    # then
-    assert "items：3" in html
-    assert "<td>items</td><td>1</td><td>2</td>" in html
-    assert "<td>status</td><td>draft</td><td>approved</td>" in html
+    # then every field and datum shows, in words (issue 15, item 12: no raw codes)
+    assert "笔数：3" in html and "批次 · 制单" in html
+    assert "<td>笔数</td><td>1</td><td>2</td>" in html
+    assert "<td>状态</td>" in html and "draft" not in html and "approved" not in html

@@ -332,7 +332,7 @@ def test_server_name_never_keeps_an_unknown_extension():
 
 
 def test_a_bank_statement_that_is_not_csv_or_excel_is_refused_on_the_page(client):
-    from exchange.settlement.models import StatementImport
+    from exchange.settlement.models import StatementImport, StatementUpload
     from tests.settlement import factories as sf
 
     finance = UserFactory(role="finance")
@@ -341,5 +341,5 @@ def test_a_bank_statement_that_is_not_csv_or_excel_is_refused_on_the_page(client
         "/settlement/finance/import/",
         {"profile": sf.generic_profile().pk, "file": SimpleUploadedFile("s.csv", b"MZ\x90\x00\x00binary")},
     )
-    assert response.status_code == 200 and "银行文件的文件内容不是允许的格式" in response.content.decode()
-    assert not StatementImport.objects.exists()
+    assert response.status_code == 200 and "对账单文件的文件内容不是允许的格式" in response.content.decode()
+    assert not StatementImport.objects.exists() and not StatementUpload.objects.exists()

@@ -336,6 +336,7 @@ def test_history_opens_the_lines_of_an_import(client, finance):
     statement = StatementImport.objects.get()
     history = client.get("/settlement/finance/import/").content.decode()
     assert f"/settlement/finance/imports/{statement.pk}/" in history
+    assert f"/settlement/finance/imports/{statement.pk}/" in client.get("/settlement/finance/").content.decode()
     page = client.get(f"/settlement/finance/imports/{statement.pk}/").content.decode()
     line = StatementLine.objects.get(payer_name="王建国")
     assert f"/settlement/finance/exceptions/{line.pk}/" in page and "去处理" in page

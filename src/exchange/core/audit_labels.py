@@ -26,6 +26,7 @@ PARTS: dict[str, Any] = {
     "application": _("受让申请"),
     "attachment": _("附件"),
     "auction": _("竞价会"),
+    "batch": _("批次"),
     "blacklist": _("失信名单"),
     "broker": _("经纪会员"),
     "certificate": _("交易凭证"),
@@ -228,13 +229,13 @@ def value_label(value: Any) -> Any:
 
 def changes(entry: Any) -> list[tuple[str, Any, Any]]:
     """An audit entry's field changes: (field in words, from, to)."""
-    model = entry.content_type.model_class() if entry.content_type_id else None
+    model = _model_of(entry)
     try:
         shown = entry.changes_display_dict
     except Exception:  # a model that no longer exists
         shown = {}
     out = []
-    for name, values in (entry.changes_dict or {}).items():
+    for name, values in (getattr(entry, "changes_dict", None) or shown or {}).items():
         if _is_reverse(model, name):  # auditlog records a reverse relation as "app.Model.None"
             continue
         label = field_label(model, name)
@@ -264,7 +265,7 @@ def _is_reverse(model: Any, name: str) -> bool:
 def data(entry: Any) -> list[tuple[str, Any]]:
     """The business data of an audit entry (what `audit.action` recorded besides the action),
     keys named like the entry's own model's fields."""
-    model = entry.content_type.model_class() if entry.content_type_id else None
+    model = _model_of(entry)
     extra = entry.additional_data if isinstance(entry.additional_data, dict) else {}
     return [(_data_key(model, k), value_label(v)) for k, v in extra.items() if k != "action"]
 
@@ -282,3 +283,8 @@ def _is_json(model: Any, name: str) -> bool:
         return isinstance(model._meta.get_field(name), JSONField) if model is not None else False
     except Exception:  # FieldDoesNotExist
         return False
+
+
+def _model_of(entry: Any) -> Any:
+    content_type = getattr(entry, "content_type", None) if getattr(entry, "content_type_id", None) else None
+    return content_type.model_class() if content_type is not None else None

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -129,6 +130,9 @@ class StatementImportAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
     list_select_related = ["profile", "imported_by"]
     list_filter = ["profile"]
     search_fields = ["file_name", "file_sha256"]
+
+    def view_on_site(self, obj: StatementImport) -> str:
+        return reverse("settlement:statement_detail", args=[obj.pk])  # its lines, on the finance pages
 
 
 @admin.register(StatementUpload)
