@@ -115,6 +115,9 @@ SEMANTIC_RULES = {
     # a 身份证 / 统一社会信用代码 check digit (by member type); invisible characters in names;
     # an image's content (JPG or PNG by its bytes, size, pixels: exchange.core.uploads)
     "POST /api/v1/me/verification": {"id_number", "name", "legal_representative", "document_front", "document_back"},
+    # the password rules (length, not too common, not all digits: Django's validators; the
+    # answer names the field `password`), and a code that is not the one sent (422 invalid_code)
+    "POST /api/v1/auth/password-reset/sms": {"password", "sms_code"},
 }
 
 

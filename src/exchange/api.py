@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import File, Form, NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -34,6 +35,7 @@ from exchange.api_support import (
     InvalidText,
     StrictJsonParser,
     Text,
+    TextRule,
     document_common_errors,
     errors,
     pattern,
@@ -163,8 +165,12 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     return Status(200, {"token": account_services.api_token_issue(user=user, label=label)})
 
 
-class SmsCodeIn(Schema):
-    phone: Annotated[str, StringConstraints(max_length=11)]
+PHONE = Annotated[str, TextRule(r"1[3-9][0-9]{9}", gettext_noop("请输入11位手机号码。"))]
+SMS_CODE = Annotated[str, TextRule(r"[0-9]{6}", gettext_noop("验证码为6位数字。"))]
+
+
+class SmsCodeIn(BodyIn):
+    phone: PHONE
     purpose: Literal["register", "login", "reset"]
 
 
@@ -190,10 +196,10 @@ def sms_code_request(request: HttpRequest, payload: SmsCodeIn) -> Any:
     return Status(202, {"message": sent.message, "expires_in": sent.expires_in, "resend_after": sent.resend_after})
 
 
-class SmsTokenIn(Schema):
-    phone: Annotated[str, StringConstraints(max_length=11)]
-    sms_code: Annotated[str, StringConstraints(max_length=16)]
-    client: Annotated[str, StringConstraints(max_length=100)] = ""
+class SmsTokenIn(BodyIn):
+    phone: PHONE
+    sms_code: SMS_CODE
+    client: Annotated[Text, StringConstraints(max_length=100)] = ""
 
 
 @auth_router.post("/token/sms", auth=None, response={200: TokenOut, 429: RefusedOut, **errors(400, 401, 422)})
@@ -213,10 +219,10 @@ def token_create_sms(request: HttpRequest, payload: SmsTokenIn) -> Any:
     return Status(200, {"token": account_services.api_token_issue(user=user, label=label)})
 
 
-class SmsPasswordResetIn(Schema):
-    phone: Annotated[str, StringConstraints(max_length=11)]
-    sms_code: Annotated[str, StringConstraints(max_length=16)]
-    new_password: Annotated[str, StringConstraints(max_length=PASSWORD_MAX_LENGTH)]
+class SmsPasswordResetIn(BodyIn):
+    phone: PHONE
+    sms_code: SMS_CODE
+    new_password: Annotated[Text, StringConstraints(max_length=PASSWORD_MAX_LENGTH)]
 
 
 class MessageOut(Schema):

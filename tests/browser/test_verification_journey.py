@@ -79,7 +79,7 @@ def test_buyer_verifies_and_reviewer_approves(live_server, page, shot, tmp_path)
     # the audit trail of the request shows who approved it, from which status to which
     page.goto(f"{base}/admin/accounts/verification/{verification.pk}/history/")
     shot(page, "07b-admin-audit-history")
-    assert page.get_by_text("verification.approve").first.is_visible()
+    assert page.get_by_text("实名认证 · 通过").first.is_visible()
 
     buyer = User.objects.get(phone=BUYER)
     assert buyer.is_verified and buyer.real_name == "杨帆"
