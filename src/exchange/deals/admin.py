@@ -19,9 +19,15 @@ class DealAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["project_code", "project_title", "buyer__name", "seller__name", "bidder_no"]
     list_select_related = ["buyer", "seller"]
-    exclude = ["buyer_fee_working", "seller_fee_working"]
+    # result_notice_facts: what the published result notice said (a public record, shown on the
+    # notice itself), never edited here
+    exclude = ["buyer_fee_working", "seller_fee_working", "result_notice_facts"]
     readonly_fields = ["buyer_fee_display", "seller_fee_display"]
-    export_exclude = ("buyer_fee_working", "seller_fee_working")  # the fees themselves are exported
+    export_exclude = (
+        "buyer_fee_working",
+        "seller_fee_working",
+        "result_notice_facts",
+    )  # the fees themselves are exported
 
     @admin.display(description=_("受让方服务费计算过程"))
     def buyer_fee_display(self, obj: Deal) -> str:
