@@ -100,7 +100,7 @@ def cooldown(scope: str, subject: str, seconds: int) -> int | None:
         return None
     if until is None:  # the pause ended between add and get
         return None
-    return max(1, math.ceil(float(until) - now))
+    return max(1, math.ceil(float(until) - now))  # seconds of a clock (time.time()), not money
 
 
 def client_address(request: HttpRequest) -> str:

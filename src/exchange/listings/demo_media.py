@@ -434,7 +434,7 @@ def _chart(attributes: dict[str, Any], title: str) -> Image.Image:
     draw.line([(90, base_y), (900, base_y)], fill=(60, 60, 60), width=2)
     for n, ((name, _key, color), value) in enumerate(zip(bars, values, strict=True)):
         x = 130 + n * 155
-        h = float(abs(value) / top) * height
+        h = round(abs(value) / top * height)  # the bar's height in pixels (a drawing, not an amount)
         draw.rectangle((x, base_y - h, x + 90, base_y), fill=color)
         _text(draw, (x - 4, base_y - h - 34), f"{value / 10000:,.0f}", 22, (40, 40, 40))
         _text(draw, (x - 6, base_y + 10), name, 22, (60, 60, 60))
