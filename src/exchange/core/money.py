@@ -88,6 +88,33 @@ def parse_money(text: str, *, allow_negative: bool = False, field: str = "amount
     return amount
 
 
+def exact_money(
+    value: object, *, field: str = "amount", positive: bool = False, allow_negative: bool = True
+) -> Decimal:
+    """The one validator for an amount that is already a number (a service's argument).
+
+    Accepts Decimal or int (never float or bool, never NaN/Infinity), at most 2 decimals and
+    16 integer digits; returns it quantized to fen. `positive=True` refuses zero and negatives,
+    `allow_negative=False` refuses negatives. Raises InvalidInput(field=field) with a Chinese
+    message — text a user typed goes through `parse_money` instead.
+    """
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise InvalidInput(_("金额必须是数值。"), field=field)
+    number = Decimal(value)
+    if not number.is_finite():
+        raise InvalidInput(_("金额必须是数值。"), field=field)
+    if number != number.quantize(CENT, context=_CTX):
+        raise InvalidInput(_("金额最多保留两位小数（到分）。"), field=field)
+    if len(str(int(abs(number)))) > MAX_INTEGER_DIGITS:
+        raise InvalidInput(_("金额过大，整数部分最多 %(n)d 位。") % {"n": MAX_INTEGER_DIGITS}, field=field)
+    amount = quantize_money(number)
+    if positive and amount <= 0:
+        raise InvalidInput(_("金额必须大于零。"), field=field)
+    if not allow_negative and amount < 0:
+        raise InvalidInput(_("金额不能为负数。"), field=field)
+    return amount
+
+
 def format_yuan(value: MoneyLike) -> str:
     """Format as "¥1,234,567.00", negative as "-¥1,234.00" (parse_money reads both back)."""
     amount = quantize_money(value)
