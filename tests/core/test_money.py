@@ -358,7 +358,7 @@ def test_per_unit_escapes_a_unit_from_user_input():
     assert template.render(Context({"x": D("5"), "unit": "元/<b>"})) == "¥5.00/&lt;b&gt;"
 
 
-def test_wan_filter_shows_whole_yuan_outside_chinese():
+def test_wan_filter_uses_millions_outside_chinese():
     from django.template import Context, Template
     from django.utils import translation
 
@@ -366,4 +366,23 @@ def test_wan_filter_shows_whole_yuan_outside_chinese():
     with translation.override("zh-hans"):
         assert template.render(Context({"x": D("12750000")})) == "¥1,275万"
     with translation.override("en"):
-        assert template.render(Context({"x": D("12750000")})) == "¥12,750,000.00"
+        assert template.render(Context({"x": D("12750000")})) == "¥12.75M"
+        assert template.render(Context({"x": D("850000")})) == "¥850,000.00"
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        ("999999.99", "¥999,999.99"),
+        ("1000000", "¥1M"),
+        ("2350000", "¥2.35M"),
+        ("2355000", "¥2.36M"),  # half up
+        ("120000000", "¥120M"),
+        ("1234567890123.45", "¥1,234,567.89M"),
+        ("-5000000", "-¥5M"),
+    ],
+)
+def test_format_millions(amount, shown):
+    from exchange.core.money import format_millions
+
+    assert format_millions(D(amount)) == shown

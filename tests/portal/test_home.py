@@ -116,3 +116,18 @@ def test_the_nav_marks_the_notices_pages_as_current(client):
     for url in ("/notices/", notice.get_absolute_url()):
         html = client.get(url).content.decode()
         assert '<a href="/notices/" aria-current="page">交易公告</a>' in html
+
+
+def test_statistics_sum_money_exactly_on_every_database():
+    # given deals whose prices a float sum cannot hold to the fen (SQLite keeps decimals as
+    # REAL, and these five as floats add up to …010.375, which rounds to .38 instead of .37)
+    from exchange.deals.selectors import deal_statistics
+
+    cache.clear()
+    prices = ["7356975944416.96", "2198210367641.43", "2043528015615.25", "7705565930273.49", "3343529951063.24"]
+    for price in prices:
+        Deal.objects.filter(pk=f.deal().pk).update(price=Decimal(price))
+    # when the statistics are computed
+    stats = deal_statistics()
+    # then the amount is the exact sum
+    assert stats.all_time.amount == sum(map(Decimal, prices)) == Decimal("22647810209010.37")

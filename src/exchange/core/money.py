@@ -140,6 +140,23 @@ def format_wan(value: MoneyLike) -> str:
     return f"{'-' if amount < 0 else ''}¥{text}万"
 
 
+MILLION: Final = Decimal(1000000)
+
+
+def format_millions(value: MoneyLike) -> str:
+    """The compact form for English pages, where 万 means nothing: 14440000 → "¥14.44M".
+
+    From one million up: the amount in millions, 2 decimals ROUND_HALF_UP, trailing zeros
+    dropped (¥2.35M, ¥120M); below a million the full amount (¥850,000.00).
+    """
+    amount = quantize_money(value)
+    if abs(amount) < MILLION:
+        return format_yuan(amount)
+    millions = abs(amount / MILLION).quantize(CENT, context=_CTX)
+    text = f"{millions:,.2f}".rstrip("0").rstrip(".")
+    return f"{'-' if amount < 0 else ''}¥{text}M"
+
+
 def format_per_unit(value: MoneyLike, unit: str) -> str:
     """A unit price in the one money format: (12051.57, "元/㎡") → "¥12,051.57/㎡".
 

@@ -121,11 +121,11 @@ def deal_statistics() -> DealStatistics:
     One aggregate query (a join of deals and projects), cached for DEALS_STATISTICS_CACHE_SECONDS
     (default 300): the figures may lag that much behind a new deal."""
     from django.core.cache import cache
-    from django.db.models import Count, Sum
+    from django.db.models import Count
     from django.utils import timezone
 
     from exchange.core import clock
-    from exchange.core.money import quantize_money
+    from exchange.core.money_sql import fen_sum, yuan_from_fen
     from exchange.deals import conf
 
     now = clock.now()
@@ -138,15 +138,13 @@ def deal_statistics() -> DealStatistics:
     in_year = Q(opened_at__gte=year_start)
     row = Deal.objects.exclude(status=Deal.Status.DEFAULTED).aggregate(
         count=Count("pk"),
-        amount=Sum("price"),
-        floor_total=Sum("project__floor_price"),
+        amount=fen_sum("price"),
+        floor_total=fen_sum("project__floor_price"),
         year_count=Count("pk", filter=in_year),
-        year_amount=Sum("price", filter=in_year),
-        year_floor_total=Sum("project__floor_price", filter=in_year),
+        year_amount=fen_sum("price", filter=in_year),
+        year_floor_total=fen_sum("project__floor_price", filter=in_year),
     )
-
-    def money(value: Any) -> Decimal:
-        return quantize_money(value if value is not None else 0)
+    money = yuan_from_fen
 
     stats = DealStatistics(
         year=year,

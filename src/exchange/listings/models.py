@@ -236,6 +236,14 @@ class Project(models.Model):
         """Floor ÷ valuation (折扣率), for price comparison."""
         return (self.floor_price / self.valuation) if self.valuation else None
 
+    @property
+    def price_label(self) -> Any:
+        """What the floor price is called on pages: a capital increase sells no asset, its floor
+        is the least capital the company seeks (拟募集资金下限); every transfer says 转让底价."""
+        if self.category == Category.CAPITAL_INCREASE:
+            return _("拟募集资金下限")
+        return _("转让底价")
+
     def ends_at_local(self) -> dt.datetime | None:
         return timezone.localtime(self.ends_at) if self.ends_at else None
 

@@ -38,9 +38,9 @@ def yuan(value: Any) -> str:
 @register.filter(is_safe=True)
 def wan(value: Any) -> str:
     """¥1,234.57万, the compact form, only where a line has no room for the full amount. Outside
-    Chinese the unit 万 means nothing to the reader, so the page shows the full amount."""
+    Chinese the unit 万 means nothing to the reader: there it is ¥12.35M (format_millions)."""
     if not (get_language() or "zh").startswith("zh"):
-        return _quiet(money.format_yuan, value)
+        return _quiet(money.format_millions, value)
     return _quiet(money.format_wan, value)
 
 
