@@ -65,6 +65,8 @@ test: install-dev lint typecheck test-sqlite test-postgres
 lint:
 	$(VENV)/bin/ruff check src tests bench scripts .ci
 	$(VENV)/bin/ruff format --check src tests bench scripts .ci
+	PYTHONPATH=src $(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/python scripts/check_doc_links.py
 
 typecheck:
 	$(VENV)/bin/mypy src scripts .ci/smoke_run.py
