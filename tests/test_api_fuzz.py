@@ -116,8 +116,8 @@ SEMANTIC_RULES = {
     # an image's content (JPG or PNG by its bytes, size, pixels: exchange.core.uploads)
     "POST /api/v1/me/verification": {"id_number", "name", "legal_representative", "document_front", "document_back"},
     # the password rules (length, not too common, not all digits: Django's validators; the
-    # answer names the field `password`), and a code that is not the one sent (422 invalid_code)
-    "POST /api/v1/auth/password-reset/sms": {"password", "sms_code"},
+    # answer names the field `new_password`), and a code that is not the one sent (422 invalid_code)
+    "POST /api/v1/auth/password-reset/sms": {"new_password", "sms_code"},
 }
 
 

@@ -43,7 +43,7 @@ from exchange.api_support import (
 )
 from exchange.bidding import api as bidding_api
 from exchange.core import ratelimit
-from exchange.core.errors import DomainError, RateLimited, Unauthenticated
+from exchange.core.errors import DomainError, InvalidInput, RateLimited, Unauthenticated
 from exchange.core.models import Region
 from exchange.deals import api as deals_api
 from exchange.listings import api as listings_api
@@ -234,15 +234,20 @@ def password_reset_sms(request: HttpRequest, payload: SmsPasswordResetIn) -> Any
     """Set a new password with the SMS code sent to the number (purpose `reset`); every API token
     of the account is revoked. `422` `invalid_code` (field `sms_code`) for a wrong, used or expired
     code and for a number without a member account alike; `422` `invalid` for a weak password
-    (field `password`; the code is not used up); `429` `rate_limited` as the e-mail reset.
+    (field `new_password`; the code is not used up); `429` `rate_limited` as the e-mail reset.
     """
     wait = protection.request_wait(request, "password_reset")
     if wait is not None:
         message = protection.too_many_requests_message(wait)
         raise RateLimited(message, retry_after=wait)
-    account_services.password_reset_by_sms(
-        phone=payload.phone, sms_code=payload.sms_code, password=payload.new_password
-    )
+    try:
+        account_services.password_reset_by_sms(
+            phone=payload.phone, sms_code=payload.sms_code, password=payload.new_password
+        )
+    except InvalidInput as error:
+        if error.data.get("field") == "password":  # the service's name; the body calls it new_password
+            error.data["field"] = "new_password"
+        raise
     return Status(200, {"message": _("密码已重设，请使用新密码登录。此前签发的 API 令牌已全部失效。")})
 
 

@@ -302,7 +302,7 @@ def test_api_password_reset_by_sms(client):
     other = "000000" if code != "000000" else "111111"  # six digits (the schema's pattern), not the code sent
     wrong = _post(client, "password-reset/sms", {"phone": user.phone, "sms_code": other, "new_password": NEW_PASSWORD})
     ok = _post(client, "password-reset/sms", {"phone": user.phone, "sms_code": code, "new_password": NEW_PASSWORD})
-    assert weak.status_code == 422 and weak.json()["field"] == "password"
+    assert weak.status_code == 422 and weak.json()["field"] == "new_password"  # the body's name
     assert wrong.status_code == 422 and wrong.json() == {
         "code": "invalid_code",
         "message": "验证码不正确或已失效，请重新获取。",
