@@ -11,7 +11,8 @@ STATIC_SOURCES := $(shell find src/exchange/static -type f 2>/dev/null)
 # PostgreSQL used by `make test` for its second pass (skipped locally when unreachable, required when CI=true).
 TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/exchange
 # Serving only: the three processes of the Procfile in one process tree (Ctrl-C stops them all).
-SERVE = WEB_BIND=$(HOST):$(PORT) exec $(VENV)/bin/honcho -f Procfile start
+# Links in e-mail/SMS/WeChat messages point at this server unless NOTIFY_SITE_URL says otherwise.
+SERVE = WEB_BIND=$(HOST):$(PORT) NOTIFY_SITE_URL=$${NOTIFY_SITE_URL:-http://$(HOST):$(PORT)} exec $(VENV)/bin/honcho -f Procfile start
 
 .PHONY: run start setup preflight install install-dev test lint typecheck test-sqlite test-postgres clean
 
