@@ -61,19 +61,27 @@ def system_account(kind: str) -> Account:
     return account
 
 
+def member_account_key(kind: str, member_id: int, project_id: int) -> str:
+    """The key of a member's account of `kind` for one project (unique: one account each)."""
+    return f"{kind}:u{member_id}:p{project_id}"
+
+
+def member_account_name(kind: str, member_name: str, project_id: int, project_code: str = "") -> str:
+    return f"{AccountKind(kind).label} · {member_name} · {project_code or project_id}"
+
+
 def member_account(*, kind: str, member: Any, project_id: int, project_code: str = "") -> Account:
     """A member's account for one project (deposit, price or seller payable), created on first use."""
     if kind not in MEMBER_KINDS:
         raise ValueError(kind)
-    label = AccountKind(kind).label
     account, _created = Account.objects.get_or_create(
-        key=f"{kind}:u{member.pk}:p{project_id}",
+        key=member_account_key(kind, member.pk, project_id),
         defaults={
             "kind": kind,
             "owner": member,
             "project_id": project_id,
             "project_code": project_code,
-            "name": f"{label} · {member.name} · {project_code or project_id}",
+            "name": member_account_name(kind, member.name, project_id, project_code),
             "created_at": clock.now(),
         },
     )
