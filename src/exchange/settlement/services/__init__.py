@@ -20,7 +20,6 @@ The package re-exports every public service, so callers use `settlement.services
 
 from __future__ import annotations
 
-from exchange.core.errors import IllegalTransition, InvalidInput
 from exchange.settlement.bank_files import BANK_FILE_HEADER, RESULT_HEADER
 from exchange.settlement.services.accounts import luhn_digit, virtual_account_valid
 from exchange.settlement.services.accounts import new_virtual_account as _new_virtual_account
@@ -75,8 +74,6 @@ __all__ = [
     "UPLOAD_KEEP",
     "DepositPaid",
     "FourEyes",
-    "IllegalTransition",
-    "InvalidInput",
     "NotPending",
     "PlanClosed",
     "_new_virtual_account",
