@@ -174,8 +174,8 @@ class _PriceMatcher:
     the one lock order), what is still owed is read once and reduced line by line, so a
     line is matched only if it fits. Lines that do not fit go to the exceptions queue:
     `price_excess` (more than still owed, or the plan already paid) or `no_plan` (deposit
-    converted but no plan yet, or the plan terminated by a default). `record` posts the matched ones through `price_in`, the code path of
-    `price_payment_record`."""
+    converted but no plan yet, or the plan terminated by a default). `record` posts the
+    matched ones through `price_in`, the code path of `price_payment_record`."""
 
     def __init__(self, instructions: Iterable[DepositInstruction]) -> None:
         paid = [i for i in instructions if i.status not in (Status.PENDING, Status.EXPIRED)]
