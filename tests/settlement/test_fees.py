@@ -1,4 +1,5 @@
-"""Service-fee engine: DOMAIN §5 examples, and quick deduction ≡ band-by-band."""
+"""Service-fee engine: the published schedules' worked examples (长沙 2022, the judicial cap),
+and quick deduction ≡ band-by-band."""
 
 from __future__ import annotations
 

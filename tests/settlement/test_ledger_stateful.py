@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from exchange.core import clock
-from exchange.core.errors import DomainError
+from exchange.core.errors import DomainError, IllegalTransition
 from exchange.core.money import quantize_money
 from exchange.settlement import ledger, services
 from exchange.settlement.models import (
@@ -163,7 +163,7 @@ class LedgerMachine(RuleBasedStateMachine):
             if outcome == "default_after_conversion":
                 try:
                     services.deposit_forfeit_converted(instruction_id=target.pk, reason="悔拍", actor=self.preparer)
-                except services.IllegalTransition:
+                except IllegalTransition:
                     plan.refresh_from_db()
                     assert plan.status == PricePlan.Status.PAID  # paid in full: no default any more
 

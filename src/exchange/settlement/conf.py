@@ -1,4 +1,4 @@
-"""Business numbers of settlement, each a Django setting with the DOMAIN.md default.
+"""Business numbers of settlement, each a Django setting with the exchange's rule as default.
 
 Read through these functions (never at import time) so that tests can override them
 with pytest-django's `settings` fixture.
@@ -18,18 +18,18 @@ def _get(name: str, default: Any) -> Any:
 
 
 def deposit_due_workdays() -> int:
-    """Deposit due N working days after qualification (DOMAIN §3: 3 WD)."""
+    """Deposit due N working days after qualification (default 3 working days)."""
     return int(_get("SETTLEMENT_DEPOSIT_DUE_WORKDAYS", 3))
 
 
 def deposit_cutoff() -> dt.time:
-    """Bank-arrival cut-off on the due day (DOMAIN §3: before 17:00)."""
+    """Bank-arrival cut-off on the due day (default: before 17:00)."""
     value = _get("SETTLEMENT_DEPOSIT_CUTOFF", "17:00")
     return value if isinstance(value, dt.time) else dt.time.fromisoformat(value)
 
 
 def refund_workdays() -> int:
-    """Losers are refunded N working days after the result (DOMAIN §5: 3 WD)."""
+    """Losers are refunded N working days after the result (default 3 working days)."""
     return int(_get("SETTLEMENT_REFUND_WORKDAYS", 3))
 
 
@@ -39,7 +39,7 @@ def payment_workdays() -> int:
 
 
 def instalment_first_min_ratio() -> Decimal:
-    """The first instalment is at least this share of the price (DOMAIN §5: 30%)."""
+    """The first instalment is at least this share of the price (default 30%)."""
     return Decimal(str(_get("SETTLEMENT_INSTALMENT_FIRST_MIN_RATIO", "0.30")))
 
 
@@ -49,7 +49,7 @@ def instalment_max_days() -> int:
 
 
 def release_workdays() -> int:
-    """Release to the seller N WD after the certificate (DOMAIN §5: e.g. 3 WD)."""
+    """Release to the seller N WD after the certificate (default 3 working days)."""
     return int(_get("SETTLEMENT_RELEASE_WORKDAYS", 3))
 
 

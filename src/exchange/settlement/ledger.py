@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from exchange.core import clock
 from exchange.core.errors import Conflict, InvalidInput
+from exchange.core.money import exact_money, quantize_money
 from exchange.settlement.models import (
     DEBIT_NORMAL,
     MEMBER_KINDS,
@@ -61,19 +62,27 @@ def system_account(kind: str) -> Account:
     return account
 
 
+def member_account_key(kind: str, member_id: int, project_id: int) -> str:
+    """The key of a member's account of `kind` for one project (unique: one account each)."""
+    return f"{kind}:u{member_id}:p{project_id}"
+
+
+def member_account_name(kind: str, member_name: str, project_id: int, project_code: str = "") -> str:
+    return f"{AccountKind(kind).label} · {member_name} · {project_code or project_id}"
+
+
 def member_account(*, kind: str, member: Any, project_id: int, project_code: str = "") -> Account:
     """A member's account for one project (deposit, price or seller payable), created on first use."""
     if kind not in MEMBER_KINDS:
         raise ValueError(kind)
-    label = AccountKind(kind).label
     account, _created = Account.objects.get_or_create(
-        key=f"{kind}:u{member.pk}:p{project_id}",
+        key=member_account_key(kind, member.pk, project_id),
         defaults={
             "kind": kind,
             "owner": member,
             "project_id": project_id,
             "project_code": project_code,
-            "name": f"{label} · {member.name} · {project_code or project_id}",
+            "name": member_account_name(kind, member.name, project_id, project_code),
             "created_at": clock.now(),
         },
     )
@@ -89,12 +98,13 @@ def lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
     return locked
 
 
-def _amount(value: Decimal) -> Decimal:
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise InvalidInput(_("金额必须是数值。"))
-    if value != value.quantize(Decimal("0.01")):
-        raise InvalidInput(_("金额最多保留两位小数（到分）。"))
-    return value.quantize(Decimal("0.01"))
+def _amount(value: object) -> Decimal:
+    """An amount of a posting: `exact_money`'s rule (finite, fen-exact, at most 16 integer
+    digits; negative allowed: credits are negative), narrowed to Decimal — the ledger takes
+    no int, as every amount posted comes from a money column or a money helper."""
+    if not isinstance(value, Decimal):
+        raise InvalidInput(_("金额必须是数值。"), field="amount")
+    return exact_money(value)
 
 
 @dataclass
@@ -275,7 +285,7 @@ def cents_sum(field: str = "amount") -> Sum:
 
 
 def yuan_from_cents(cents: int | None) -> Decimal:
-    return (Decimal(int(cents or 0)) / 100).quantize(Decimal("0.01"))
+    return quantize_money(Decimal(int(cents or 0)).scaleb(-2))
 
 
 def ledger_verify(*, limit: int = 200) -> LedgerReport:

@@ -165,7 +165,7 @@ def _cell(value: Any) -> str:
 
 
 def _rows_excel(data: bytes) -> tuple[Iterator[list[str]], str]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # imported for an Excel file only: slow to load (as in core.spreadsheet)
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -4,7 +4,7 @@
   on SQLite Django's test flush deletes rows, so there the model/queryset guards refuse
   deletes). TRUNCATE is not a row operation and stays possible for test databases.
 - Bank statement profiles: `generic` (the documented default layout) and `icbc`.
-- Fee schedules: the 长沙 2022 network-bidding schedule (DOMAIN §5) for both sides, and the
+- Fee schedules: the 长沙 2022 network-bidding schedule (差额定率累进) for both sides, and the
   judicial commission cap (2004, buyer side, category `judicial`).
 """
 
