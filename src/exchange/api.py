@@ -7,6 +7,8 @@ site may call the API with their session (CSRF-checked). Every rejection is a 4x
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -41,14 +43,9 @@ from exchange.api_support import (
     pattern,
     require_perm,
 )
-from exchange.bidding import api as bidding_api
-from exchange.core import ratelimit
+from exchange.core import ratelimit, registry
 from exchange.core.errors import DomainError, RateLimited, Unauthenticated
 from exchange.core.models import Region
-from exchange.deals import api as deals_api
-from exchange.listings import api as listings_api
-from exchange.members import api as members_api
-from exchange.settlement import api as settlement_api
 
 
 class SessionAuth(ninja_session.SessionAuth):
@@ -79,42 +76,26 @@ class ExchangeAPI(NinjaAPI):
         return schema
 
 
-api = ExchangeAPI(
-    title="产权交易平台 API",
-    version="1",
-    description="产权交易电子商务平台的公开接口。所有错误返回 `{code, message}`。",
-    urls_namespace="api",
-    auth=[BearerToken(), SessionAuth()],
-    openapi_url="/openapi.json",
-    docs_url="/docs",
-    parser=StrictJsonParser(),
-)
-
-
-@api.exception_handler(DomainError)
-def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+def _domain_error(api: ExchangeAPI, request: HttpRequest, exc: DomainError) -> HttpResponse:
     response = api.create_response(request, exc.as_dict(), status=exc.status)
     if isinstance(exc, RateLimited) and "retry_after" in exc.data:
         response["Retry-After"] = str(exc.data["retry_after"])
     return response
 
 
-@api.exception_handler(NinjaValidationError)
-def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+def _validation_error(api: ExchangeAPI, request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [{"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")} for e in exc.errors]
     return api.create_response(
         request, {"code": "invalid", "message": _("请求参数有误。"), "errors": errors}, status=422
     )
 
 
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+def _unauthenticated(api: ExchangeAPI, request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     error = Unauthenticated()  # the same body as the native bid path's (bidding.api.bid_native)
     return api.create_response(request, error.as_dict(), status=error.status)
 
 
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def _http_error(api: ExchangeAPI, request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
     if status == 403 and "CSRF" in str(exc):
         body = {"code": "csrf_failed", "message": _("页面已过期（CSRF 校验失败），请刷新后重试。")}
@@ -394,17 +375,35 @@ def regions(request: HttpRequest, parent: Text | None = None) -> Any:
     return qs.only("code", "name", "level", "full_name")
 
 
-api.add_router("/auth", auth_router)
-api.add_router("/me", me_router)
-api.add_router("/verifications", review_router)
-api.add_router("/ref", ref_router)
-# the business apps' routers (each app owns its paths and schemas)
-api.add_router("/projects", listings_api.router)
-api.add_router("/auctions", bidding_api.router)
-api.add_router("/settlement", settlement_api.router)
-api.add_router("/deals", deals_api.router)
-api.add_router("/trading", "exchange.trading.api.router")
-api.add_router("/messages", members_api.router)
+# The project's own routers (members' sign-in and profile, reference data), first in the API.
+PROJECT_ROUTERS = (("/auth", auth_router), ("/me", me_router), ("/verifications", review_router), ("/ref", ref_router))
+
+
+def build_api(app_routers: Iterable[registry.ApiRouter] | None = None) -> ExchangeAPI:
+    """The API: the project's routers, then the business apps' routers as their AppConfigs
+    declare them (core/registry.py; each app owns its paths and schemas) — or `app_routers`."""
+    api = ExchangeAPI(
+        title="产权交易平台 API",
+        version="1",
+        description="产权交易电子商务平台的公开接口。所有错误返回 `{code, message}`。",
+        urls_namespace="api",
+        auth=[BearerToken(), SessionAuth()],
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        parser=StrictJsonParser(),
+    )
+    api.add_exception_handler(DomainError, functools.partial(_domain_error, api))
+    api.add_exception_handler(NinjaValidationError, functools.partial(_validation_error, api))
+    api.add_exception_handler(AuthenticationError, functools.partial(_unauthenticated, api))
+    api.add_exception_handler(HttpError, functools.partial(_http_error, api))
+    for path, router in PROJECT_ROUTERS:
+        api.add_router(path, router)
+    for declared in registry.api_routers() if app_routers is None else app_routers:
+        api.add_router(declared.path, declared.router)
+    return api
+
+
+api = build_api()
 
 
 def openapi_json(request: HttpRequest) -> JsonResponse:
