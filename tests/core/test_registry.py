@@ -144,14 +144,14 @@ def dummy_installed(settings) -> Iterator[types.ModuleType]:
 @pytest.mark.django_db
 def test_a_new_app_is_wired_in_by_its_app_config_alone(dummy_installed, client):
     # pages: its URL module is included, its names reverse
-    assert reverse("dummy_app:index") == "/dummy/"
-    assert client.get("/dummy/").content.decode() == "演示应用首页"
+    assert reverse("dummy_app:index") == "/dummy-app/"
+    assert client.get("/dummy-app/").content.decode() == "演示应用首页"
     # API: its router is mounted after the others, and in the document
     dummy_api = build_api()
-    assert [prefix for prefix, _router in dummy_api._routers][-1] == "/dummy"
-    assert "/api/v1/dummy/ping" in dummy_api.get_openapi_schema(path_prefix="/api/v1")["paths"]
-    assert TestClient(dummy_api).get("/dummy/ping").json() == {"pong": "演示"}
-    assert client.get("/api/v1/dummy/ping").json() == {"pong": "演示"}
+    assert [prefix for prefix, _router in dummy_api._routers][-1] == "/dummy-app"
+    assert "/api/v1/dummy-app/ping" in dummy_api.get_openapi_schema(path_prefix="/api/v1")["paths"]
+    assert TestClient(dummy_api).get("/dummy-app/ping").json() == {"pong": "演示"}
+    assert client.get("/api/v1/dummy-app/ping").json() == {"pong": "演示"}
     # grants: merged into the role matrix and given to the group
     assert "core.view_heartbeat" in roles.app_grants()["service"]
     roles.sync_roles()

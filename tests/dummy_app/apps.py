@@ -10,7 +10,7 @@ class DummyConfig(registry.ExchangeAppConfig):
     label = "dummy_app"
     verbose_name = "演示应用"
     urls = "tests.dummy_app.urls"
-    api_routers = (ApiRouter("/dummy", "tests.dummy_app.api.router"),)
+    api_routers = (ApiRouter("/dummy-app", "tests.dummy_app.api.router"),)
     role_grants = "tests.dummy_app.role_grants.GRANTS"
     demo = Demo("tests.dummy_app.demo.seed", after=("listings",))
     schedules = (Every(120, "tests.dummy_app.tasks.tick"),)

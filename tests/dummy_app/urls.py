@@ -8,4 +8,4 @@ def index(request: HttpRequest) -> HttpResponse:
     return HttpResponse("演示应用首页")
 
 
-urlpatterns = [path("dummy/", index, name="index")]
+urlpatterns = [path("dummy-app/", index, name="index")]
