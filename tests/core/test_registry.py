@@ -94,7 +94,7 @@ def test_every_declared_job_and_queue_is_registered():
 
 def test_every_panel_has_its_template_and_context():
     slots = {panel.slot for config in registry.exchange_apps() for panel in config.panels}
-    assert slots <= {"listings.project_side", "accounts.center_main", "accounts.center_side"}
+    assert slots <= {"site.topbar", "listings.project_side", "accounts.center_main", "accounts.center_side"}
     for slot in slots:
         for panel in registry.panels(slot):
             engines["django"].get_template(panel.template)
@@ -103,6 +103,8 @@ def test_every_panel_has_its_template_and_context():
     # the member centre's cards in the order the page listed them
     first = ["listings/_center_card.html", "brokers/_center_card.html", "members/_center_card.html"]
     assert [p.template for p in registry.panels("accounts.center_side") if p.template in first] == first
+    first = ["members/_header_link.html", "settlement/_topbar_link.html", "deals/_topbar_link.html"]
+    assert [p.template for p in registry.panels("site.topbar") if p.template in first] == first
     first = ["trading/_center_box.html", "deals/_center_card.html"]
     assert [p.template for p in registry.panels("accounts.center_main") if p.template in first] == first
 
@@ -115,7 +117,8 @@ def test_the_wiring_names_no_business_app():
         text = (SRC / name).read_text()
         named = re.findall(r'(?:from|import) exchange\.(\w+)|"exchange\.(\w+)', text)
         assert not {label for pair in named for label in pair} & set(business), name
-    for page, own in (("accounts/center.html", "accounts"), ("listings/detail.html", "listings")):
+    pages = (("base.html", ""), ("accounts/center.html", "accounts"), ("listings/detail.html", "listings"))
+    for page, own in pages:
         text = (SRC / "templates" / page).read_text()
         others = set(re.findall(r'{% include "([a-z_]+)/', text)) - {own, "includes"}
         assert not others, page

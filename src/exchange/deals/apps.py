@@ -20,7 +20,10 @@ class DealsConfig(registry.ExchangeAppConfig):
         Every(3600, "exchange.deals.tasks.certificates_due"),
         Every(3600, "exchange.deals.tasks.deals_close"),
     )
-    panels = (Panel("accounts.center_main", "deals/_center_card.html", order=20),)
+    panels = (
+        Panel("site.topbar", "deals/_topbar_link.html", order=30),
+        Panel("accounts.center_main", "deals/_center_card.html", order=20),
+    )
 
     def ready(self) -> None:
         from exchange.core import audit

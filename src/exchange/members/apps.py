@@ -16,7 +16,10 @@ class MembersConfig(registry.ExchangeAppConfig):
     role_grants = "exchange.members.role_grants.GRANTS"
     demo = Demo("exchange.members.demo.seed")
     schedules = (Every(900, "exchange.members.tasks.deliveries_requeue"),)
-    panels = (Panel("accounts.center_side", "members/_center_card.html", order=30),)
+    panels = (
+        Panel("site.topbar", "members/_header_link.html", order=10),
+        Panel("accounts.center_side", "members/_center_card.html", order=30),
+    )
 
     def ready(self) -> None:
         from exchange.core import audit

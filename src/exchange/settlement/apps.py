@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import registry
-from exchange.core.registry import ApiRouter, Demo, Every
+from exchange.core.registry import ApiRouter, Demo, Every, Panel
 from exchange.core.work_queues import WorkQueue
 
 
@@ -22,6 +22,7 @@ class SettlementConfig(registry.ExchangeAppConfig):
         Every(3600, "exchange.settlement.tasks.releases_due"),
         Every(3600, "exchange.settlement.tasks.statement_uploads_expire"),
     )
+    panels = (Panel("site.topbar", "settlement/_topbar_link.html", order=20),)
 
     def ready(self) -> None:
         from exchange.core import audit
