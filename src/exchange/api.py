@@ -8,7 +8,6 @@ site may call the API with their session (CSRF-checked). Every rejection is a 4x
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -379,10 +378,10 @@ def regions(request: HttpRequest, parent: Text | None = None) -> Any:
 PROJECT_ROUTERS = (("/auth", auth_router), ("/me", me_router), ("/verifications", review_router), ("/ref", ref_router))
 
 
-def build_api(app_routers: Iterable[registry.ApiRouter] | None = None) -> ExchangeAPI:
-    """The API: the project's routers, then the business apps' routers as their AppConfigs
-    declare them (core/registry.py; each app owns its paths and schemas) — or `app_routers`."""
-    api = ExchangeAPI(
+def build_api() -> ExchangeAPI:
+    """The API: the project's routers, then the apps' routers as their AppConfigs declare them
+    (core/registry.py; each app owns its paths and schemas)."""
+    new_api = ExchangeAPI(
         title="产权交易平台 API",
         version="1",
         description="产权交易电子商务平台的公开接口。所有错误返回 `{code, message}`。",
@@ -392,15 +391,15 @@ def build_api(app_routers: Iterable[registry.ApiRouter] | None = None) -> Exchan
         docs_url="/docs",
         parser=StrictJsonParser(),
     )
-    api.add_exception_handler(DomainError, functools.partial(_domain_error, api))
-    api.add_exception_handler(NinjaValidationError, functools.partial(_validation_error, api))
-    api.add_exception_handler(AuthenticationError, functools.partial(_unauthenticated, api))
-    api.add_exception_handler(HttpError, functools.partial(_http_error, api))
+    new_api.add_exception_handler(DomainError, functools.partial(_domain_error, new_api))
+    new_api.add_exception_handler(NinjaValidationError, functools.partial(_validation_error, new_api))
+    new_api.add_exception_handler(AuthenticationError, functools.partial(_unauthenticated, new_api))
+    new_api.add_exception_handler(HttpError, functools.partial(_http_error, new_api))
     for path, router in PROJECT_ROUTERS:
-        api.add_router(path, router)
-    for declared in registry.api_routers() if app_routers is None else app_routers:
-        api.add_router(declared.path, declared.router)
-    return api
+        new_api.add_router(path, router)
+    for declared in registry.api_routers():
+        new_api.add_router(declared.path, declared.router)
+    return new_api
 
 
 api = build_api()

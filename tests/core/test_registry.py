@@ -184,3 +184,10 @@ def test_a_new_app_demo_is_seeded_after_what_it_builds_on(dummy_installed):
     assert list(summary).index("dummy_app.things") > max(
         i for i, key in enumerate(summary) if key.startswith("listings.")
     )
+
+
+def test_a_circle_of_demo_dependencies_is_refused(monkeypatch):
+    listings = apps.get_app_config("listings")
+    monkeypatch.setattr(listings, "demo", registry.Demo("exchange.listings.demo.seed", after=("trading",)))
+    with pytest.raises(LookupError, match="circular"):
+        registry.demo_seeders()

@@ -127,16 +127,15 @@ def role_grants() -> Iterator[tuple[str, dict[str, tuple[str, ...]]]]:
 def demo_seeders() -> list[tuple[str, Callable[[], dict[str, int]]]]:
     """(app label, seed function) of every app with demo data, each after the apps it
     builds on, otherwise in INSTALLED_APPS order."""
-    pending = {config.label: config.demo for config in exchange_apps() if config.demo is not None}
-    done: list[str] = []
-    while pending:
-        ready = [label for label, demo in pending.items() if all(a in done or a not in pending for a in demo.after)]
+    declared = {config.label: config.demo for config in exchange_apps() if config.demo is not None}
+    order: list[str] = []
+    while len(order) < len(declared):
+        waiting = [label for label in declared if label not in order]
+        ready = [label for label in waiting if all(a in order or a not in declared for a in declared[label].after)]
         if not ready:
-            raise LookupError(f"demo data: circular `after` between {sorted(pending)}")
-        done.append(ready[0])
-        del pending[ready[0]]
-    by_label = {config.label: config.demo for config in exchange_apps() if config.demo is not None}
-    return [(label, import_string(by_label[label].seed)) for label in done]
+            raise LookupError(f"demo data: circular `after` between {waiting}")
+        order.append(ready[0])
+    return [(label, import_string(declared[label].seed)) for label in order]
 
 
 def panels(slot: str) -> list[Panel]:
