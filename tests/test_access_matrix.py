@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import importlib.util
 from collections.abc import Callable, Iterator
 from types import ModuleType
 
@@ -22,7 +23,7 @@ from django_tasks_db.models import DBTaskResult
 
 from exchange.accounts import roles, services, sms_codes
 from exchange.accounts.models import ApiToken, User
-from exchange.core import clock
+from exchange.core import clock, registry
 from exchange.core.models import Heartbeat, HolidayOverride, Region
 from exchange.portal.models import Article
 from tests.access.checks import (
@@ -57,12 +58,15 @@ NO_DELETE = {
 }
 SUPERUSER_ONLY_DELETE = {"accounts.apitoken"}
 
-# Business apps that classify their own URLs in tests/access/<app>.py. Each module provides
+# Apps of the registry (core/registry.py) that classify their own URLs in tests/access/<app>.py
+# (core, accounts and portal are classified here). Each module provides
 #   objects(users) -> {"app.model": pk}      objects its admin pages and URLs need
 #   site_checks(w) -> {"ns:name": Check}     its non-admin URL patterns
 #   admin_checks(w) -> {"admin:name": Check} its custom admin views (optional)
 #   NO_ADD, NO_CHANGE, NO_DELETE: sets of "app.model" (optional)
-CONTRIBUTORS = ("listings", "settlement", "bidding", "members", "trading", "deals", "brokers")
+CONTRIBUTORS = tuple(
+    config.label for config in registry.exchange_apps() if importlib.util.find_spec(f"tests.access.{config.label}")
+)
 
 
 def _patterns(patterns: list, prefix: str = "", ns: str | None = None) -> Iterator[tuple[str, str, URLPattern]]:

@@ -7,6 +7,7 @@ site may call the API with their session (CSRF-checked). Every rejection is a 4x
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -41,14 +42,9 @@ from exchange.api_support import (
     pattern,
     require_perm,
 )
-from exchange.bidding import api as bidding_api
-from exchange.core import ratelimit
+from exchange.core import ratelimit, registry
 from exchange.core.errors import DomainError, InvalidInput, RateLimited, Unauthenticated
 from exchange.core.models import Region
-from exchange.deals import api as deals_api
-from exchange.listings import api as listings_api
-from exchange.members import api as members_api
-from exchange.settlement import api as settlement_api
 
 
 class SessionAuth(ninja_session.SessionAuth):
@@ -79,42 +75,26 @@ class ExchangeAPI(NinjaAPI):
         return schema
 
 
-api = ExchangeAPI(
-    title="产权交易平台 API",
-    version="1",
-    description="产权交易电子商务平台的公开接口。所有错误返回 `{code, message}`。",
-    urls_namespace="api",
-    auth=[BearerToken(), SessionAuth()],
-    openapi_url="/openapi.json",
-    docs_url="/docs",
-    parser=StrictJsonParser(),
-)
-
-
-@api.exception_handler(DomainError)
-def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+def _domain_error(api: ExchangeAPI, request: HttpRequest, exc: DomainError) -> HttpResponse:
     response = api.create_response(request, exc.as_dict(), status=exc.status)
     if isinstance(exc, RateLimited) and "retry_after" in exc.data:
         response["Retry-After"] = str(exc.data["retry_after"])
     return response
 
 
-@api.exception_handler(NinjaValidationError)
-def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+def _validation_error(api: ExchangeAPI, request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [{"loc": [str(p) for p in e.get("loc", [])], "msg": e.get("msg", "")} for e in exc.errors]
     return api.create_response(
         request, {"code": "invalid", "message": _("请求参数有误。"), "errors": errors}, status=422
     )
 
 
-@api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+def _unauthenticated(api: ExchangeAPI, request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     error = Unauthenticated()  # the same body as the native bid path's (bidding.api.bid_native)
     return api.create_response(request, error.as_dict(), status=error.status)
 
 
-@api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def _http_error(api: ExchangeAPI, request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
     if status == 403 and "CSRF" in str(exc):
         body = {"code": "csrf_failed", "message": _("页面已过期（CSRF 校验失败），请刷新后重试。")}
@@ -399,17 +379,35 @@ def regions(request: HttpRequest, parent: Text | None = None) -> Any:
     return qs.only("code", "name", "level", "full_name")
 
 
-api.add_router("/auth", auth_router)
-api.add_router("/me", me_router)
-api.add_router("/verifications", review_router)
-api.add_router("/ref", ref_router)
-# the business apps' routers (each app owns its paths and schemas)
-api.add_router("/projects", listings_api.router)
-api.add_router("/auctions", bidding_api.router)
-api.add_router("/settlement", settlement_api.router)
-api.add_router("/deals", deals_api.router)
-api.add_router("/trading", "exchange.trading.api.router")
-api.add_router("/messages", members_api.router)
+# The project's own routers (members' sign-in and profile, reference data), first in the API.
+PROJECT_ROUTERS = (("/auth", auth_router), ("/me", me_router), ("/verifications", review_router), ("/ref", ref_router))
+
+
+def build_api() -> ExchangeAPI:
+    """The API: the project's routers, then the apps' routers as their AppConfigs declare them
+    (core/registry.py; each app owns its paths and schemas)."""
+    new_api = ExchangeAPI(
+        title="产权交易平台 API",
+        version="1",
+        description="产权交易电子商务平台的公开接口。所有错误返回 `{code, message}`。",
+        urls_namespace="api",
+        auth=[BearerToken(), SessionAuth()],
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        parser=StrictJsonParser(),
+    )
+    new_api.add_exception_handler(DomainError, functools.partial(_domain_error, new_api))
+    new_api.add_exception_handler(NinjaValidationError, functools.partial(_validation_error, new_api))
+    new_api.add_exception_handler(AuthenticationError, functools.partial(_unauthenticated, new_api))
+    new_api.add_exception_handler(HttpError, functools.partial(_http_error, new_api))
+    for path, router in PROJECT_ROUTERS:
+        new_api.add_router(path, router)
+    for declared in registry.api_routers():
+        new_api.add_router(declared.path, declared.router)
+    return new_api
+
+
+api = build_api()
 
 
 def openapi_json(request: HttpRequest) -> JsonResponse:

@@ -22,21 +22,6 @@ from tests.listings import factories as listing_factories
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture(autouse=True)
-def _deals_grants():
-    """Until exchange.accounts.roles.GRANT_APPS lists "deals" (integrator), merge its grants."""
-    from exchange.accounts import roles
-
-    if "deals" in roles.GRANT_APPS:
-        yield
-        return
-    original = roles.GRANT_APPS
-    roles.GRANT_APPS = (*original, "deals")
-    roles.sync_roles()
-    yield
-    roles.GRANT_APPS = original
-
-
 def _won_auction(category: str = "equity") -> Deal:
     """An auction won by a verified buyer with a confirmed deposit, opened through deal_open."""
     import importlib

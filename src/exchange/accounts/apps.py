@@ -1,11 +1,20 @@
-from django.apps import AppConfig
+from collections.abc import Iterable
+
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core import registry
+from exchange.core.registry import Every
+from exchange.core.work_queues import WorkQueue
 
-class AccountsConfig(AppConfig):
+
+class AccountsConfig(registry.ExchangeAppConfig):
     name = "exchange.accounts"
     label = "accounts"
     verbose_name = _("会员与账户")
+    urls = "exchange.accounts.urls"
+    url_prefix = "accounts/"
+    # the API's /auth, /me and /verifications are the project's own (exchange/api.py)
+    schedules = (Every(3600, "exchange.accounts.tasks.sms_codes_purge"),)
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_login_failed
@@ -14,6 +23,7 @@ class AccountsConfig(AppConfig):
         from exchange.accounts import protection, roles
         from exchange.core import audit
 
+        super().ready()
         # SMS codes are not audited field by field: their salt and digest stay out of the trail,
         # and the flows they open (registration, password reset) are audited themselves
         audit.register_models(
@@ -21,27 +31,16 @@ class AccountsConfig(AppConfig):
         )
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="accounts.sync_roles")
         user_login_failed.connect(protection.on_login_failed, dispatch_uid="accounts.login_rate_limits")
-        self._register_work_queues()
-        self._register_jobs()
 
-    def _register_jobs(self) -> None:
-        from exchange.accounts import tasks
-        from exchange.core import schedule
-
-        schedule.every(3600, tasks.sms_codes_purge)
-
-    def _register_work_queues(self) -> None:
+    def work_queues(self) -> Iterable[WorkQueue]:
         from exchange.accounts.models import Verification
-        from exchange.core import work_queues
 
-        work_queues.register(
-            work_queues.WorkQueue(
-                key="accounts.verification_pending",
-                label=_("实名认证待审核"),
-                permission="accounts.review_verification",
-                items=lambda: Verification.objects.filter(status=Verification.Status.PENDING),
-                age_field="submitted_at",
-                url_name="admin:accounts_verification_changelist",
-                url_query="status__exact=pending",
-            )
+        yield WorkQueue(
+            key="accounts.verification_pending",
+            label=_("实名认证待审核"),
+            permission="accounts.review_verification",
+            items=lambda: Verification.objects.filter(status=Verification.Status.PENDING),
+            age_field="submitted_at",
+            url_name="admin:accounts_verification_changelist",
+            url_query="status__exact=pending",
         )

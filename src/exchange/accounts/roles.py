@@ -1,7 +1,7 @@
 """The role matrix (D13): who may do what.
 
 Each role is a Django group; its permissions are listed here, plus the grants each
-business app declares in its own `role_grants` module (see GRANT_APPS).
+business app declares in its own `role_grants` module (named by its AppConfig, core/registry.py).
 A migration creates the groups and `sync_roles()` (run after every `migrate`) makes the
 database match this table exactly, so adding a permission to a role is a one-line
 change here. Staff roles also need `User.is_staff` to enter the back office.
@@ -18,6 +18,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from exchange.core import registry
+
 
 @dataclass(frozen=True)
 class Role:
@@ -28,16 +30,14 @@ class Role:
     description: Any = ""
 
 
-# Apps whose models the supervisor may see (every model of these apps).
-SUPERVISED_APPS = (
-    "auth", "accounts", "core", "portal", "auditlog", "django_tasks_db", "axes",
-    "listings", "settlement", "bidding", "members", "trading", "deals", "brokers",
-)  # fmt: skip
+# Apps whose models the supervisor may see (every model of these apps), besides every app of
+# the project (core/registry.py): supervised_apps().
+SUPERVISED_LIBRARY_APPS = ("auth", "auditlog", "django_tasks_db", "axes")
 
 # Business apps add their own permissions to staff roles in `exchange.<app>.role_grants`
-# (a module with `GRANTS: dict[role_key, tuple[perm, ...]]`), so that each app declares
-# who may use it next to its code; `role_permissions()` merges them into this matrix.
-GRANT_APPS = ("listings", "settlement", "bidding", "members", "trading", "deals", "brokers")
+# (a module with `GRANTS: dict[role_key, tuple[perm, ...]]`, named by the AppConfig's
+# `role_grants`), so that each app declares who may use it next to its code;
+# `role_permissions()` merges them into this matrix.
 
 _CONTENT = ("portal.view_article", "portal.add_article", "portal.change_article")
 
@@ -142,25 +142,24 @@ def role_permissions(role: Role) -> set[str]:
         return {
             f"{app}.{codename}"
             for app, codename in Permission.objects.filter(
-                content_type__app_label__in=SUPERVISED_APPS, codename__startswith="view_"
+                content_type__app_label__in=supervised_apps(), codename__startswith="view_"
             ).values_list("content_type__app_label", "codename")
         }
     return set(role.permissions) | set(app_grants().get(role.key, ()))
 
 
-def app_grants() -> dict[str, tuple[str, ...]]:
-    """Role key → permissions granted by the business apps' `role_grants` modules."""
-    import importlib
+def supervised_apps() -> tuple[str, ...]:
+    """The app labels whose every model 监管 may view: the project's apps and a few libraries'."""
+    return SUPERVISED_LIBRARY_APPS + tuple(config.label for config in registry.exchange_apps())
 
+
+def app_grants() -> dict[str, tuple[str, ...]]:
+    """Role key → permissions granted by the apps (their AppConfig's `role_grants`)."""
     merged: dict[str, tuple[str, ...]] = {}
-    for app in GRANT_APPS:
-        try:
-            module = importlib.import_module(f"exchange.{app}.role_grants")
-        except ModuleNotFoundError:
-            continue
-        for key, perms in module.GRANTS.items():
+    for label, grants in registry.role_grants():
+        for key, perms in grants.items():
             if key not in ROLE_BY_KEY:
-                raise LookupError(f"exchange.{app}.role_grants: unknown role {key}")
+                raise LookupError(f"{label} role_grants: unknown role {key}")
             merged[key] = merged.get(key, ()) + tuple(perms)
     return merged
 

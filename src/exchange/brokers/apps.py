@@ -1,30 +1,36 @@
-from django.apps import AppConfig
+from collections.abc import Iterable
+
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core import registry
+from exchange.core.registry import Demo, Panel
+from exchange.core.work_queues import WorkQueue
 
-class BrokersConfig(AppConfig):
+
+class BrokersConfig(registry.ExchangeAppConfig):
     name = "exchange.brokers"
     label = "brokers"
     verbose_name = _("经纪会员与委托")
+    urls = "exchange.brokers.urls"
+    role_grants = "exchange.brokers.role_grants.GRANTS"
+    demo = Demo("exchange.brokers.demo.seed", after=("listings",))
+    panels = (Panel("accounts.center_side", "brokers/_center_card.html", order=20),)
 
     def ready(self) -> None:
         from exchange.core import audit
 
+        super().ready()
         audit.register_models(self)
-        self._register_work_queues()
 
-    def _register_work_queues(self) -> None:
+    def work_queues(self) -> Iterable[WorkQueue]:
         from exchange.brokers.models import BrokerApplication
-        from exchange.core import work_queues
 
-        work_queues.register(
-            work_queues.WorkQueue(
-                key="brokers.application_pending",
-                label=_("经纪会员资格待审核"),
-                permission="brokers.review_brokerapplication",
-                items=lambda: BrokerApplication.objects.filter(status=BrokerApplication.Status.PENDING),
-                age_field="submitted_at",
-                url_name="admin:brokers_brokerapplication_changelist",
-                url_query="status__exact=pending",
-            )
+        yield WorkQueue(
+            key="brokers.application_pending",
+            label=_("经纪会员资格待审核"),
+            permission="brokers.review_brokerapplication",
+            items=lambda: BrokerApplication.objects.filter(status=BrokerApplication.Status.PENDING),
+            age_field="submitted_at",
+            url_name="admin:brokers_brokerapplication_changelist",
+            url_query="status__exact=pending",
         )

@@ -1,83 +1,80 @@
 import functools
+from collections.abc import Iterator
 from typing import Any
 
-from django.apps import AppConfig
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core import registry
+from exchange.core.registry import ApiRouter, Demo, Every, Panel
+from exchange.core.work_queues import WorkQueue
 
-class ListingsConfig(AppConfig):
+
+class ListingsConfig(registry.ExchangeAppConfig):
     name = "exchange.listings"
     label = "listings"
     verbose_name = _("挂牌与信息披露")
+    urls = "exchange.listings.urls"
+    api_routers = (ApiRouter("/projects", "exchange.listings.api.router", order=10),)
+    role_grants = "exchange.listings.role_grants.GRANTS"
+    demo = Demo("exchange.listings.demo.seed")
+    schedules = (Every(60, "exchange.listings.tasks.listings_tick"),)
+    panels = (Panel("accounts.center_side", "listings/_center_card.html", order=10),)
 
     def ready(self) -> None:
-        from exchange.core import audit, schedule
-        from exchange.listings import tasks
+        from exchange.core import audit
 
+        super().ready()
         audit.register_models(self, exclude=["codecounter", "follow"])
-        schedule.every(60, tasks.listings_tick)
-        self._register_work_queues()
 
-    def _register_work_queues(self) -> None:
-        from exchange.core import work_queues
+    def work_queues(self) -> Iterator[WorkQueue]:
         from exchange.listings import conf
         from exchange.listings.models import Project, Question, Status
 
         for step in conf.all_steps():
-            work_queues.register(
-                work_queues.WorkQueue(
-                    key=f"listings.review_{step.key}",
-                    label=format_lazy("{}：{}", _("待我审核"), _(step.label)),
-                    permission=step.permission,
-                    items=functools.partial(_waiting_projects, step.key),
-                    age_field="step_started_at",
-                    url_name="listings:review_queue",
-                    url_query=f"step={step.key}",
-                )
+            yield WorkQueue(
+                key=f"listings.review_{step.key}",
+                label=format_lazy("{}：{}", _("待我审核"), _(step.label)),
+                permission=step.permission,
+                items=functools.partial(_waiting_projects, step.key),
+                age_field="step_started_at",
+                url_name="listings:review_queue",
+                url_query=f"step={step.key}",
             )
-            work_queues.register(
-                work_queues.WorkQueue(
-                    key=f"listings.change_{step.key}",
-                    label=format_lazy("{}：{}", _("待我审核的变更"), _(step.label)),
-                    permission=step.permission,
-                    items=functools.partial(_waiting_changes, step.key),
-                    age_field="proposed_at",
-                    url_name="listings:review_queue",
-                    url_query=f"step={step.key}",
-                )
+            yield WorkQueue(
+                key=f"listings.change_{step.key}",
+                label=format_lazy("{}：{}", _("待我审核的变更"), _(step.label)),
+                permission=step.permission,
+                items=functools.partial(_waiting_changes, step.key),
+                age_field="proposed_at",
+                url_name="listings:review_queue",
+                url_query=f"step={step.key}",
             )
-        work_queues.register(
-            work_queues.WorkQueue(
-                key="listings.questions",
-                label=_("待审核的路演提问"),
-                permission="listings.moderate_question",
-                items=lambda: Question.objects.filter(status="pending"),
-                age_field="asked_at",
-                url_name="admin:listings_question_changelist",
-                url_query="status__exact=pending",
-            )
+        yield WorkQueue(
+            key="listings.questions",
+            label=_("待审核的路演提问"),
+            permission="listings.moderate_question",
+            items=lambda: Question.objects.filter(status="pending"),
+            age_field="asked_at",
+            url_name="admin:listings_question_changelist",
+            url_query="status__exact=pending",
         )
-        work_queues.register(
-            work_queues.WorkQueue(
-                key="listings.suspension_overdue",
-                label=_("中止超过预计恢复日"),
-                permission="listings.manage_disclosure",
-                items=_suspension_overdue,
-                age_field="suspended_at",
-                url_name="admin:listings_project_changelist",
-                url_query="status=suspended",
-            )
+        yield WorkQueue(
+            key="listings.suspension_overdue",
+            label=_("中止超过预计恢复日"),
+            permission="listings.manage_disclosure",
+            items=_suspension_overdue,
+            age_field="suspended_at",
+            url_name="admin:listings_project_changelist",
+            url_query="status=suspended",
         )
-        work_queues.register(
-            work_queues.WorkQueue(
-                key="listings.disclosure_ended",
-                label=_("披露期满待处理"),
-                permission="listings.manage_disclosure",
-                items=lambda: Project.objects.filter(status=Status.DISCLOSURE_ENDED),
-                age_field="ends_at",
-                url_name="listings:disclosure_calendar",
-            )
+        yield WorkQueue(
+            key="listings.disclosure_ended",
+            label=_("披露期满待处理"),
+            permission="listings.manage_disclosure",
+            items=lambda: Project.objects.filter(status=Status.DISCLOSURE_ENDED),
+            age_field="ends_at",
+            url_name="listings:disclosure_calendar",
         )
 
 

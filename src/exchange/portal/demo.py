@@ -6,7 +6,6 @@ existing data: accounts are looked up by phone, articles by title.
 
 from __future__ import annotations
 
-import importlib
 import io
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +19,7 @@ from stdnum.cn import ric, uscc
 
 from exchange.accounts import roles
 from exchange.accounts.models import MemberType, User, Verification
-from exchange.core import clock
+from exchange.core import clock, registry
 from exchange.portal.models import Article
 
 DEMO_PASSWORD = "Demo@2026"
@@ -312,16 +311,7 @@ def seed_demo() -> dict[str, int]:
             created_accounts += created
         created_articles = _ensure_articles() + _ensure_pages()
     summary: dict[str, int] = {"accounts": created_accounts, "articles": created_articles}
-    for app in (
-        "listings",
-        "settlement",
-        "bidding",
-        "members",
-        "trading",
-        "deals",
-        "brokers",
-    ):  # the business apps' own demo data, in this order
-        module = importlib.import_module(f"exchange.{app}.demo")
-        for key, count in module.seed().items():
+    for app, seed in registry.demo_seeders():  # the apps' own demo data, each after what it builds on
+        for key, count in seed().items():
             summary[f"{app}.{key}"] = count
     return summary

@@ -1,0 +1,1 @@
+GRANTS: dict[str, tuple[str, ...]] = {"service": ("core.view_heartbeat",)}
