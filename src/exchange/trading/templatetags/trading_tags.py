@@ -6,20 +6,21 @@ from typing import Any
 
 from django import template
 
+from exchange.listings.services import is_seller_side
+from exchange.settlement import conf
+from exchange.trading import selectors
+from exchange.trading.models import ACTIVE_STATUSES
+from exchange.trading.services import OPEN_FOR_APPLICATIONS, applicant_refusal
+
 register = template.Library()
 
 
 @register.inclusion_tag("trading/_apply_box_inner.html", takes_context=True)
 def apply_box(context: Any, project: Any) -> dict[str, Any]:
-    from exchange.trading import selectors
-    from exchange.trading.models import ACTIVE_STATUSES
-    from exchange.trading.services import OPEN_FOR_APPLICATIONS, applicant_refusal
-
     user = context.get("user")
     app = None
     if user is not None and user.is_authenticated and not user.is_staff:
         app = selectors.application_for(project.pk, user.pk)
-    from exchange.listings.services import is_seller_side
 
     is_seller = bool(user is not None and is_seller_side(project, user))
     return {
@@ -41,8 +42,6 @@ def apply_box(context: Any, project: Any) -> dict[str, Any]:
 
 @register.inclusion_tag("trading/_center_box_inner.html", takes_context=True)
 def my_applications_box(context: Any) -> dict[str, Any]:
-    from exchange.trading import selectors
-
     user = context.get("user")
     apps = list(selectors.my_applications(user)[:5]) if user is not None and user.is_authenticated else []
     return {"applications": apps, "user": user}
@@ -53,7 +52,6 @@ def deposit_terms() -> dict[str, Any]:
     """When and how a qualified buyer pays the deposit, and when it comes back, from the
     settlement rules (`{% deposit_terms as terms %}` on the project page): N working days
     after qualification before the cut-off, to a virtual sub-account of its own."""
-    from exchange.settlement import conf
 
     return {
         "due_workdays": conf.deposit_due_workdays(),
