@@ -25,6 +25,7 @@ from exchange.accounts.tasks import notify_verification_decided
 from exchange.accounts.validators import clean_document_image, clean_resident_id, clean_uscc
 from exchange.core import audit, clock
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from exchange.core.permissions import require_staff
 from exchange.core.text import clean_name
 from exchange.members.services import notify
 
@@ -408,8 +409,11 @@ def api_token_digest(raw: str) -> str:
 
 
 def _require_reviewer(user: User) -> None:
-    if not (user.is_active and user.is_staff and user.has_perm("accounts.review_verification")):
-        raise PermissionDenied(_("只有业务审核人员可以审核实名认证。"))
+    """Staff only (an active user with accounts.review_verification who is also a staff account)."""
+    message = _("只有业务审核人员可以审核实名认证。")
+    require_staff(user, "accounts.review_verification", message=message)
+    if not user.is_staff:
+        raise PermissionDenied(message)
 
 
 def _pending_for_update(verification_id: int) -> Verification:

@@ -26,6 +26,7 @@ from exchange.brokers.models import BrokerApplication, Mandate, MandateProject
 from exchange.brokers.selectors import is_broker
 from exchange.core import audit, clock, uploads
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from exchange.core.permissions import require_staff
 from exchange.listings.categories import Category
 from exchange.members.services import notify, notify_staff
 
@@ -48,9 +49,11 @@ def _notify(user: Any, *, kind: str, subject: str, body: str = "", url: str = ""
 
 
 def _require_reviewer(actor: Any) -> None:
-    if not (getattr(actor, "is_authenticated", False) and actor.is_active and actor.is_staff
-            and actor.has_perm(REVIEW_PERM)):  # fmt: skip
-        raise PermissionDenied(_("只有业务审核人员可以审核经纪会员资格。"))
+    """Staff only (an active user with REVIEW_PERM who is also a staff account)."""
+    message = _("只有业务审核人员可以审核经纪会员资格。")
+    require_staff(actor, REVIEW_PERM, message=message)
+    if not actor.is_staff:
+        raise PermissionDenied(message)
 
 
 def _require_member(user: Any) -> None:

@@ -7,12 +7,24 @@ deposit forfeited, buyer barred from the re-sale, staff relist).
 
 Each public service is keyword-only, one transaction (`transaction.atomic`), audited
 through `audit.action`, guarded by `TRANSITIONS`; bad input raises a `DomainError`
-subclass with a stable code and nothing is written. Other apps pass `actor=None` (the
-system); staff actors are checked against their permissions here."""
+subclass with a stable code and nothing is written. Other apps pass the system actor
+(`core.permissions.SYSTEM`, None); staff actors are checked against their permissions here.
+
+One module per stage (`certificates`, `closing`, `common`, `contract`, `handlers`,
+`opening`, `payment`); this package re-exports their public names, so callers import from
+`exchange.deals.services`. What notices and certificates say is in `exchange.deals.facts`.
+"""
 
 from __future__ import annotations
 
 from exchange.core.errors import Conflict, IllegalTransition
+from exchange.deals.facts import (
+    certificate_facts,
+    result_fact_text,
+    result_notice_extra,
+    result_notice_facts,
+    result_rule,
+)
 from exchange.deals.services.certificates import (
     certificate_issue,
     certificate_revoke,
@@ -48,13 +60,6 @@ from exchange.deals.services.common import (
 from exchange.deals.services.contract import (
     contract_review,
     contract_sign,
-)
-from exchange.deals.services.facts import (
-    certificate_facts,
-    result_fact_text,
-    result_notice_extra,
-    result_notice_facts,
-    result_rule,
 )
 from exchange.deals.services.handlers import (
     on_price_paid,

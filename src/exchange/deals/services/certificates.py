@@ -13,6 +13,7 @@ from exchange.core import audit, clock
 from exchange.core.errors import Conflict, IllegalTransition, NotFound
 from exchange.core.permissions import require, require_staff
 from exchange.deals import conf
+from exchange.deals.facts import certificate_facts
 from exchange.deals.models import Certificate, Deal
 from exchange.deals.services.common import (
     NotFullyPaid,
@@ -23,7 +24,6 @@ from exchange.deals.services.common import (
     _reason,
     _transition,
 )
-from exchange.deals.services.facts import certificate_facts
 from exchange.deals.services.payment import deal_paid
 from exchange.settlement import services as settlement
 from exchange.settlement.selectors import PlanStatus, price_plan_status, settled_plan_project_ids

@@ -15,6 +15,7 @@ from exchange.core.errors import InvalidInput, NotFound
 from exchange.core.money import format_yuan, quantize_money
 from exchange.core.permissions import require_system
 from exchange.deals import conf, selectors
+from exchange.deals.facts import result_rule
 from exchange.deals.models import Contract, Deal
 from exchange.deals.services.common import (
     FEE_METHOD,
@@ -26,7 +27,6 @@ from exchange.deals.services.common import (
     deal_fees,
     sign_deadline_for,
 )
-from exchange.deals.services.facts import result_rule
 from exchange.listings import services as listings
 from exchange.listings.selectors import ProjectStatus
 from exchange.settlement import services as settlement

@@ -13,9 +13,9 @@ from exchange.core import audit, clock, workdays
 from exchange.core.errors import IllegalTransition, InvalidInput, NotFound
 from exchange.core.permissions import require_staff
 from exchange.deals import conf
+from exchange.deals.facts import result_notice_extra, result_notice_facts, result_rule
 from exchange.deals.models import Deal
 from exchange.deals.services.common import S, _notify_parties, _transition
-from exchange.deals.services.facts import result_notice_extra, result_notice_facts, result_rule
 from exchange.listings import services as listings
 from exchange.settlement import services as settlement
 

@@ -3,7 +3,12 @@
 Every service is one transaction: it locks the project row (`project_for_update`), checks, writes and
 audits; on any refusal (a DomainError) nothing is written. Status changes go through the
 one guarded `_transition` over the `TRANSITIONS` map. Time comes from `core.clock`, dates
-from `core.workdays` (China's calendar with 调休)."""
+from `core.workdays` (China's calendar with 调休).
+
+One module per stage (`after_disclosure`, `application`, `attachments`, `changes`, `common`,
+`notices`, `roadshow`, `rules`, `worker`); this package re-exports their public names, so
+callers import from `exchange.listings.services`.
+"""
 
 from __future__ import annotations
 

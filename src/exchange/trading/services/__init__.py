@@ -4,7 +4,12 @@ Every service is one transaction: it locks the application (or the project's out
 checks, writes and audits; on any refusal (a DomainError with a stable code and a
 Chinese message) nothing is written. Status changes go through the one guarded
 `_transition` over `Application.TRANSITIONS`. Other apps are called through their
-services (listings, settlement, bidding, deals, members) with ids and amounts."""
+services (listings, settlement, bidding, deals, members) with ids and amounts.
+
+One module per stage (`applying`, `checks`, `common`, `deposits`, `drafts`, `outcome`,
+`results`, `review`, `terms`); this package re-exports their public names, so callers import
+from `exchange.trading.services`.
+"""
 
 from __future__ import annotations
 

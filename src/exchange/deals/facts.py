@@ -1,4 +1,5 @@
-"""What the result notice and the certificate say (facts and their wording)."""
+"""What the result notice (成交公告) and the certificate (交易凭证) say: their facts and wording
+(formatting only, no writes; services and pages use it)."""
 
 from __future__ import annotations
 
