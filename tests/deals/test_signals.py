@@ -9,6 +9,7 @@ import pytest
 
 from exchange.deals import services
 from exchange.deals.models import Deal
+from exchange.deals.services import handlers
 from exchange.settlement import signals
 from tests.deals import factories as f
 
@@ -34,7 +35,7 @@ def test_handler_failure_is_logged_not_raised_and_the_job_catches_up(monkeypatch
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "deal_paid", broken)
+    monkeypatch.setattr(handlers, "deal_paid", broken)  # the name the handler calls
     with caplog.at_level(logging.ERROR):
         f.pay_rest(deal)  # settlement's payment commits; our handler fails
     assert "price_paid handling failed" in caplog.text

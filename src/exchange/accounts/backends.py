@@ -8,7 +8,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from exchange.accounts import protection
+from exchange.accounts import protection, sms_codes
 from exchange.accounts.models import User
 
 LOGIN_MAX_LENGTH = 254  # the longest phone-or-e-mail a login form or the token API takes
@@ -72,7 +72,6 @@ class SmsCodeBackend(ModelBackend):
     ) -> User | None:
         if sms_code is None or kwargs.get("password") is not None:
             return None
-        from exchange.accounts import sms_codes
 
         phone = (username or "").strip()
         if len(phone) != 11 or len(sms_code) > 16:

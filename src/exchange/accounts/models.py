@@ -92,6 +92,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         reason = "password_changed" if self._password is not None else "deactivated"  # type: ignore[attr-defined]
         super().save(*args, **kwargs)
         if revoke:
+            # imported here: accounts.services imports this module (a cycle at import time)
             from exchange.accounts.services import api_tokens_revoke_all
 
             api_tokens_revoke_all(user_id=self.pk, reason=reason)

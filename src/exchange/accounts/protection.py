@@ -32,12 +32,15 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from axes.helpers import get_client_ip_address
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from exchange.accounts.backends import axes_username
 from exchange.core import ratelimit
 from exchange.core.ratelimit import Rate
 
@@ -106,8 +109,6 @@ def login_succeeded(request: HttpRequest, username: str) -> None:
 
 def lockout_wait(request: HttpRequest, username: str | None) -> int:
     """Seconds left of the pair lockout (django-axes) of `username` at this request's address."""
-    from axes.helpers import get_client_ip_address
-    from axes.models import AccessAttempt
 
     cooloff = timedelta(hours=float(settings.AXES_COOLOFF_TIME))
     ip = getattr(request, "axes_ip_address", None) or get_client_ip_address(request)
@@ -199,6 +200,5 @@ def on_login_failed(
     (those are not failures of a password; counting them would only extend the window)."""
     if request is None or getattr(request, "login_throttled", None) is not None:
         return
-    from exchange.accounts.backends import axes_username
 
     login_failed(request, axes_username(request, credentials))

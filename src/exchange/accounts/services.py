@@ -18,13 +18,16 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from exchange.accounts import roles
+from exchange.accounts import roles, sms_codes
 from exchange.accounts.backends import PASSWORD_MAX_LENGTH
 from exchange.accounts.models import ApiToken, MemberType, User, Verification, phone_validator
+from exchange.accounts.tasks import notify_verification_decided
 from exchange.accounts.validators import clean_document_image, clean_resident_id, clean_uscc
 from exchange.core import audit, clock
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from exchange.core.permissions import require_staff
 from exchange.core.text import clean_name
+from exchange.members.services import notify
 
 
 def member_register(
@@ -43,7 +46,6 @@ def member_register(
     wrong or dead code, after committing the counted attempt; the inputs are checked first, so a
     mistake in them does not use the code up. Audited `member.register`.
     """
-    from exchange.accounts import sms_codes
 
     phone, email = phone.strip(), email.strip().lower()
     name = clean_name(name, field="name", label=_("姓名或单位名称"))
@@ -94,8 +96,6 @@ def _register_checked(
 
 
 def _notify_registration_attempt(owner: User, *, by_phone: bool) -> None:
-    from exchange.members.services import notify
-
     what = _("手机号码") if by_phone else _("电子邮箱")
     notify(
         owner,
@@ -124,7 +124,6 @@ def password_reset_by_sms(*, phone: str, sms_code: str, password: str) -> User:
     change, it revokes all of the member's API tokens (User.save); the member is told on the
     site and by e-mail (a SIM swap shows in the mailbox). Audited `password.reset_sms`.
     """
-    from exchange.accounts import sms_codes
 
     phone = sms_codes.clean_phone(phone)
     if len(password) > PASSWORD_MAX_LENGTH:
@@ -150,8 +149,6 @@ def _check_password(password: str, user: User) -> None:
 
 
 def _notify_password_reset(user: User) -> None:
-    from exchange.members.services import notify
-
     notify(
         user,
         kind="account.password_reset",
@@ -412,8 +409,11 @@ def api_token_digest(raw: str) -> str:
 
 
 def _require_reviewer(user: User) -> None:
-    if not (user.is_active and user.is_staff and user.has_perm("accounts.review_verification")):
-        raise PermissionDenied(_("只有业务审核人员可以审核实名认证。"))
+    """Staff only (an active user with accounts.review_verification who is also a staff account)."""
+    message = _("只有业务审核人员可以审核实名认证。")
+    require_staff(user, "accounts.review_verification", message=message)
+    if not user.is_staff:
+        raise PermissionDenied(message)
 
 
 def _pending_for_update(verification_id: int) -> Verification:
@@ -428,7 +428,5 @@ def _pending_for_update(verification_id: int) -> Verification:
 
 
 def _notify_on_commit(verification: Verification) -> None:
-    from exchange.accounts.tasks import notify_verification_decided
-
     verification_id = verification.pk
     transaction.on_commit(lambda: notify_verification_decided.enqueue(verification_id=verification_id))

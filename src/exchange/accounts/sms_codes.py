@@ -44,10 +44,11 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from exchange.accounts import protection
+from exchange.accounts import protection, tasks
 from exchange.accounts.models import SmsCode, User, mask_phone, phone_validator
 from exchange.core import clock
 from exchange.core.errors import InvalidInput, RateLimited
+from exchange.members.channels import Outgoing, get_channel
 
 if TYPE_CHECKING:
     from exchange.members.channels import Outgoing
@@ -165,9 +166,7 @@ def code_request(*, phone: str, purpose: str, address: str) -> CodeRequested:
 
 
 def _enqueue(code_id: int) -> None:
-    from exchange.accounts.tasks import sms_code_send
-
-    sms_code_send.enqueue(code_id=code_id)
+    tasks.sms_code_send.enqueue(code_id=code_id)
 
 
 def consume(*, phone: str, purpose: str, code: str) -> bool:
@@ -224,7 +223,6 @@ def code_deliver(*, code_id: int) -> str:
     else:
         outcome = Outcome.SENT
     outgoing = _message(row, registered=outcome == Outcome.NOTICE)
-    from exchange.members.channels import get_channel
 
     try:
         get_channel("sms").send(outgoing)
@@ -235,8 +233,6 @@ def code_deliver(*, code_id: int) -> str:
 
 
 def _message(row: SmsCode, *, registered: bool) -> Outgoing:
-    from exchange.members.channels import Outgoing
-
     with translation.override(settings.LANGUAGE_CODE):  # the worker and a request in English alike
         if registered:
             text = _(

@@ -6,6 +6,7 @@ from django.core.mail import send_mail
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from exchange.accounts import sms_codes
 from exchange.accounts.models import Verification
 
 
@@ -30,7 +31,6 @@ def notify_verification_decided(*, verification_id: int) -> None:
 def sms_code_send(*, code_id: int) -> str:
     """Send the SMS of a verification code (its argument is the row's id: the code itself is
     never in the queue, the task derives it; accounts.sms_codes)."""
-    from exchange.accounts import sms_codes
 
     return sms_codes.code_deliver(code_id=code_id)
 
@@ -38,6 +38,5 @@ def sms_code_send(*, code_id: int) -> str:
 @task()
 def sms_codes_purge() -> int:
     """Delete SMS codes that expired more than a day ago (the clock runs this hourly)."""
-    from exchange.accounts import sms_codes
 
     return sms_codes.codes_purge()

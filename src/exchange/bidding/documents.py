@@ -6,6 +6,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from weasyprint import HTML
 
 from exchange.bidding.models import Auction, Bid
 from exchange.core import clock
@@ -36,6 +37,4 @@ def confirmation_html(auction: Auction) -> str:
 
 
 def confirmation_pdf(auction: Auction) -> bytes:
-    from weasyprint import HTML
-
     return bytes(HTML(string=confirmation_html(auction)).write_pdf())

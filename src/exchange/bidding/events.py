@@ -37,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -136,8 +137,6 @@ class _UnixDatagramPublisher:
 
 class _RedisPublisher:
     def __init__(self, url: str) -> None:
-        import redis
-
         self._client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
 
     def publish(self, raw: bytes) -> None:

@@ -20,7 +20,14 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import IO, Any, Protocol
+
+from django.conf import settings
+from django.core import signals
+from django.db import OperationalError, connections
+from django.http.request import split_domain_port, validate_host
+from django.utils import translation
 
 from exchange.bidding.api import bid_native, native_bid_payload
 from exchange.bidding.engine import WouldBlock, is_sqlite_busy
@@ -202,9 +209,6 @@ class _NativeChecks:
     """What the native bid path needs from the settings, read once."""
 
     def __init__(self, inline: bool | None = None) -> None:
-        from django.conf import settings
-        from django.db import connections
-
         # bids on the event loop's thread: SQLite only (a PostgreSQL round trip would block
         # the loop); NATIVE_BIDS_INLINE=0 turns it off (benchmarks compare both)
         if inline is None:
@@ -309,8 +313,6 @@ class _NativeChecks:
 
 @functools.lru_cache(maxsize=256)
 def _valid_host(host: str, allowed: tuple[str, ...]) -> bool:
-    from django.http.request import split_domain_port, validate_host
-
     domain, _port = split_domain_port(host)
     return bool(domain) and validate_host(domain, list(allowed))
 
@@ -318,9 +320,6 @@ def _valid_host(host: str, allowed: tuple[str, ...]) -> bool:
 @functools.lru_cache(maxsize=256)
 def _language(accept_language: str) -> str:
     """The language LocaleMiddleware activates for this Accept-Language (no cookie, no prefix)."""
-    from types import SimpleNamespace
-
-    from django.utils import translation
 
     request = SimpleNamespace(COOKIES={}, META={"HTTP_ACCEPT_LANGUAGE": accept_language} if accept_language else {})
     return translation.get_language_from_request(request, check_path=False)  # type: ignore[arg-type]
@@ -332,9 +331,6 @@ def _native_bid(
     """In a pool thread (or, `wait=False`, on the loop's: see NativeBids._run_inline):
     (status, JSON body, Content-Language) of a native bid request, framed by Django's request
     signals (connection upkeep) like a request through Django."""
-    from django.core import signals
-    from django.db import OperationalError
-    from django.utils import translation
 
     signals.request_started.send(sender=NativeBids, environ=None)
     try:

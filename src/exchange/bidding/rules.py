@@ -1,4 +1,4 @@
-"""The bidding rules as pure functions (DOMAIN.md §4, ARCHITECTURE.md D6).
+"""The bidding rules as pure functions (docs/bidding.md; docs/architecture.md, decision D6).
 
 No ORM, no clock, no settings: the auction's state, the bidder and the server time are
 arguments, and the answer is a `Decision` (accepted with the new state and the bids to
@@ -44,6 +44,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Final
 
+from exchange.core.money import CENT
+
 DYNAMIC: Final = "dynamic"
 ENGLISH: Final = "english"
 SEALED: Final = "sealed"
@@ -75,7 +77,6 @@ SEALED_ALREADY_BID: Final = "sealed_already_bid"
 INVALID_AMOUNT: Final = "invalid_amount"
 PREEMPTION_ONLY: Final = "preemption_only"  # dutch, taken: only a higher-ranked holder, only the taken price
 
-CENT: Final = Decimal("0.01")
 ZERO: Final = Decimal("0")
 
 

@@ -39,6 +39,7 @@ from typing import Any
 from django.conf import settings
 
 from exchange.bidding import errors, rules
+from exchange.bidding.chain import format_time, genesis_hash
 from exchange.bidding.models import Auction, AuctionBidder, Bid
 
 COMMIT_PREFIX = "exchange-sealed"
@@ -62,7 +63,6 @@ def commitment(*, auction_id: int, bidder_no: str, amount: Decimal, salt: str) -
 
 def entry_hash(*, prev_hash: str, bidder_no: str, commitment: str, accepted_at: dt.datetime) -> str:
     """A sealed log entry: sha256("{prev_hash}|{bidder_no}|{commitment}|{accepted_at}")."""
-    from exchange.bidding.engine import format_time
 
     text = f"{prev_hash}|{bidder_no}|{commitment}|{format_time(accepted_at)}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -126,7 +126,6 @@ def prepare_bidders(auction: Auction, bidders: list[AuctionBidder]) -> None:
 def genesis(auction: Auction) -> str:
     """The genesis of the auction's chain: the vault's (services.auction_create), else the
     usual one (an auction created without the services)."""
-    from exchange.bidding.engine import genesis_hash
 
     if auction.sealed_ref:
         path = _auction_dir(auction.sealed_ref) / "genesis"
@@ -178,7 +177,6 @@ def quote(*, auction: Auction, bidder: Any, amount: Decimal, key: str, now: dt.d
     amount returns the first receipt (`replayed`), with another amount KeyReused; a second
     quote is `sealed_already_bid`; the other rejections as the rules say. Writes: the vault's
     file, the bidder's slot, the auction's head hash — nothing else."""
-    from exchange.bidding.engine import format_time
 
     slot = AuctionBidder.objects.filter(pk=bidder.id).values_list("sealed_slot", flat=True).first() if bidder else None
     mine = _read_quote(auction, slot or "")

@@ -4,6 +4,9 @@ amount) never leave."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -11,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exchange.bidding import conf, rules, sealed
-from exchange.bidding.engine import bid_public
+from exchange.bidding.chain import bid_public, format_time
 from exchange.bidding.errors import AuctionNotFound
 from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
 from exchange.core import clock
@@ -157,7 +160,6 @@ def outage_notice(auction: Auction) -> str | None:
 def deadline_moves(*, auction_id: int) -> list[dict[str, Any]]:
     """The deadline moves no bid made (outages, pauses), for the published log: after which
     entry (`seq`, `head_hash`), from when to when nobody could bid, the deadline before/after."""
-    from exchange.bidding.engine import format_time
 
     return [
         {
@@ -218,7 +220,6 @@ def log_visible(*, auction: Auction, viewer: Any) -> bool:
 
 def bid_log(*, auction_id: int, after_seq: int = 0, limit: int = 500) -> list[dict[str, Any]]:
     """The hash-chained log entries (seq, bidder_no, amount, kind, accepted_at as hashed, prev_hash, hash)."""
-    from exchange.bidding.engine import format_time
 
     limit = max(1, min(limit, int(conf.get("LOG_PAGE_SIZE"))))
     rows = Bid.objects.filter(auction_id=auction_id, seq__gt=after_seq).order_by("seq")[:limit]
@@ -252,3 +253,27 @@ def running_auctions(*, viewer: Any = None) -> QuerySet[Auction]:
     if viewer is not None and getattr(viewer, "is_authenticated", False):
         mine |= Q(bidders__user=viewer)
     return qs.filter(mine).distinct()
+
+
+@dataclass(frozen=True)
+class AuctionResult:
+    """A closed auction's result as trading applies it."""
+
+    auction_id: int
+    result: str
+    winner_user_id: int | None
+    price: Decimal | None
+
+
+def closed_auction_results(auction_ids: Iterable[int | None]) -> list[AuctionResult]:
+    """The results of those of `auction_ids` that are closed (one query)."""
+    auctions = Auction.objects.filter(pk__in=list(auction_ids), status=Status.CLOSED).select_related("winner")
+    return [
+        AuctionResult(
+            auction_id=a.pk,
+            result=a.result,
+            winner_user_id=a.winner.user_id if a.winner else None,
+            price=a.final_price,
+        )
+        for a in auctions
+    ]

@@ -37,16 +37,25 @@ import re
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
-from http.cookies import SimpleCookie
-from importlib import import_module
 from typing import Any
+from urllib.parse import parse_qs
 
+import redis.asyncio as aioredis
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import close_old_connections
+from django.utils import translation
 
 from exchange.bidding import events
+from exchange.bidding.sse_db import (
+    REPLAY_BATCH,
+    authenticate,
+    bids_after,
+    close_db_connections,  # noqa: F401  (sse.close_db_connections: tests, shutdown)
+    in_thread,
+    latest_seqs,
+    open_stream,
+)
+from exchange.core.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +66,6 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 EVENTS_PATH = re.compile(r"^/api/v1/auctions/(\d+)/events/?$")
 ALL_EVENTS_PATH = "/api/v1/auctions/events"  # every auction: the supervisor monitor
 ALL = 0  # the hub's key for watchers of every auction
-REPLAY_BATCH = 500
 MAX_BUFFERED_BYTES = 1024 * 1024  # a watcher this far behind is dropped; it reconnects and replays
 HEARTBEAT = b": hb\n\n"
 
@@ -79,72 +87,6 @@ def frame(event: str, data: dict[str, Any], event_id: int | None = None) -> byte
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {body}\n\n".encode()
-
-
-# --- database work, off the event loop --------------------------------------------------
-_db_pool = ThreadPoolExecutor(max_workers=int(os.environ.get("SSE_DB_THREADS", "4")), thread_name_prefix="sse-db")
-
-
-def close_db_connections() -> None:
-    """Close the connections of the handler's database threads (tests, shutdown)."""
-    from exchange.core.thread_connections import close_thread_connections
-
-    close_thread_connections(_db_pool, _db_pool._max_workers)
-
-
-async def _in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    def call() -> Any:
-        close_old_connections()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            close_old_connections()
-
-    return await asyncio.get_running_loop().run_in_executor(_db_pool, call)
-
-
-def _authenticate(headers: dict[str, str]) -> Any:
-    """The viewer: a bearer token, else the site session, else anonymous."""
-    from django.contrib.auth import get_user
-    from django.contrib.auth.models import AnonymousUser
-    from django.http import HttpRequest
-
-    from exchange.accounts import services as account_services
-
-    auth = headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        user = account_services.api_token_authenticate(raw=auth[7:].strip())
-        return user if user is not None else AnonymousUser()
-    cookie = SimpleCookie()
-    try:
-        cookie.load(headers.get("cookie", ""))
-    except Exception:  # a malformed cookie header is an anonymous viewer
-        return AnonymousUser()
-    morsel = cookie.get(settings.SESSION_COOKIE_NAME)
-    if morsel is None:
-        return AnonymousUser()
-    request = HttpRequest()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore(morsel.value)
-    return get_user(request)
-
-
-def _open(auction_id: int, headers: dict[str, str]) -> tuple[Any, dict[str, Any]]:
-    from exchange.bidding import selectors
-
-    viewer = _authenticate(headers)
-    return viewer, selectors.auction_public(auction_id=auction_id, viewer=viewer)
-
-
-def _bids_after(auction_id: int, after_seq: int, viewer: Any = None) -> list[dict[str, Any]]:
-    from exchange.bidding import selectors
-
-    return list(selectors.bids_after(auction_id=auction_id, after_seq=after_seq, limit=REPLAY_BATCH, viewer=viewer))
-
-
-def _latest_seqs(auction_ids: list[int]) -> dict[int, int]:
-    from exchange.bidding.models import Auction
-
-    return dict(Auction.objects.filter(pk__in=auction_ids).values_list("pk", "seq"))
 
 
 # --- watchers and the hub -------------------------------------------------------------------
@@ -279,8 +221,6 @@ class Hub:
             self.on_raw(raw)
 
     async def _redis_listener(self) -> None:
-        import redis.asyncio as aioredis
-
         delay = 0.5
         while True:
             client = aioredis.Redis.from_url(settings.REDIS_URL)
@@ -317,7 +257,7 @@ class Hub:
             if not ids:
                 continue
             try:
-                latest = await _in_thread(_latest_seqs, ids)
+                latest = await in_thread(latest_seqs, ids)
             except Exception:
                 log.warning("bidding events: resync query failed", exc_info=True)
                 continue
@@ -399,7 +339,7 @@ class Hub:
         try:
             while auction_id in self.watchers:
                 after = self.last_seq.get(auction_id, 0)
-                rows = await _in_thread(_bids_after, auction_id, after)
+                rows = await in_thread(bids_after, auction_id, after)
                 for row in rows:
                     if int(row["seq"]) > self.last_seq.get(auction_id, 0):
                         self._fan_out(auction_id, "bid", row, int(row["seq"]))
@@ -442,8 +382,6 @@ def _headers(scope: Scope) -> dict[str, str]:
 def _last_event_id(scope: Scope, headers: dict[str, str]) -> int:
     raw = headers.get("last-event-id", "")
     if not raw:
-        from urllib.parse import parse_qs
-
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         raw = (query.get("last_event_id") or query.get("lastEventId") or [""])[0]
     try:
@@ -470,9 +408,6 @@ def _public_state(state: dict[str, Any]) -> dict[str, Any]:
 
 async def events_app(scope: Scope, receive: Receive, send: Send) -> None:
     """The ASGI handler of `GET /api/v1/auctions/{id}/events`."""
-    from django.utils import translation
-
-    from exchange.core.errors import DomainError
 
     if scope["method"] not in ("GET", "HEAD"):
         await _json_error(send, 405, "method_not_allowed", "不支持该请求方法。")
@@ -491,7 +426,7 @@ async def events_app(scope: Scope, receive: Receive, send: Send) -> None:
     hub.add(watcher)  # before the first query: nothing published meanwhile can be missed
     try:
         try:
-            viewer, state = await _in_thread(_open, auction_id, headers)
+            viewer, state = await in_thread(open_stream, auction_id, headers)
         except DomainError as exc:
             with translation.override(settings.LANGUAGE_CODE):
                 body = exc.as_dict()
@@ -508,7 +443,7 @@ async def events_app(scope: Scope, receive: Receive, send: Send) -> None:
         first = [b"retry: 2000\n\n", frame("state", _public_state(state))]
         last = after
         while True:
-            rows = await _in_thread(_bids_after, auction_id, last, viewer)
+            rows = await in_thread(bids_after, auction_id, last, viewer)
             for row in rows:
                 seq = int(row["seq"])
                 if seq > last:
@@ -546,7 +481,7 @@ _STREAM_HEADERS = [
 
 def _may_monitor(headers: dict[str, str]) -> int:
     """200 for a user who may watch every auction (view_auction), else 401/403."""
-    user = _authenticate(headers)
+    user = authenticate(headers)
     if not user.is_authenticated:
         return 401
     return 200 if user.is_active and user.has_perm("bidding.view_auction") else 403
@@ -556,7 +491,7 @@ async def _all_events(scope: Scope, receive: Receive, send: Send) -> None:
     """`GET /api/v1/auctions/events`: live events of every auction (`auction_id` added to
     each payload), no replay — the monitor page renders the current state itself."""
     hub.ensure_started()
-    status = await _in_thread(_may_monitor, _headers(scope))
+    status = await in_thread(_may_monitor, _headers(scope))
     if status == 401:
         await _json_error(send, 401, "unauthenticated", "请先登录或提供有效的令牌。")
         return

@@ -8,6 +8,9 @@ import logging
 from django.core.files.base import ContentFile
 from django_tasks import task
 
+from exchange.bidding import engine
+from exchange.bidding.documents import confirmation_pdf
+from exchange.bidding.models import Auction, Status
 from exchange.core import clock
 
 log = logging.getLogger(__name__)
@@ -25,9 +28,7 @@ class CloseDueJob:
     module_path = "exchange.bidding.tasks.close_due"
 
     def enqueue(self) -> None:
-        from exchange.bidding.engine import auction_close_due
-
-        closed = auction_close_due(now=clock.now())
+        closed = engine.auction_close_due(now=clock.now())
         if closed:
             log.info("bidding: closed auctions %s", closed)
 
@@ -42,9 +43,6 @@ def confirmation_generate(*, auction_id: int) -> None:
 
 
 def confirmation_attach(*, auction_id: int) -> None:
-    from exchange.bidding.documents import confirmation_pdf
-    from exchange.bidding.models import Auction, Status
-
     auction = Auction.objects.filter(pk=auction_id, status=Status.CLOSED).first()
     if auction is None or auction.confirmation:
         return

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from exchange.bidding import rules, sealed
-from exchange.bidding.engine import bid_hash, genesis_hash
+from exchange.bidding.chain import bid_hash, genesis_hash
 from exchange.bidding.models import Auction, AuctionBidder, Bid, DeadlineShift, Status
 from exchange.bidding.selectors import sealed_hidden
 

@@ -9,8 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -24,6 +22,7 @@ from exchange.bidding import engine, selectors
 from exchange.bidding.errors import AuctionNotFound
 from exchange.bidding.models import Auction, Status
 from exchange.core.errors import DomainError
+from exchange.core.permissions import staff_required
 
 LIVE = (Status.SCHEDULED, Status.RUNNING, Status.PAUSED)
 
@@ -184,16 +183,10 @@ def auction(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _require(request: HttpRequest, perm: str) -> None:
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
-
-
-@login_required
+@staff_required("bidding.view_auction")
 @require_GET
 def monitor(request: HttpRequest) -> HttpResponse:
     """监管: every live auction, updated from the all-auctions event stream."""
-    _require(request, "bidding.view_auction")
     rows = _rows(selectors.running_auctions(viewer=request.user), request)
     return render(
         request,
@@ -207,7 +200,6 @@ def monitor(request: HttpRequest) -> HttpResponse:
 
 
 def _pause_or_resume(request: HttpRequest, pk: int, *, pause: bool) -> HttpResponse:
-    _require(request, "bidding.pause_auction")
     reason = request.POST.get("reason", "")
     try:
         if pause:
@@ -226,13 +218,13 @@ def _pause_or_resume(request: HttpRequest, pk: int, *, pause: bool) -> HttpRespo
     return redirect(target)
 
 
-@login_required
+@staff_required("bidding.pause_auction")
 @require_POST
 def auction_pause(request: HttpRequest, pk: int) -> HttpResponse:
     return _pause_or_resume(request, pk, pause=True)
 
 
-@login_required
+@staff_required("bidding.pause_auction")
 @require_POST
 def auction_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return _pause_or_resume(request, pk, pause=False)

@@ -19,6 +19,9 @@ from exchange.brokers import services
 from exchange.brokers.models import BrokerApplication, Mandate
 from exchange.core import clock
 from exchange.core.models import Region
+from exchange.listings import services as listings
+from exchange.listings.demo import add_files, with_disclosure
+from exchange.listings.models import Project
 
 BROKER, REVIEWER = "13900000021", "13800000001"
 ACCEPTED_SUBJECT = "代理挂牌：太原市小店区办公用房转让"
@@ -74,13 +77,9 @@ def _mandate(broker: User, seller: User | None, subject: str, **scope: object) -
 
 
 def _filed_listing(broker: User, seller: User) -> int:
-    from exchange.listings import services as listings
-    from exchange.listings.models import Project
-
     region = Region.objects.filter(code="140100").first()
     if region is None or Project.objects.filter(title=FILED_TITLE).exists():
         return 0
-    from exchange.listings.demo import add_files, with_disclosure
 
     valued_on = clock.today() - dt.timedelta(days=60)
     attributes = with_disclosure(

@@ -23,9 +23,12 @@ from exchange.accounts.models import MemberType, User
 from exchange.accounts.validators import clean_uscc
 from exchange.brokers import conf
 from exchange.brokers.models import BrokerApplication, Mandate, MandateProject
+from exchange.brokers.selectors import is_broker
 from exchange.core import audit, clock, uploads
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from exchange.core.permissions import require_staff
 from exchange.listings.categories import Category
+from exchange.members.services import notify, notify_staff
 
 REVIEW_PERM = "brokers.review_brokerapplication"
 
@@ -42,15 +45,15 @@ class NoMandate(PermissionDenied):
 
 
 def _notify(user: Any, *, kind: str, subject: str, body: str = "", url: str = "", key: str = "") -> None:
-    from exchange.members.services import notify
-
     notify(user, kind=kind, subject=subject, body=body, url=url, dedupe_key=key)
 
 
 def _require_reviewer(actor: Any) -> None:
-    if not (getattr(actor, "is_authenticated", False) and actor.is_active and actor.is_staff
-            and actor.has_perm(REVIEW_PERM)):  # fmt: skip
-        raise PermissionDenied(_("只有业务审核人员可以审核经纪会员资格。"))
+    """Staff only (an active user with REVIEW_PERM who is also a staff account)."""
+    message = _("只有业务审核人员可以审核经纪会员资格。")
+    require_staff(actor, REVIEW_PERM, message=message)
+    if not actor.is_staff:
+        raise PermissionDenied(message)
 
 
 def _require_member(user: Any) -> None:
@@ -136,7 +139,6 @@ def broker_apply(
                 )  # fmt: skip
         except IntegrityError as exc:
             raise Conflict(_("您已有待审核的经纪会员资格申请，请耐心等待。")) from exc
-        from exchange.members.services import notify_staff
 
         notify_staff(
             REVIEW_PERM,
@@ -266,7 +268,6 @@ def mandate_request(
     the term is not from today on or longer than BROKERS_MANDATE_MAX_DAYS, or the scope
     is invalid. Notifies the seller (`listing.mandate_requested`). Audited `mandate.request`.
     """
-    from exchange.brokers.selectors import is_broker
 
     _require_member(broker)
     if not is_broker(broker):
@@ -398,7 +399,6 @@ def mandate_file_project(
     Called by `listings.services.project_create` inside its transaction (the mandate row is
     locked, so two filings cannot both take the last place). Raises NoMandate otherwise.
     """
-    from exchange.brokers.selectors import is_broker
 
     if not is_broker(broker):
         raise NotABroker(_("只有经审核的经纪会员可以代他人挂牌。"))

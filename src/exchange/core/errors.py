@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 
@@ -33,7 +34,10 @@ class InvalidInput(DomainError):
     default_message = _("输入有误。")
 
 
-class PermissionDenied(DomainError):
+class PermissionDenied(DomainError, DjangoPermissionDenied):
+    """Also Django's PermissionDenied: `core.permissions` raises this one class, which the API
+    answers as a domain error (code permission_denied, 403) and a page as Django's 403."""
+
     code = "permission_denied"
     status = 403
     default_message = _("您没有执行此操作的权限。")

@@ -18,8 +18,9 @@ from functools import wraps
 from typing import Any, Final
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+
+from exchange.core.errors import PermissionDenied
 
 SYSTEM: Final = None
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core.admin_base import ExchangeModelAdmin, ReadOnlyAdminMixin, pairs_table
@@ -38,8 +39,6 @@ class DealAdmin(ReadOnlyAdminMixin, ExchangeModelAdmin):
         return _fee_working(obj.seller_fee_working)
 
     def view_on_site(self, obj: Any) -> str:
-        from django.urls import reverse
-
         return reverse("deals:staff_deal", args=[obj.pk])
 
 

@@ -1,4 +1,4 @@
-"""Business numbers of the deals app, each a Django setting with the DOMAIN.md default.
+"""Business numbers of the deals app, each a Django setting with the exchange's default.
 
 Read through these functions (never at import time) so that tests can override them
 with pytest-django's `settings` fixture.
@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from exchange.listings import conf as listings_conf
+
 
 def _get(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
@@ -24,12 +26,12 @@ def sign_workdays() -> int:
 
 
 def result_publicity_workdays() -> int:
-    """The 成交公告 stays published for at least N working days (DOMAIN §2: ≥5 WD)."""
+    """The 成交公告 stays published for at least N working days (the rule: at least 5 WD)."""
     return int(_get("DEALS_RESULT_PUBLICITY_WORKDAYS", 5))
 
 
 def certificate_workdays() -> int:
-    """The 交易凭证 is due within N working days after price and fees are paid (DOMAIN §2: 3 WD)."""
+    """The 交易凭证 is due within N working days after price and fees are paid (the rule: 3 WD)."""
     return int(_get("DEALS_CERTIFICATE_WORKDAYS", 3))
 
 
@@ -104,7 +106,6 @@ def result_notice_rule(category: str, *, state_owned: bool, judicial_sale: bool 
     judicial sale (司法拍卖) always names the buyer. An unknown field raises
     ImproperlyConfigured, so a typo cannot silently drop a field the rules require.
     """
-    from exchange.listings import conf as listings_conf
 
     table = {**DEFAULT_RESULT_NOTICE_FIELDS, **_get("DEALS_RESULT_NOTICE_FIELDS", {})}
     keys = (f"{category}:state_owned", "state_owned") if state_owned else (category, "default")

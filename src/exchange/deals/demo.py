@@ -20,8 +20,11 @@ from exchange.accounts.models import User
 from exchange.core import clock
 from exchange.deals import services
 from exchange.deals.models import Deal
+from exchange.listings import demo as listings_demo
 from exchange.listings.models import Project
 from exchange.listings.models import Status as ProjectStatus
+from exchange.settlement import services as settlement
+from exchange.settlement.models import Account, AccountKind, BankProfile, PricePlan
 
 logger = logging.getLogger(__name__)
 REVIEWER, FINANCE, MANAGER = "13800000001", "13800000002", "13800000003"
@@ -70,8 +73,6 @@ def _at(days_ago: float) -> dt.datetime:
 
 
 def _project(spec: tuple[Any, ...], index: int, reviewer: User, manager: User) -> Project | None:
-    from exchange.listings import demo as listings_demo
-
     title, category, seller, region, floor, deposit, attributes = spec[:7]
     demo = listings_demo.DemoProject(
         title + SUFFIX, category, seller, region, floor, floor, deposit, ProjectStatus.DISCLOSURE_ENDED, attributes,
@@ -85,8 +86,6 @@ def _project(spec: tuple[Any, ...], index: int, reviewer: User, manager: User) -
 
 def _deposit(project: Project, buyer: User, finance: User) -> None:
     """The buyer's deposit, confirmed by a bank statement line (the real matching path)."""
-    from exchange.settlement import services as settlement
-    from exchange.settlement.models import BankProfile
 
     instruction = settlement.deposit_instruction_create(
         project_id=project.pk, project_code=project.code or "", project_title=project.title, member=buyer,
@@ -110,16 +109,12 @@ def _deposit(project: Project, buyer: User, finance: User) -> None:
 
 
 def _owed(deal: Deal) -> Decimal:
-    from exchange.settlement.models import Account, AccountKind, PricePlan
-
     plan = PricePlan.objects.get(pk=deal.price_plan_id or 0)
     account = Account.objects.filter(kind=AccountKind.PRICE, owner=deal.buyer, project_id=deal.project_id).first()
     return plan.amount_due - (account.balance if account else Decimal("0"))
 
 
 def _advance(deal: Deal, stage: str, staff: dict[str, User]) -> None:
-    from exchange.settlement import services as settlement
-
     start = DAYS_AGO[stage]
     if stage == "defaulted":
         with clock.frozen(_at(start - 8)):  # the signing deadline (5 WD) has passed

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import segno
 from django.template.loader import render_to_string
 from django.utils import timezone
+from weasyprint import HTML
 
 from exchange.core import clock
 from exchange.core.money import format_yuan, to_chinese_upper
@@ -51,14 +53,10 @@ def contract_html(deal: Deal, *, pdf: bool = False) -> str:
 
 
 def contract_pdf(deal: Deal) -> bytes:
-    from weasyprint import HTML
-
     return bytes(HTML(string=contract_html(deal, pdf=True)).write_pdf())
 
 
 def qr_data_uri(url: str) -> str:
-    import segno
-
     return str(segno.make(url, error="m").png_data_uri(scale=4, border=2))
 
 
@@ -74,6 +72,4 @@ def certificate_html(certificate: Certificate, *, verify_url: str) -> str:
 
 
 def certificate_pdf(certificate: Certificate, *, verify_url: str) -> bytes:
-    from weasyprint import HTML
-
     return bytes(HTML(string=certificate_html(certificate, verify_url=verify_url)).write_pdf())

@@ -14,7 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from exchange.listings.categories import Category
 
 ZERO = Decimal("0")
 
@@ -25,9 +28,10 @@ def method_label(kind: str) -> str:
 
 
 def fee_methods() -> list[tuple[str, Any]]:
-    from exchange.settlement.models import TradingMethod
+    # imported here: model modules load before another app's selectors may be imported
+    from exchange.settlement.selectors import TRADING_METHODS
 
-    return list(TradingMethod.choices)
+    return list(TRADING_METHODS)
 
 
 class Deal(models.Model):
@@ -150,10 +154,6 @@ class Deal(models.Model):
 def contract_templates() -> list[tuple[str, Any]]:
     """The names of the contract templates (`deals/contracts/<name>.html`): the default one,
     and one per category that has its own."""
-    from django.utils.text import format_lazy
-
-    from exchange.listings.categories import Category
-
     return [("default", _("通用产权交易合同")), *((c.value, format_lazy(_("{}转让合同"), c.label)) for c in Category)]
 
 

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
+from exchange.brokers.selectors import acting_project_ids
+from exchange.core import clock
+from exchange.core.money_sql import fen_sum, yuan_from_fen
+from exchange.deals import conf
 from exchange.deals.models import Certificate, Deal, method_label
-from exchange.listings.models import Notice
+from exchange.listings import selectors as listings_selectors
+
+if TYPE_CHECKING:
+    from exchange.listings.models import Notice
 
 
 def barred_member_ids(project_id: int) -> set[int]:
@@ -27,11 +37,7 @@ def deal_for_project(project_id: int) -> Deal | None:
 
 def result_notices() -> QuerySet[Notice]:
     """Published 成交公告 not withdrawn, newest first (the public 成交公告 page)."""
-    return (
-        Notice.objects.filter(kind=Notice.Kind.RESULT, published_at__isnull=False, withdrawn_at__isnull=True)
-        .select_related("project")
-        .order_by("-published_at", "-pk")
-    )
+    return listings_selectors.published_result_notices()
 
 
 @dataclass(frozen=True)
@@ -120,13 +126,6 @@ def deal_statistics() -> DealStatistics:
 
     One aggregate query (a join of deals and projects), cached for DEALS_STATISTICS_CACHE_SECONDS
     (default 300): the figures may lag that much behind a new deal."""
-    from django.core.cache import cache
-    from django.db.models import Count
-    from django.utils import timezone
-
-    from exchange.core import clock
-    from exchange.core.money_sql import fen_sum, yuan_from_fen
-    from exchange.deals import conf
 
     now = clock.now()
     year = timezone.localdate(now).year
@@ -161,7 +160,6 @@ def member_deals(user: Any) -> QuerySet[Deal]:
     mandate the project was filed under is in force)."""
     if not getattr(user, "is_authenticated", False):
         return Deal.objects.none()
-    from exchange.brokers.selectors import acting_project_ids
 
     return (
         Deal.objects.filter(Q(buyer=user) | Q(seller=user) | Q(project_id__in=acting_project_ids(user)))
@@ -172,7 +170,6 @@ def member_deals(user: Any) -> QuerySet[Deal]:
 
 def certificate_for_verification(number: str, check_code: str) -> Certificate | None:
     """The certificate with this number *and* check code (constant-time compare), else None."""
-    import hmac
 
     cert = Certificate.objects.select_related("deal").filter(number=number).first()
     if cert is None or not hmac.compare_digest(cert.check_code.encode(), check_code.encode()):
@@ -182,7 +179,6 @@ def certificate_for_verification(number: str, check_code: str) -> Certificate | 
 
 def defaults_queue() -> QuerySet[Deal]:
     """Deals past a deadline not yet defaulted, and defaulted deals not yet relisted."""
-    from exchange.core import clock
 
     today = clock.today()
     S = Deal.Status

@@ -5,12 +5,10 @@ Thin: parse → one service → render; every page checks ownership or a permiss
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,33 +16,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from exchange.core import clock
+from exchange.brokers.selectors import may_act
+from exchange.core import audit, clock
 from exchange.core.errors import DomainError
 from exchange.core.money import parse_money
+from exchange.core.permissions import staff_required
 from exchange.deals import documents, selectors, services
 from exchange.deals.models import Certificate, Deal
-
-
-def staff_perm(perm: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Logged-in users with `perm` only (anonymous → login page, others → 403)."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        @login_required
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_perm(perm):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
+from exchange.settlement import conf as settlement_conf
+from exchange.settlement import selectors as settlement_selectors
+from exchange.settlement.selectors import price_payment_account
 
 
 def _side(deal: Deal, user: Any) -> str:
     """The caller's side of a deal: buyer / seller (incl. the seller's broker while its
     mandate is in force) / ""."""
-    from exchange.brokers.selectors import may_act
 
     if user.pk == deal.buyer_id:
         return "buyer"
@@ -64,17 +50,12 @@ def _party_deal(request: HttpRequest, pk: int, staff_perm_name: str = "deals.vie
 
 
 def _plan(deal: Deal) -> Any:
-    from exchange.settlement.models import PricePlan
-
-    return PricePlan.objects.filter(project_id=deal.project_id).prefetch_related("instalments").first()
+    return settlement_selectors.price_plan_for_project(deal.project_id)
 
 
 def _paid_in(deal: Deal) -> Any:
     """What is in the buyer's price account for this project (converted deposit + payments)."""
-    from exchange.settlement.models import Account, AccountKind
-
-    account = Account.objects.filter(kind=AccountKind.PRICE, owner_id=deal.buyer_id, project_id=deal.project_id).first()
-    return account.balance if account else None
+    return settlement_selectors.price_account_balance(member_id=deal.buyer_id, project_id=deal.project_id)
 
 
 def _valid_certificate(deal: Deal) -> Certificate | None:
@@ -86,9 +67,6 @@ def _verify_url(request: HttpRequest, cert: Certificate) -> str:
 
 
 def _deal_context(request: HttpRequest, deal: Deal, side: str) -> dict[str, Any]:
-    from exchange.settlement import conf as settlement_conf
-    from exchange.settlement.selectors import price_payment_account
-
     plan = _plan(deal)
     today = clock.today()
     paid_in = _paid_in(deal)
@@ -243,7 +221,7 @@ def certificate_verify(request: HttpRequest, number: str, code: str) -> HttpResp
 # --------------------------------------------------------------------------- staff pages
 
 
-@staff_perm("deals.view_deal")
+@staff_required("deals.view_deal")
 def staff_deals(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     queue = request.GET.get("queue", "")
@@ -262,10 +240,9 @@ def staff_deals(request: HttpRequest) -> HttpResponse:
     return render(request, "deals/staff_deals.html", context)
 
 
-@staff_perm("deals.view_deal")
+@staff_required("deals.view_deal")
 def staff_deal(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_object_or_404(Deal.objects.select_related("project", "buyer", "seller", "contract"), pk=pk)
-    from exchange.core import audit
 
     context = _deal_context(request, deal, "")
     history = list(audit.history(deal)[:30])
@@ -289,7 +266,7 @@ def _act(request: HttpRequest, pk: int, action: Callable[[], Any], done: str) ->
 
 
 @require_POST
-@staff_perm("deals.review_contract")
+@staff_required("deals.review_contract")
 def staff_review(request: HttpRequest, pk: int) -> HttpResponse:
     decision = request.POST.get("decision", "")
     reason = request.POST.get("reason", "")
@@ -303,7 +280,7 @@ def staff_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_perm("settlement.resolve_statementline")
+@staff_required("settlement.resolve_statementline")
 def staff_payment(request: HttpRequest, pk: int) -> HttpResponse:
     def record() -> None:
         amount = parse_money(request.POST.get("amount", ""))
@@ -315,7 +292,7 @@ def staff_payment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_perm("deals.record_default")
+@staff_required("deals.record_default")
 def staff_default(request: HttpRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _act(
@@ -327,7 +304,7 @@ def staff_default(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_perm("listings.manage_disclosure")
+@staff_required("listings.manage_disclosure")
 def staff_relist(request: HttpRequest, pk: int) -> HttpResponse:
     def relist() -> None:
         floor = parse_money(request.POST.get("floor_price", ""), field="floor_price")
@@ -343,13 +320,13 @@ def staff_relist(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@staff_perm("deals.issue_certificate")
+@staff_required("deals.issue_certificate")
 def staff_certificate_issue(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, lambda: services.certificate_issue(deal_id=pk, actor=request.user), _("交易凭证已出具。"))
 
 
 @require_POST
-@staff_perm("deals.revoke_certificate")
+@staff_required("deals.revoke_certificate")
 def staff_certificate_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_object_or_404(Deal, pk=pk)
     cert = _valid_certificate(deal)

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,6 +16,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.functional import cached_property
 
 from exchange.accounts.models import User
+from exchange.brokers.selectors import acting_project_ids, may_act
 from exchange.core.models import Region
 from exchange.listings import conf
 from exchange.listings.categories import Category
@@ -92,7 +94,6 @@ class HallFilters:
 
     def query(self, **overrides: str) -> str:
         """The query string with some parameters replaced (for links), without `page`."""
-        from urllib.parse import urlencode
 
         merged = {**self.raw, **overrides}
         return urlencode({k: v for k, v in merged.items() if v})
@@ -119,6 +120,25 @@ class HallPaginator(Paginator):
         if count >= conf.get("LISTINGS_HALL_COUNT_CACHE_MIN"):
             cache.set(key, count, conf.get("LISTINGS_HALL_COUNT_CACHE_SECONDS"))
         return count
+
+
+ProjectStatus = Status  # the project statuses, for the apps that read a project's status
+
+
+def project_get(project_id: int, *, public_only: bool = False) -> Project | None:
+    """The project (unlocked; one query), or None; with `public_only`, only a published one."""
+    qs = Project.objects.filter(pk=project_id, is_public=True) if public_only else Project.objects.filter(pk=project_id)
+    return qs.first()
+
+
+def project_ids_in(status: str) -> QuerySet[Project, int]:
+    """The ids of the projects in `status` (a flat values_list, evaluated by the caller)."""
+    return Project.objects.filter(status=status).values_list("pk", flat=True)
+
+
+def project_round(project_id: int) -> int | None:
+    """The project's current listing round (1, then +1 per relisting); None for an unknown id."""
+    return Project.objects.filter(pk=project_id).values_list("round", flat=True).first()
 
 
 def hall_projects(filters: HallFilters) -> QuerySet[Project]:
@@ -165,7 +185,6 @@ def hall_regions() -> list[tuple[str, str]]:
 
 def can_see_internal(project: Project, user: Any) -> bool:
     """The seller, the project's broker while its mandate is in force, and staff."""
-    from exchange.brokers.selectors import may_act
 
     return bool(
         user.is_authenticated
@@ -224,6 +243,15 @@ def published_notices(*, kind: str = "", q: str = "") -> QuerySet[Notice]:
     return qs
 
 
+def published_result_notices() -> QuerySet[Notice]:
+    """Published 成交公告 not withdrawn, newest first, whole rows (the public 成交公告 page)."""
+    return (
+        Notice.objects.filter(kind=Notice.Kind.RESULT, published_at__isnull=False, withdrawn_at__isnull=True)
+        .select_related("project")
+        .order_by("-published_at", "-pk")
+    )
+
+
 def notice_keyword(raw: Any) -> str:
     """The notices list's keyword as typed, bounded: trimmed, at most
     LISTINGS_NOTICE_SEARCH_MAX characters, no NUL or other control characters."""
@@ -242,7 +270,6 @@ def latest_notices(kind: str, limit: int = 6) -> list[Notice]:
 
 def seller_projects(user: User) -> QuerySet[Project]:
     """The member's own projects and those its broker may act on today (mandate in force)."""
-    from exchange.brokers.selectors import acting_project_ids
 
     acting = acting_project_ids(user)
     return Project.objects.filter(Q(seller=user) | Q(pk__in=acting)).select_related("region").order_by("-created_at")

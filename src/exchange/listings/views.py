@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from exchange.accounts.models import User
-from exchange.core import clock, uploads
+from exchange.core import audit, clock, uploads, workdays
 from exchange.core.errors import DomainError, InvalidInput
+from exchange.core.permissions import staff_required
 from exchange.listings import categories, conf, selectors, services
 from exchange.listings.categories import Category
 from exchange.listings.forms import AnswerForm, AttachmentForm, ProjectForm, QuestionForm, ReviewForm
@@ -205,7 +207,6 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 @require_GET
 def notice_list(request: HttpRequest) -> HttpResponse:
     """交易公告: every published notice, by kind and keyword, paginated."""
-    from urllib.parse import urlencode
 
     kind = request.GET.get("kind", "")
     kind = kind if kind in Notice.Kind.values else ""
@@ -391,7 +392,6 @@ def my_project(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _timeline(project: Project) -> list[dict[str, Any]]:
     """Status changes from the audit trail, oldest first."""
-    from exchange.core import audit
 
     out = []
     for entry in reversed(list(audit.history(project)[:100])):
@@ -408,16 +408,10 @@ def _timeline(project: Project) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- staff
 
 
-def _staff(request: HttpRequest) -> None:
-    if not request.user.has_perm("listings.view_project"):
-        raise DjangoPermissionDenied
-
-
-@login_required
+@staff_required("listings.view_project")
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     """待我审核: applications and changes at the steps this staff member decides."""
-    _staff(request)
     step = request.GET.get("step", "")
     context = selectors.review_queue(request.user, step)  # type: ignore[arg-type]
     now = clock.now()
@@ -432,11 +426,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "listings/staff/queue.html", context)
 
 
-@login_required
+@staff_required("listings.view_project")
 @require_GET
 def disclosure_calendar(request: HttpRequest) -> HttpResponse:
     """A month of disclosure ends (披露截止日历)."""
-    _staff(request)
     try:
         month = dt.date.fromisoformat((request.GET.get("month") or "") + "-01")
     except ValueError:
@@ -446,7 +439,6 @@ def disclosure_calendar(request: HttpRequest) -> HttpResponse:
     start = first - dt.timedelta(days=first.weekday())
     weeks = []
     day = start
-    from exchange.core import workdays
 
     while True:
         week = []
@@ -465,11 +457,10 @@ def disclosure_calendar(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
-@login_required
+@staff_required("listings.view_project")
 @require_http_methods(["GET", "POST"])
 def staff_project(request: HttpRequest, pk: int) -> HttpResponse:
     """One project for staff: review decision, disclosure actions, notices; each POST calls one service."""
-    _staff(request)
     project = Project.objects.select_related("region", "seller", "broker").filter(pk=pk).first()
     if project is None:
         raise Http404

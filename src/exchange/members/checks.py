@@ -8,13 +8,13 @@ from django.core.checks import CheckMessage, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from exchange.members import conf
+from exchange.members.channels import ConsoleSmsChannel
 
 
 @register(Tags.security, deploy=True)
 def sms_gateway_configured(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Production needs a real SMS gateway: with the development backends (console, file) no
     verification code reaches a phone — and the file backend leaves the codes on the disk."""
-    from exchange.members.channels import ConsoleSmsChannel
 
     path = conf.sms_backend()
     try:

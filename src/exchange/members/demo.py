@@ -18,6 +18,7 @@ from exchange.accounts.models import MemberType, User
 from exchange.core import clock
 from exchange.members import selectors, services
 from exchange.members.models import Message
+from exchange.portal.demo import DemoAccount, _ensure_account
 
 BLACKLISTED_PHONE = "13900000019"
 BLACKLISTED_NAME = "某失信商贸有限公司"
@@ -101,8 +102,6 @@ def _messages() -> dict[str, list[tuple[str, str, str, str, int, bool]]]:
 
 
 def _blacklisted_member() -> tuple[User, bool]:
-    from exchange.portal.demo import DemoAccount, _ensure_account
-
     account = DemoAccount(
         BLACKLISTED_PHONE,
         "buyer9@demo.sxcq.cn",

@@ -23,7 +23,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from exchange.core import audit, clock
-from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from exchange.core.permissions import require
 from exchange.core.text import without_forbidden
 from exchange.members import conf
 from exchange.members.channels import Outgoing, get_channel
@@ -36,20 +37,13 @@ from exchange.members.models import (
     Preference,
     kind_category,
 )
+from exchange.members.tasks import deliver
 
 logger = logging.getLogger("exchange.members")
 
 DeliveryStatus = Delivery.Status
 _CHANNEL_KEYS = {c.value for c in Channel}
 _OPTIONAL_KEYS = {c.value for c in OPTIONAL_CHANNELS}
-
-
-def _require(actor: Any, perm: str) -> None:
-    """Staff actors need the permission; actor None is the system (another app, a task)."""
-    if actor is None:
-        return
-    if not (getattr(actor, "is_active", False) and actor.has_perm(perm)):
-        raise PermissionDenied()
 
 
 def _user(recipient: Any) -> Any:
@@ -162,8 +156,6 @@ def notify_staff(perm: str, *, kind: str, subject: str, body: str = "", url: str
 
 
 def _enqueue_deliveries(delivery_ids: Iterable[int]) -> None:
-    from exchange.members.tasks import deliver
-
     for delivery_id in delivery_ids:
         try:
             deliver.enqueue(delivery_id=delivery_id)
@@ -172,8 +164,6 @@ def _enqueue_deliveries(delivery_ids: Iterable[int]) -> None:
 
 
 def _enqueue_retry(delivery_id: int, attempt: int) -> None:
-    from exchange.members.tasks import deliver
-
     try:
         task = deliver
         if task.get_backend().supports_defer and conf.retry_seconds() > 0:
@@ -253,7 +243,7 @@ def delivery_attempt(*, delivery_id: int) -> str:
 
 def delivery_resend(*, delivery_id: int, actor: Any) -> Delivery:
     """Staff: put a finally failed delivery back in the queue (attempts start again)."""
-    _require(actor, "members.resend_delivery")
+    require(actor, "members.resend_delivery")
     with transaction.atomic(), audit.action(actor, "delivery.resend", delivery=delivery_id):
         delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None:
@@ -347,7 +337,7 @@ def blacklist_add(
     """Put a member on the 失信名单 from `starts_on` (default today) to `ends_on` (None =
     indefinitely). While active, applications are refused (`selectors.is_blacklisted`).
     Refused when an unlifted entry of the member already covers part of that period."""
-    _require(actor, "members.manage_blacklist")
+    require(actor, "members.manage_blacklist")
     member = _user(member)
     reason = (reason or "").strip()
     starts_on = starts_on or clock.today()
@@ -379,7 +369,7 @@ def blacklist_add(
 
 def blacklist_lift(*, entry_id: int, reason: str, actor: Any) -> BlacklistEntry:
     """Lift an entry early (from today on the member may apply again)."""
-    _require(actor, "members.manage_blacklist")
+    require(actor, "members.manage_blacklist")
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("请填写解除原因。"), field="reason")

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from exchange.members import services
+
 
 @task()
 def deliver(*, delivery_id: int) -> str:
     """Send one notification delivery (e-mail / SMS / WeChat); retries itself on failure."""
-    from exchange.members.services import delivery_attempt
 
-    return delivery_attempt(delivery_id=delivery_id)
+    return services.delivery_attempt(delivery_id=delivery_id)
 
 
 @task()
 def deliveries_requeue() -> int:
     """Re-enqueue deliveries stuck in the queue (enqueue failed, worker died)."""
-    from exchange.members import services
 
     return services.deliveries_requeue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Any
@@ -23,6 +24,7 @@ from exchange.settlement.models import (
     StatementImport,
     StatementLine,
     StatementUpload,
+    TradingMethod,
 )
 from exchange.settlement.statements import fingerprints, read_statement
 
@@ -228,3 +230,74 @@ def statement_lines(statement: StatementImport) -> QuerySet[StatementLine]:
         .select_related("instruction__member", "plan", "resolved_by")
         .order_by("line_no", "pk")
     )
+
+
+# --------------------------------------------------------------------------- the read API of other apps
+# Trading and deals read settlement's state only through these functions (never its models):
+# ids, statuses and amounts; the two display reads return the row a page renders.
+
+DepositStatus = DepositInstruction.Status
+PlanMode = PricePlan.Mode
+PlanStatus = PricePlan.Status
+TRADING_METHODS = TradingMethod.choices
+
+
+@dataclass(frozen=True)
+class DepositRef:
+    """A deposit instruction as other apps see it: its id and its status (a DepositStatus)."""
+
+    id: int
+    status: str
+
+
+def deposit_for(project_id: int, member_id: int) -> DepositRef | None:
+    """The member's latest deposit instruction on the project (one query), or None."""
+    row = (
+        DepositInstruction.objects.filter(project_id=project_id, member_id=member_id)
+        .order_by("-created_at")
+        .values_list("pk", "status")
+        .first()
+    )
+    return DepositRef(*row) if row else None
+
+
+def deposit_status(instruction_id: int | None) -> str | None:
+    """The status of a deposit instruction (a DepositStatus), None when there is none."""
+    return DepositInstruction.objects.filter(pk=instruction_id or 0).values_list("status", flat=True).first()
+
+
+def deposit_held(*, instruction_id: int, project_id: int, member_id: int) -> bool:
+    """True while this member's deposit on this project is confirmed (frozen, not yet refunded,
+    forfeited or converted)."""
+    return DepositInstruction.objects.filter(
+        pk=instruction_id, project_id=project_id, member_id=member_id, status=Status.CONFIRMED
+    ).exists()
+
+
+def deposit_instruction(instruction_id: int | None) -> DepositInstruction | None:
+    """The instruction an application page shows (account, amount, due time, status)."""
+    if not instruction_id:
+        return None
+    return DepositInstruction.objects.filter(pk=instruction_id).first()
+
+
+def price_plan_status(project_id: int) -> str | None:
+    """The status of the project's price plan (a PlanStatus), None before the plan opens."""
+    return PricePlan.objects.filter(project_id=project_id).values_list("status", flat=True).first()
+
+
+def settled_plan_project_ids() -> QuerySet[PricePlan, Any]:
+    """Projects whose price plan is no longer open (paid, or ended): a subquery to filter by."""
+    return PricePlan.objects.exclude(status=PlanStatus.OPEN).values("project_id")
+
+
+def price_plan_for_project(project_id: int) -> PricePlan | None:
+    """The project's price plan with its instalments, as the deal page shows it."""
+    return PricePlan.objects.filter(project_id=project_id).prefetch_related("instalments").first()
+
+
+def price_account_balance(*, member_id: int, project_id: int) -> Decimal | None:
+    """What is in the buyer's price account for the project (converted deposit + payments);
+    None when the account does not exist yet."""
+    account = Account.objects.filter(kind=AccountKind.PRICE, owner_id=member_id, project_id=project_id).first()
+    return account.balance if account else None

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.template.loader import render_to_string, select_template
 from django.utils import timezone
 from django.utils.translation import get_language
+from weasyprint import HTML
 
 from exchange.core import clock
 from exchange.trading import conf
@@ -60,7 +61,6 @@ def digest(text: str) -> str:
 
 def letter_pdf(project: Any, member: Any) -> bytes:
     """The template to sign: the same text, signature and date lines, version and digest."""
-    from weasyprint import HTML
 
     doc = letter(project, member)
     title, _, body = doc.text.partition("\n")

@@ -21,10 +21,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from exchange.accounts.models import User
+from exchange.bidding import engine
+from exchange.bidding.models import Auction
 from exchange.core import clock
 from exchange.core.models import Region
 from exchange.listings import services as listings
+from exchange.listings.demo import TERMS, add_files, with_disclosure
 from exchange.listings.models import Project, Status
+from exchange.settlement import services as settlement
+from exchange.settlement.models import BankProfile, DepositInstruction
 from exchange.trading import conf, services
 from exchange.trading.models import Application
 
@@ -72,8 +77,6 @@ def _apply(project: Project, user: User, extra: int = 0, *, signed_letter: bool 
 
 def _pay(apps: list[Application], finance: User) -> None:
     """The deposits arrive with a bank statement (settlement) and the buyers become 竞买人."""
-    from exchange.settlement import services as settlement
-    from exchange.settlement.models import BankProfile, DepositInstruction
 
     local = timezone.localtime(clock.now())
     rows = [HEADER]
@@ -116,8 +119,6 @@ def _review_project(reviewer: User, finance: User) -> int:
 
 
 def _own_project(spec: tuple[Any, ...], reviewer: User, manager: User, finance: User) -> Project | None:
-    from exchange.listings.demo import TERMS, add_files, with_disclosure
-
     title, category, seller_phone, region_code, floor, deposit, method, attributes, fate = spec
     seller, region = _user(seller_phone), Region.objects.filter(code=region_code).first()
     chen, liu = _user(CHEN), _user(LIU)
@@ -163,8 +164,6 @@ def _own_project(spec: tuple[Any, ...], reviewer: User, manager: User, finance: 
 
 def _failed(project: Project) -> None:
     """An auction a week ago that nobody bid in: closed, 流拍, deposits refunded."""
-    from exchange.bidding import engine
-    from exchange.bidding.models import Auction
 
     assert project.ends_at is not None
     start = project.ends_at + dt.timedelta(days=3)

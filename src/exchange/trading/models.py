@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import uploads
+from exchange.trading.conf import MATERIAL_LABELS
 
 MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 
@@ -210,8 +211,6 @@ class Application(models.Model):
 
 
 def material_kinds() -> list[tuple[str, Any]]:
-    from exchange.trading.conf import MATERIAL_LABELS
-
     return list(MATERIAL_LABELS.items())
 
 
@@ -238,8 +237,6 @@ class Material(models.Model):
 
     @property
     def label(self) -> str:
-        from exchange.trading.conf import MATERIAL_LABELS
-
         return str(MATERIAL_LABELS.get(self.kind, self.kind))
 
 
@@ -274,8 +271,6 @@ class MaterialDraft(models.Model):
 
     @property
     def label(self) -> str:
-        from exchange.trading.conf import MATERIAL_LABELS
-
         return str(MATERIAL_LABELS.get(self.kind, self.kind))
 
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
-from exchange.trading.models import ACTIVE_STATUSES, IN_REVIEW, Application, MaterialDraft, Outcome, Status
+from exchange.listings import selectors as listings_selectors
+from exchange.settlement import selectors as settlement_selectors
+from exchange.trading.models import (
+    ACTIVE_STATUSES,
+    IN_REVIEW,
+    Application,
+    MaterialDraft,
+    Outcome,
+    Status,
+    TradingTerms,
+)
 
 
 def application_for(project_id: int, member_id: int) -> Application | None:
     """The member's application in the project's current round (the latest one), or None."""
-    from exchange.listings.models import Project
-
-    round_ = Project.objects.filter(pk=project_id).values_list("round", flat=True).first()
+    round_ = listings_selectors.project_round(project_id)
     if round_ is None:
         return None
     return (
@@ -42,9 +51,7 @@ def relist_queue() -> QuerySet[Outcome]:
 
 
 def project_applicants(project_id: int) -> QuerySet[Application]:
-    from exchange.listings.models import Project
-
-    round_ = Project.objects.filter(pk=project_id).values_list("round", flat=True).first() or 1
+    round_ = listings_selectors.project_round(project_id) or 1
     return (
         Application.objects.filter(project_id=project_id, round=round_)
         .select_related("applicant")
@@ -61,7 +68,6 @@ def awaiting_seller_opinion(project: Any) -> QuerySet[Application]:
     require the seller's opinion on buyer qualification, only those of the current round
     still in review and still awaiting that opinion, and only while the review runs. Every
     other applicant — and the bidders, before the result — stays unknown to the seller."""
-    from exchange.trading.models import TradingTerms
 
     required = TradingTerms.objects.filter(project_id=project.pk, seller_opinion_required=True).exists()
     if not required or project.status not in SELLER_REVIEW_PROJECT_STATUSES:
@@ -85,16 +91,11 @@ def project_counts(project_id: int) -> dict[str, int]:
 
 
 def deposit_instruction(app: Application) -> Any:
-    if not app.deposit_instruction_id:
-        return None
-    from exchange.settlement.models import DepositInstruction
-
-    return DepositInstruction.objects.filter(pk=app.deposit_instruction_id).first()
+    return settlement_selectors.deposit_instruction(app.deposit_instruction_id)
 
 
 def timeline(app: Application) -> list[tuple[Any, str, str]]:
     """(time, label, detail) of every step the application went through, in order."""
-    from django.utils.translation import gettext as _
 
     steps: list[tuple[Any, str, str]] = [(app.submitted_at, _("提交受让申请"), "")]
     for r in app.reviews.all():

@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from exchange.trading import services
+
 log = logging.getLogger(__name__)
 
 
 def on_deposit_confirmed(sender: Any, *, project_id: int, member_id: int, instruction_id: int, **kwargs: Any) -> None:
-    from exchange.trading import services
-
     try:
         services.deposit_confirmed_apply(project_id=project_id, member_id=member_id, instruction_id=instruction_id)
     except Exception:
@@ -20,8 +20,6 @@ def on_deposit_confirmed(sender: Any, *, project_id: int, member_id: int, instru
 
 
 def on_auction_closed(sender: Any, *, auction_id: int, result: str, winner_user_id: Any, price: Any, **kw: Any) -> None:
-    from exchange.trading import services
-
     try:
         services.auction_result_apply(auction_id=auction_id, result=result, winner_user_id=winner_user_id, price=price)
     except Exception:

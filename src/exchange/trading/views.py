@@ -7,27 +7,33 @@ review queue (counts, SLA deadlines), the review page, a project's trading terms
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from exchange.accounts.models import User
+from exchange.bidding.services import auction_url as url_of
 from exchange.core import clock, uploads
 from exchange.core.errors import DomainError, NotFound
 from exchange.core.money import parse_money
+from exchange.core.permissions import staff_required
 from exchange.core.text import PlainTextField
 from exchange.core.widgets import MoneyInput, MoneyNumberInput
-from exchange.listings.models import Project
+from exchange.listings import selectors as listings_selectors
+from exchange.listings.services import is_seller_side
+from exchange.settlement import conf as settlement_conf
 from exchange.trading import commitment, conf, selectors, services
 from exchange.trading.models import (
     ACTIVE_STATUSES,
@@ -40,23 +46,17 @@ from exchange.trading.models import (
     Status,
 )
 
+if TYPE_CHECKING:
+    from exchange.listings.models import Project
+
 ONLINE, UPLOAD = CommitmentMethod.ONLINE.value, CommitmentMethod.UPLOAD.value
 
 
-def staff_perm(perm: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Logged-in users with `perm` only (anonymous → login page, others → 403)."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        @login_required
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.has_perm(perm):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
+def _project_or_404(pk: int, *, public_only: bool = False) -> Project:
+    project = listings_selectors.project_get(pk, public_only=public_only)
+    if project is None:
+        raise Http404
+    return project
 
 
 def _raise_http(exc: DomainError) -> None:
@@ -152,7 +152,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
     """报名受让: materials (uploaded as they are chosen, or with the form; kept as drafts
     across errors), 意向报价, the 受让资格承诺函 (accepted online or signed and uploaded),
     consortium (where allowed)."""
-    project = get_object_or_404(Project, pk=pk, is_public=True)
+    project = _project_or_404(pk, public_only=True)
     terms = services.terms_ensure(project_id=project.pk)
     user: Any = request.user
     kinds = services.required_materials(terms, user)
@@ -230,9 +230,6 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _draft_json(draft: MaterialDraft) -> dict[str, Any]:
-    from django.template.defaultfilters import filesizeformat
-    from django.urls import reverse
-
     return {
         "id": draft.pk,
         "kind": draft.kind,
@@ -294,7 +291,7 @@ def draft(request: HttpRequest, pk: int) -> FileResponse:
 def commitment_template(request: HttpRequest, pk: int) -> HttpResponse:
     """The 受让资格承诺函 of this project as a PDF to sign (the text the form shows, with the
     member's name filled in)."""
-    project = get_object_or_404(Project, pk=pk, is_public=True)
+    project = _project_or_404(pk, public_only=True)
     response = HttpResponse(commitment.letter_pdf(project, request.user), content_type="application/pdf")
     name = f"commitment-{project.code or project.pk}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -322,10 +319,7 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
     app = _own(request, pk)
     auction_url = ""
     if app.auction_id:
-        from exchange.bidding.services import auction_url as url_of
-
         auction_url = url_of(app.auction_id)
-    from exchange.settlement import conf as settlement_conf
 
     return render(
         request,
@@ -383,8 +377,6 @@ def material(request: HttpRequest, pk: int) -> FileResponse:
 
 
 def _seller_side(user: Any, project: Project) -> bool:
-    from exchange.listings.services import is_seller_side
-
     return is_seller_side(project, user)
 
 
@@ -400,7 +392,7 @@ def _seller_may_see(user: Any, app: Application) -> bool:
 def seller_applicants(request: HttpRequest, pk: int) -> HttpResponse:
     """The applications awaiting the seller's opinion — only where the terms ask for it, only
     during the review; nobody else (and no bidder before the result) is shown to the seller."""
-    project = get_object_or_404(Project, pk=pk)
+    project = _project_or_404(pk)
     if not _seller_side(request.user, project):
         raise Http404
     terms = services.terms_ensure(project_id=project.pk)
@@ -434,7 +426,7 @@ def seller_opinion(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- staff
 
 
-@staff_perm("trading.view_application")
+@staff_required("trading.view_application")
 def staff_queue(request: HttpRequest) -> HttpResponse:
     """待审核的受让申请 (oldest first, overdue marked) and rounds without buyers."""
     now = clock.now()
@@ -455,7 +447,7 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_perm("trading.view_application")
+@staff_required("trading.view_application")
 def staff_application(request: HttpRequest, pk: int) -> HttpResponse:
     """The review page: applicant, materials, consortium, seller opinion, decision form."""
     app = get_object_or_404(Application.objects.select_related("project", "applicant", "first_reviewer"), pk=pk)
@@ -525,10 +517,6 @@ class TermsForm(forms.Form):
 
 
 def _parse_holders(text: str) -> list[tuple[int, int]]:
-    from django.db.models import Q
-
-    from exchange.accounts.models import User
-
     out = []
     for line in (text or "").splitlines():
         if not line.strip():
@@ -543,10 +531,10 @@ def _parse_holders(text: str) -> list[tuple[int, int]]:
     return out
 
 
-@staff_perm("trading.view_tradingterms")
+@staff_required("trading.view_tradingterms")
 def staff_terms(request: HttpRequest, pk: int) -> HttpResponse:
     """A project's trading terms (交易规则), edited by 业务审核 / 部门经理."""
-    project = get_object_or_404(Project, pk=pk)
+    project = _project_or_404(pk)
     terms = services.terms_ensure(project_id=project.pk)
     holders = terms.holders.select_related("member")
     initial = {f: getattr(terms, f) for f in services._TERM_FIELDS}

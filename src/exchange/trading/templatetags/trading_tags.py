@@ -6,6 +6,8 @@ from typing import Any
 
 from django import template
 
+from exchange.settlement import conf
+
 register = template.Library()
 
 
@@ -14,7 +16,6 @@ def deposit_terms() -> dict[str, Any]:
     """When and how a qualified buyer pays the deposit, and when it comes back, from the
     settlement rules (`{% deposit_terms as terms %}` on the project page): N working days
     after qualification before the cut-off, to a virtual sub-account of its own."""
-    from exchange.settlement import conf
 
     return {
         "due_workdays": conf.deposit_due_workdays(),
