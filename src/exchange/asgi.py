@@ -36,6 +36,7 @@ django_wsgi = get_wsgi_application()
 
 from exchange.bidding import sse  # noqa: E402  (the apps are loaded from here on)
 from exchange.bidding.native import BIDS_PATH, NativeBids  # noqa: E402
+from exchange.server.authentication import authenticated  # noqa: E402
 
 
 def build(
@@ -43,7 +44,9 @@ def build(
 ) -> Callable[..., Awaitable[None]]:
     """The dispatching ASGI app around a WSGI app (tests pass one that also serves static
     files; `native_bids=False` sends the bids through Django as well)."""
-    bridge = WsgiBridge(wsgi_app, threads=threads or int(os.environ.get("WSGI_THREADS", "4")))
+    bridge = WsgiBridge(
+        wsgi_app, threads=threads or int(os.environ.get("WSGI_THREADS", "4")), authenticated=authenticated
+    )
     bids = NativeBids(bridge) if native_bids else None
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:

@@ -156,3 +156,15 @@ def test_the_route_limits_follow_the_upload_settings(settings):
     assert upload_limit("POST", "/api/v1/me/verification") == 2 * settings.UPLOAD_MAX_IMAGE_BYTES + MB
     settings.UPLOAD_MAX_MATERIAL_BYTES = 12 * MB  # a file of the application form, uploaded as it is chosen
     assert upload_limit("POST", "/trading/projects/3/drafts/") == 12 * MB + settings.REQUEST_MAX_BODY_BYTES
+
+
+def test_every_app_declares_its_upload_routes_and_the_broker_form_may_send_two_documents(settings):
+    from exchange.brokers import conf as brokers_conf
+    from exchange.core.request_limits import upload_limit, upload_routes
+
+    # the routes come from the apps' declarations (the registry), one list for the server
+    declared = {route.pattern for _, route in upload_routes()}
+    assert r"/trading/projects/[0-9]+/apply/" in declared and r"/accounts/verification/" in declared
+    # the broker-status form carries a licence and a business document of up to 10 MB each:
+    # it was held to the 1 MiB of an ordinary form before its route was declared
+    assert upload_limit("POST", "/brokers/apply/") == 2 * brokers_conf.document_max_bytes() + MB

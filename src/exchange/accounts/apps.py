@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import registry
-from exchange.core.registry import Every
+from exchange.core.registry import Every, UploadRoute
 from exchange.core.work_queues import WorkQueue
 
 
@@ -15,6 +15,10 @@ class AccountsConfig(registry.ExchangeAppConfig):
     url_prefix = "accounts/"
     # the API's /auth, /me and /verifications are the project's own (exchange/api.py)
     schedules = (Every(3600, "exchange.accounts.tasks.sms_codes_purge"),)
+    upload_routes = (
+        UploadRoute(r"/api/v1/me/verification", "two_images", "identity documents (API): two images"),
+        UploadRoute(r"/accounts/verification/", "two_images", "identity documents (page): two images"),
+    )
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_login_failed

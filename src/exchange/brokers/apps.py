@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import registry
-from exchange.core.registry import Demo, Panel
+from exchange.core.registry import Demo, Panel, UploadRoute
 from exchange.core.work_queues import WorkQueue
 
 
@@ -15,6 +15,13 @@ class BrokersConfig(registry.ExchangeAppConfig):
     role_grants = "exchange.brokers.role_grants.GRANTS"
     demo = Demo("exchange.brokers.demo.seed", after=("listings",))
     panels = (Panel("accounts.center_side", "brokers/_center_card.html", order=20),)
+    upload_routes = (
+        UploadRoute(
+            r"/brokers/apply/",
+            "exchange.brokers.conf.application_body_bytes",
+            "broker status: licence and business document",
+        ),
+    )
 
     def ready(self) -> None:
         from exchange.core import audit

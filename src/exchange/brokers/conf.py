@@ -29,3 +29,8 @@ def mandate_max_projects() -> int:
 def document_max_bytes() -> int:
     """Size limit of each document of a broker-status request."""
     return int(_get("BROKERS_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def application_body_bytes() -> int:
+    """The request-body limit of /brokers/apply/: its two documents and the form around them."""
+    return 2 * document_max_bytes() + int(settings.REQUEST_MAX_BODY_BYTES)

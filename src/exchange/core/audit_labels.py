@@ -17,8 +17,14 @@ from typing import Any
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
-# Our apps: their fields' verbose names and choices name what the audit trail records.
-APPS = ("accounts", "core", "portal", "listings", "settlement", "bidding", "members", "trading", "deals", "brokers")
+from exchange.core import registry
+
+
+def app_labels() -> frozenset[str]:
+    """Our apps (the registry's and core): their fields' verbose names and choices name what
+    the audit trail records."""
+    return frozenset({"core", *(config.label for config in registry.exchange_apps())})
+
 
 PARTS: dict[str, Any] = {
     # what an action is about
@@ -161,8 +167,9 @@ def _field_names() -> dict[str, Any]:
     """Field name → verbose name over our models (a reverse relation: the related model's
     plural name); the first model that has the name wins."""
     out: dict[str, Any] = {}
+    ours = app_labels()
     for model in apps.get_models():
-        if model._meta.app_label not in APPS:
+        if model._meta.app_label not in ours:
             continue
         for field in model._meta.get_fields():
             name = getattr(field, "verbose_name", None)
@@ -176,12 +183,12 @@ def _field_names() -> dict[str, Any]:
 
 @functools.cache
 def _codes() -> dict[str, Any]:
-    """Code → label of every choice of our models' fields, and the material kinds."""
-    from exchange.trading.conf import MATERIAL_LABELS
-
-    out: dict[str, Any] = dict(MATERIAL_LABELS)
+    """Code → label of every choice of our models' fields, and of what the apps declare
+    (`audit_codes`: trading's material kinds)."""
+    out: dict[str, Any] = registry.audit_codes()
+    ours = app_labels()
     for model in apps.get_models():
-        if model._meta.app_label not in APPS:
+        if model._meta.app_label not in ours:
             continue
         for field in model._meta.get_fields():
             for value, label in getattr(field, "flatchoices", None) or []:

@@ -72,6 +72,20 @@ class Panel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class UploadRoute:
+    """A route of the app that takes files: it may receive a body above the 1 MiB every other
+    request gets (core.request_limits), for a logged-in session or a valid API token only.
+
+    `pattern` is a regular expression matched against the whole path; `limit` names one of
+    core.request_limits.LIMITS ("two_images", "document", "document_or_video", "material") or
+    is the dotted path of the app's own function returning the limit in bytes."""
+
+    pattern: str
+    limit: str
+    what: str  # for the docs and tests
+
+
 class ExchangeAppConfig(AppConfig):
     """The AppConfig of every app of the project (see the module docstring).
 
@@ -85,6 +99,8 @@ class ExchangeAppConfig(AppConfig):
     demo: Demo | None = None
     schedules: tuple[Every, ...] = ()
     panels: tuple[Panel, ...] = ()
+    upload_routes: tuple[UploadRoute, ...] = ()
+    audit_codes: str = ""  # dotted path of a {code: label} mapping the audit trail shows in words
 
     def periodic_jobs(self) -> Iterable[Every]:
         """The app's periodic jobs; override when an interval comes from the app's settings."""
@@ -147,3 +163,17 @@ def panels(slot: str) -> list[Panel]:
 def panel_context(panel: Panel, page_context: Any) -> dict[str, Any] | None:
     """What the panel's context function returns (None: the panel sees the page's context)."""
     return import_string(panel.context)(page_context) if panel.context else None
+
+
+def upload_routes() -> list[UploadRoute]:
+    """Every app's upload routes, in INSTALLED_APPS order."""
+    return [route for config in exchange_apps() for route in config.upload_routes]
+
+
+def audit_codes() -> dict[str, Any]:
+    """Code → label of what the apps' `audit_codes` mappings name (the audit trail's words)."""
+    out: dict[str, Any] = {}
+    for config in exchange_apps():
+        if config.audit_codes:
+            out.update(import_string(config.audit_codes))
+    return out

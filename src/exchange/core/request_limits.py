@@ -21,83 +21,59 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from exchange.core import registry
+from exchange.core.registry import UploadRoute
 
 API_PREFIX = "/api/"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-@dataclass(frozen=True)
-class UploadRoute:
-    """A route that takes files: its path, and its body limit from the settings (read per request)."""
-
-    pattern: re.Pattern[str]
-    limit: Callable[[], int]
-    what: str  # for the docs and tests
-
-
-def _form() -> int:
+def form_bytes() -> int:
     """Room for a form's other fields and the multipart framing, on top of its files."""
     return int(settings.REQUEST_MAX_BODY_BYTES)
 
 
-def _materials() -> int:
-    from exchange.trading.conf import MATERIAL_LABELS
+LIMITS: dict[str, Callable[[], int]] = {
+    "two_images": lambda: 2 * settings.UPLOAD_MAX_IMAGE_BYTES + form_bytes(),
+    "document": lambda: settings.UPLOAD_MAX_DOCUMENT_BYTES + form_bytes(),
+    "document_or_video": lambda: (
+        max(settings.UPLOAD_MAX_VIDEO_BYTES, settings.UPLOAD_MAX_DOCUMENT_BYTES) + form_bytes()
+    ),
+    "material": lambda: settings.UPLOAD_MAX_MATERIAL_BYTES + form_bytes(),
+}
 
-    return len(MATERIAL_LABELS) * settings.UPLOAD_MAX_MATERIAL_BYTES + _form()
+# the registry's routes, compiled once (a changed setting, e.g. INSTALLED_APPS in a test, drops them)
+_routes: list[tuple[re.Pattern[str], UploadRoute]] | None = None
 
 
-UPLOAD_ROUTES: tuple[UploadRoute, ...] = (
-    UploadRoute(
-        re.compile(r"/api/v1/me/verification"),
-        lambda: 2 * settings.UPLOAD_MAX_IMAGE_BYTES + _form(),
-        "identity documents (API): two images",
-    ),
-    UploadRoute(
-        re.compile(r"/accounts/verification/"),
-        lambda: 2 * settings.UPLOAD_MAX_IMAGE_BYTES + _form(),
-        "identity documents (page): two images",
-    ),
-    UploadRoute(
-        re.compile(r"/my/projects/[0-9]+/"),
-        lambda: max(settings.UPLOAD_MAX_VIDEO_BYTES, settings.UPLOAD_MAX_DOCUMENT_BYTES) + _form(),
-        "listing attachments: one file, a video at most",
-    ),
-    UploadRoute(
-        re.compile(r"/trading/projects/[0-9]+/apply/"),
-        _materials,
-        "buyer application: one file per material kind",
-    ),
-    UploadRoute(
-        re.compile(r"/trading/projects/[0-9]+/drafts/"),
-        lambda: settings.UPLOAD_MAX_MATERIAL_BYTES + _form(),
-        "buyer application: one material, uploaded as it is chosen",
-    ),
-    UploadRoute(
-        re.compile(r"/settlement/finance/import/|/settlement/finance/batches/[0-9]+/"),
-        lambda: settings.UPLOAD_MAX_DOCUMENT_BYTES + _form(),
-        "bank statements and receipts",
-    ),
-    UploadRoute(
-        re.compile(r"/admin/listings/project/import/"),
-        lambda: settings.UPLOAD_MAX_DOCUMENT_BYTES + _form(),
-        "project import (back office)",
-    ),
-)
+def upload_routes() -> list[tuple[re.Pattern[str], UploadRoute]]:
+    """Every app's upload routes (`ExchangeAppConfig.upload_routes`), patterns compiled."""
+    global _routes
+    if _routes is None:
+        _routes = [(re.compile(route.pattern), route) for route in registry.upload_routes()]
+    return _routes
+
+
+def route_limit(route: UploadRoute) -> int:
+    """The body limit of a route now: a named limit of LIMITS, or the app's own function."""
+    named = LIMITS.get(route.limit)
+    return named() if named is not None else int(import_string(route.limit)())
 
 
 def upload_limit(method: str, path: str) -> int | None:
     """The body limit of an upload route for this request, None for any other request."""
     if method not in BODY_METHODS:
         return None
-    for route in UPLOAD_ROUTES:
-        if route.pattern.fullmatch(path):
-            return route.limit()
+    for pattern, route in upload_routes():
+        if pattern.fullmatch(path):
+            return route_limit(route)
     return None
 
 
@@ -118,8 +94,9 @@ def _load() -> tuple[int, float, int]:
 
 @receiver(setting_changed)
 def _settings_changed(**kwargs: Any) -> None:
-    global _numbers
+    global _numbers, _routes
     _numbers = None
+    _routes = None
 
 
 def small_limit() -> int:
@@ -131,46 +108,6 @@ def deadline_seconds(size: int) -> float:
     """How long a body of `size` bytes may take to arrive."""
     numbers = _numbers or _load()
     return numbers[1] + size / numbers[2]
-
-
-def authenticated(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """Whether the request carries a logged-in session or a valid API token (the checks
-    Django's AuthenticationMiddleware and the API's BearerToken make). Database work: run it
-    in a worker thread, framed by Django's request signals."""
-    from django.core import signals
-
-    signals.request_started.send(sender=None, environ=None)
-    try:
-        return _authenticated(headers)
-    finally:
-        signals.request_finished.send(sender=None)
-
-
-def _authenticated(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    from importlib import import_module
-    from types import SimpleNamespace
-
-    from django.contrib.auth import get_user
-    from django.http.cookie import parse_cookie
-
-    from exchange.accounts.services import api_token_authenticate
-
-    cookies: dict[str, str] = {}
-    for raw_name, raw_value in headers:
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        if name == "authorization":
-            scheme, _, token = value.partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return api_token_authenticate(raw=token.strip(), touch=False) is not None
-        elif name == "cookie":
-            cookies.update(parse_cookie(value))
-    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
-    if not session_key:
-        return False
-    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    user = get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
-    return bool(user.is_authenticated and user.is_active)
 
 
 def refusal(

@@ -6,7 +6,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import registry
-from exchange.core.registry import ApiRouter, Demo, Every, Panel
+from exchange.core.registry import ApiRouter, Demo, Every, Panel, UploadRoute
 from exchange.core.work_queues import WorkQueue
 
 
@@ -20,6 +20,10 @@ class ListingsConfig(registry.ExchangeAppConfig):
     demo = Demo("exchange.listings.demo.seed")
     schedules = (Every(60, "exchange.listings.tasks.listings_tick"),)
     panels = (Panel("accounts.center_side", "listings/_center_card.html", order=10),)
+    upload_routes = (
+        UploadRoute(r"/my/projects/[0-9]+/", "document_or_video", "listing attachments: one file, a video at most"),
+        UploadRoute(r"/admin/listings/project/import/", "document", "project import (back office)"),
+    )
 
     def ready(self) -> None:
         from exchange.core import audit

@@ -43,8 +43,16 @@ class WsgiBridge:
     downloads are not held in memory.
     """
 
-    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], threads: int) -> None:
+    def __init__(
+        self,
+        wsgi_app: Callable[..., Iterable[bytes]],
+        threads: int,
+        authenticated: Callable[[Iterable[tuple[bytes, bytes]]], bool] | None = None,
+    ) -> None:
+        """`authenticated(headers)`: whether a request may send an upload route's larger body
+        (exchange.server.authentication, given once the apps are loaded); without it, none may."""
         self.wsgi_app = wsgi_app
+        self.authenticated = authenticated or (lambda headers: False)
         self.threads = threads
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
         self.deadlines = BodyDeadlines()
@@ -77,7 +85,7 @@ class WsgiBridge:
                     limit = upload  # refused below, whoever asks
                 else:
                     loop = asyncio.get_running_loop()
-                    if await loop.run_in_executor(self.executor, request_limits.authenticated, scope["headers"]):
+                    if await loop.run_in_executor(self.executor, self.authenticated, scope["headers"]):
                         limit = upload
         if length is not None and length > limit:
             await self.refuse(413, scope, send, limit, receive if length else None)

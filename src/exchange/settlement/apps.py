@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import registry
-from exchange.core.registry import ApiRouter, Demo, Every, Panel
+from exchange.core.registry import ApiRouter, Demo, Every, Panel, UploadRoute
 from exchange.core.work_queues import WorkQueue
 
 
@@ -23,6 +23,13 @@ class SettlementConfig(registry.ExchangeAppConfig):
         Every(3600, "exchange.settlement.tasks.statement_uploads_expire"),
     )
     panels = (Panel("site.topbar", "settlement/_topbar_link.html", order=20),)
+    upload_routes = (
+        UploadRoute(
+            r"/settlement/finance/import/|/settlement/finance/batches/[0-9]+/",
+            "document",
+            "bank statements and receipts",
+        ),
+    )
 
     def ready(self) -> None:
         from exchange.core import audit

@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import registry
-from exchange.core.registry import ApiRouter, Demo, Every, Panel
+from exchange.core.registry import ApiRouter, Demo, Every, Panel, UploadRoute
 from exchange.core.work_queues import WorkQueue
 
 
@@ -19,6 +19,18 @@ class TradingConfig(registry.ExchangeAppConfig):
         Every(60, "exchange.trading.tasks.outcomes_run"),
         Every(3600, "exchange.trading.tasks.drafts_clean"),
     )
+    upload_routes = (
+        UploadRoute(
+            r"/trading/projects/[0-9]+/apply/",
+            "exchange.trading.conf.application_body_bytes",
+            "buyer application: one file per material kind",
+        ),
+        UploadRoute(
+            r"/trading/projects/[0-9]+/drafts/", "material", "buyer application: one material, uploaded as it is chosen"
+        ),
+    )
+    # the material kinds (id_proof, commitment …) read in words in the audit trail
+    audit_codes = "exchange.trading.conf.MATERIAL_LABELS"
     panels = (
         Panel("listings.project_side", "trading/_apply_box.html", context="exchange.trading.panels.apply_box"),
         Panel(

@@ -27,6 +27,12 @@ ENTITY_ONLY_MATERIALS = frozenset({"internal_decision"})
 # it is not asked as a file of its own.
 COMMITMENT = "commitment"
 
+
+def application_body_bytes() -> int:
+    """The request-body limit of the application form: one file per material kind and the form."""
+    return len(MATERIAL_LABELS) * int(settings.UPLOAD_MAX_MATERIAL_BYTES) + int(settings.REQUEST_MAX_BODY_BYTES)
+
+
 DEFAULTS: dict[str, Any] = {
     # per category: the materials asked by default (staff change them per project)
     "TRADING_MATERIALS": {
