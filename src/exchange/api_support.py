@@ -37,8 +37,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from exchange.accounts.models import User
-from exchange.core.errors import PermissionDenied
+from exchange.core.permissions import require_staff
 
 
 class ErrorOut(Schema):
@@ -203,10 +202,10 @@ class BodyIn(Schema):
         return handler(values)
 
 
-def require_perm(request: HttpRequest, perm: str) -> User:
-    user: User = request.auth  # type: ignore[attr-defined]
-    if not (user.is_active and user.has_perm(perm)):
-        raise PermissionDenied()
+def require_perm(request: HttpRequest, perm: str) -> Any:
+    """The request's user (an `accounts.User`), when it is active and holds `perm`."""
+    user = request.auth  # type: ignore[attr-defined]
+    require_staff(user, perm)
     return user
 
 

@@ -13,7 +13,7 @@ class BrokersConfig(registry.ExchangeAppConfig):
     verbose_name = _("经纪会员与委托")
     urls = "exchange.brokers.urls"
     role_grants = "exchange.brokers.role_grants.GRANTS"
-    demo = Demo("exchange.brokers.demo.seed", after=("listings",))
+    demo = Demo("exchange.brokers.demo.seed")
     panels = (Panel("accounts.center_side", "brokers/_center_card.html", order=20),)
     upload_routes = (
         UploadRoute(

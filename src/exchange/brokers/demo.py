@@ -1,8 +1,8 @@
-"""Demo data of the brokers app, loaded by `seed_demo` after the other apps (idempotent).
+"""Demo data of the brokers app, loaded by `seed_demo` before the listings (idempotent).
 
 山西华晟产权经纪有限公司 (13900000021) is an approved broker (its request reviewed by 王审核);
 it holds an accepted mandate from 山西晋能资产管理有限公司 (13900000001, scope 房产, two
-projects, may sign) under which it filed one draft listing, a mandate awaiting the
+projects, may sign) — the listings demo files one draft under it —, a mandate awaiting the
 confirmation of seller 2 (13900000002), and one revoked by 吕梁市林业发展有限公司
 (13900000003). Everything goes through the services, with the clock moved back.
 """
@@ -10,7 +10,6 @@ confirmation of seller 2 (13900000002), and one revoked by 吕梁市林业发展
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -18,16 +17,11 @@ from exchange.accounts.models import User
 from exchange.brokers import services
 from exchange.brokers.models import BrokerApplication, Mandate
 from exchange.core import clock
-from exchange.core.models import Region
-from exchange.listings import services as listings
-from exchange.listings.demo import add_files, with_disclosure
-from exchange.listings.models import Project
 
 BROKER, REVIEWER = "13900000021", "13800000001"
 ACCEPTED_SUBJECT = "代理挂牌：太原市小店区办公用房转让"
 PENDING_SUBJECT = "代理挂牌：公务车辆转让"
 REVOKED_SUBJECT = "代理挂牌：林地经营权流转"
-FILED_TITLE = "太原市小店区长风街办公用房转让（经纪代理）"
 
 _PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
@@ -76,33 +70,11 @@ def _mandate(broker: User, seller: User | None, subject: str, **scope: object) -
     )
 
 
-def _filed_listing(broker: User, seller: User) -> int:
-    region = Region.objects.filter(code="140100").first()
-    if region is None or Project.objects.filter(title=FILED_TITLE).exists():
-        return 0
-
-    valued_on = clock.today() - dt.timedelta(days=60)
-    attributes = with_disclosure(
-        "real_estate", FILED_TITLE, {"area_m2": "420.5", "use": "office", "location": "太原市小店区长风街20号6层"},
-        seller_phone=seller.phone, valuation=Decimal("2680000"), valuation_date=valued_on,
-    )  # fmt: skip
-    project = listings.project_create(
-        actor=broker, seller=seller, title=FILED_TITLE, category="real_estate", region_id=region.pk,
-        valuation=Decimal("2680000"), valuation_date=valued_on, floor_price=Decimal("2680000"),
-        deposit_amount=Decimal("260000"), trading_method="english",
-        buyer_conditions="依法设立并有效存续的境内企业法人或具有完全民事行为能力的自然人。",
-        payment_terms="合同生效之日起5个工作日内一次性付清。",
-        description="办公用房位于太原市小店区长风街，经纪会员受转让方委托代为挂牌。", attributes=attributes,
-    )  # fmt: skip
-    add_files(project, broker)
-    return 1
-
-
 def seed() -> dict[str, int]:
     broker, reviewer = _user(BROKER), _user(REVIEWER)
     if broker is None or reviewer is None:
-        return {"brokers": 0, "mandates": 0, "projects": 0}
-    created = {"brokers": _approved_broker(broker, reviewer), "mandates": 0, "projects": 0}
+        return {"brokers": 0, "mandates": 0}
+    created = {"brokers": _approved_broker(broker, reviewer), "mandates": 0}
     before = Mandate.objects.filter(broker=broker).count()
     sellers = [_user(p) for p in ("13900000001", "13900000002", "13900000003")]
     with clock.frozen(clock.now() - dt.timedelta(days=10)):
@@ -116,7 +88,5 @@ def seed() -> dict[str, int]:
         if revoked is not None and revoked.status == Mandate.Status.ACCEPTED:
             services.mandate_revoke(mandate_id=revoked.pk, seller=revoked.seller, reason="已与该机构终止合作。")
     _mandate(broker, sellers[1], PENDING_SUBJECT, category="vehicle", may_sign=False)
-    if accepted is not None and sellers[0] is not None:
-        created["projects"] = _filed_listing(broker, sellers[0])
     created["mandates"] = Mandate.objects.filter(broker=broker).count() - before
     return created

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from exchange.listings.categories import Category
+from exchange.core.categories import Category
 
 
 class BrokerApplyForm(forms.Form):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import uploads
-from exchange.listings.categories import Category
+from exchange.core.categories import Category
 
 
 class BrokerApplication(models.Model):

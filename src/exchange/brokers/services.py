@@ -25,9 +25,9 @@ from exchange.brokers import conf
 from exchange.brokers.models import BrokerApplication, Mandate, MandateProject
 from exchange.brokers.selectors import is_broker
 from exchange.core import audit, clock, uploads
+from exchange.core.categories import Category
 from exchange.core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from exchange.core.permissions import require_staff
-from exchange.listings.categories import Category
 from exchange.members.services import notify, notify_staff
 
 REVIEW_PERM = "brokers.review_brokerapplication"

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from exchange.listings.categories import Category
+from exchange.core.categories import Category
 
 ZERO = Decimal("0")
 

@@ -17,7 +17,7 @@ class ListingsConfig(registry.ExchangeAppConfig):
     urls = "exchange.listings.urls"
     api_routers = (ApiRouter("/projects", "exchange.listings.api.router", order=10),)
     role_grants = "exchange.listings.role_grants.GRANTS"
-    demo = Demo("exchange.listings.demo.seed")
+    demo = Demo("exchange.listings.demo.seed", after=("brokers",))  # a broker files a draft under its mandate
     schedules = (Every(60, "exchange.listings.tasks.listings_tick"),)
     panels = (Panel("accounts.center_side", "listings/_center_card.html", order=10),)
     upload_routes = (

@@ -9,22 +9,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Category(models.TextChoices):
-    EQUITY = "equity", _("股权")
-    CAPITAL_INCREASE = "capital_increase", _("增资")
-    ASSET = "asset", _("实物资产")
-    REAL_ESTATE = "real_estate", _("房产")
-    VEHICLE = "vehicle", _("车辆")
-    FOREST = "forest", _("林权")
-    RURAL = "rural", _("农村产权")
-    MINING = "mining", _("矿权")
-    IP = "ip", _("知识产权")
-    DEBT = "debt", _("债权")
-
+from exchange.core.categories import Category
 
 # project code prefix (GQ2026-0001 …)
 CODE_PREFIX: dict[str, str] = {

@@ -19,6 +19,7 @@ from django.utils import timezone
 from stdnum.cn import uscc
 
 from exchange.accounts.models import User
+from exchange.brokers import selectors as broker_selectors
 from exchange.core import clock
 from exchange.core.models import Region
 from exchange.listings import demo_media, services
@@ -305,6 +306,37 @@ def _make(spec: DemoProject, index: int, reviewer: User, manager: User, bidder: 
     return project
 
 
+BROKER, BROKER_SELLER = "13900000021", "13900000001"
+FILED_TITLE = "太原市小店区长风街办公用房转让（经纪代理）"
+
+
+def _broker_draft() -> int:
+    """A draft filed by the demo broker under its accepted mandate from seller 1 (the brokers
+    demo, seeded before this one, grants it); none when the broker or mandate is missing."""
+    broker, seller = _user(BROKER), _user(BROKER_SELLER)
+    if broker is None or seller is None or not broker_selectors.mandates_for_filing(broker, seller, "real_estate"):
+        return 0
+    region = Region.objects.filter(code="140100").first()
+    if region is None or Project.objects.filter(title=FILED_TITLE).exists():
+        return 0
+
+    valued_on = clock.today() - dt.timedelta(days=60)
+    attributes = with_disclosure(
+        "real_estate", FILED_TITLE, {"area_m2": "420.5", "use": "office", "location": "太原市小店区长风街20号6层"},
+        seller_phone=seller.phone, valuation=Decimal("2680000"), valuation_date=valued_on,
+    )  # fmt: skip
+    project = services.project_create(
+        actor=broker, seller=seller, title=FILED_TITLE, category="real_estate", region_id=region.pk,
+        valuation=Decimal("2680000"), valuation_date=valued_on, floor_price=Decimal("2680000"),
+        deposit_amount=Decimal("260000"), trading_method="english",
+        buyer_conditions="依法设立并有效存续的境内企业法人或具有完全民事行为能力的自然人。",
+        payment_terms="合同生效之日起5个工作日内一次性付清。",
+        description="办公用房位于太原市小店区长风街，经纪会员受转让方委托代为挂牌。", attributes=attributes,
+    )  # fmt: skip
+    add_files(project, broker)
+    return 1
+
+
 def seed() -> dict[str, int]:
     """Create the demo projects that are missing; return counts of what was created."""
     reviewer, manager, bidder = _user(REVIEWER), _user(MANAGER), _user(BIDDER)
@@ -315,4 +347,4 @@ def seed() -> dict[str, int]:
         if Project.objects.filter(title=spec.title).exists():
             continue
         created += _make(spec, index, reviewer, manager, bidder) is not None
-    return {"projects": created}
+    return {"projects": created + _broker_draft()}

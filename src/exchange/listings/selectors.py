@@ -123,6 +123,7 @@ class HallPaginator(Paginator):
 
 
 ProjectStatus = Status  # the project statuses, for the apps that read a project's status
+NoticeKind = Notice.Kind  # the notice kinds (挂牌公告, 成交公告 …), for the apps that list notices
 
 
 def project_get(project_id: int, *, public_only: bool = False) -> Project | None:

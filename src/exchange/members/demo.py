@@ -1,8 +1,8 @@
 """Demo data of the members app, loaded by `seed_demo` after listings, settlement and bidding (idempotent).
 
 - A few realistic messages for 陈明 (13900000011) and 刘芳 (13900000012), some read.
-- A verified entity member on the 失信名单: 某失信商贸有限公司 (13900000019, password
-  Demo@2026), listed by 张经理 for refusing to sign after winning an auction.
+- The demo account 某失信商贸有限公司 (13900000019) on the 失信名单, listed by 张经理 for
+  refusing to sign after winning an auction.
 Messages are site-only here (no e-mail is sent while seeding) and carry `demo:` dedupe keys.
 """
 
@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import Group
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 
-from exchange.accounts.models import MemberType, User
 from exchange.core import clock
 from exchange.members import selectors, services
 from exchange.members.models import Message
-from exchange.portal.demo import DemoAccount, _ensure_account
+
+User = get_user_model()
 
 BLACKLISTED_PHONE = "13900000019"
-BLACKLISTED_NAME = "某失信商贸有限公司"
 BLACKLIST_REASON = "在“SXCQ-2025-0187 太原市某商铺租赁权”项目竞得后，未在规定期限内签订交易合同（悔拍），保证金已扣除。自列入之日起一年内不得报名受让。"
 
 
@@ -101,24 +100,10 @@ def _messages() -> dict[str, list[tuple[str, str, str, str, int, bool]]]:
     }
 
 
-def _blacklisted_member() -> tuple[User, bool]:
-    account = DemoAccount(
-        BLACKLISTED_PHONE,
-        "buyer9@demo.sxcq.cn",
-        BLACKLISTED_NAME,
-        "bidder",
-        MemberType.ENTITY,
-        "verified",
-        "91140105MA0L3Q2R5",
-    )
-    groups = {g.name: g for g in Group.objects.all()}
-    return _ensure_account(account, groups)
-
-
 @transaction.atomic
 def seed() -> dict[str, int]:
     """Create the demo objects that are missing; return counts of what was created."""
-    made = {"messages": 0, "accounts": 0, "blacklist": 0}
+    made = {"messages": 0, "blacklist": 0}
     now = clock.now()
     for phone, rows in _messages().items():
         user = User.objects.filter(phone=phone).first()
@@ -135,9 +120,9 @@ def seed() -> dict[str, int]:
                 created_at=at, read_at=at + dt.timedelta(minutes=25) if read else None
             )
             made["messages"] += 1
-    member, created = _blacklisted_member()
-    made["accounts"] += int(created)
-    if not selectors.is_blacklisted(member) and not member.blacklist_entries.exists():
+    # the account itself is one of the demo accounts every app's demo data builds on
+    member = User.objects.filter(phone=BLACKLISTED_PHONE).first()
+    if member is not None and not selectors.is_blacklisted(member) and not member.blacklist_entries.exists():
         manager = User.objects.filter(phone="13800000003").first()
         today = clock.today()
         services.blacklist_add(

@@ -16,7 +16,6 @@ from exchange.bidding import selectors as bidding_selectors
 from exchange.core.models import Heartbeat
 from exchange.deals import selectors as deal_selectors
 from exchange.listings import selectors as listing_selectors
-from exchange.listings.models import Notice
 from exchange.portal import selectors
 from exchange.portal.models import Article
 
@@ -29,8 +28,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "help_articles": selectors.articles_published(kind=Article.Kind.HELP).order_by("sort_order")[:6],
         "latest_projects": listing_selectors.hall_projects(listing_selectors.HallFilters())[:6],
         "live_auctions": bidding_selectors.running_auctions()[:6],  # real auctions only: drills are private
-        "listing_notices": listing_selectors.latest_notices(Notice.Kind.LISTING, 6),
-        "result_notices": listing_selectors.latest_notices(Notice.Kind.RESULT, 6),
+        "listing_notices": listing_selectors.latest_notices(listing_selectors.NoticeKind.LISTING, 6),
+        "result_notices": listing_selectors.latest_notices(listing_selectors.NoticeKind.RESULT, 6),
         "stats": deal_selectors.deal_statistics(),
         "search_max": 50,  # the hall's keyword bound (listings.selectors.HallFilters)
     }

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from exchange.api_support import BodyIn, Text, errors
+from exchange.bidding.services import auction_url
 from exchange.core.errors import NotFound
 from exchange.trading import selectors, services
 from exchange.trading.models import Application
@@ -46,8 +47,6 @@ class WithdrawIn(BodyIn):
 def _out(app: Application) -> dict[str, Any]:
     url = ""
     if app.auction_id:
-        from exchange.bidding.services import auction_url
-
         url = auction_url(app.auction_id)
     return {
         "id": app.pk,
