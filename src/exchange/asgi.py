@@ -1,7 +1,7 @@
 """The one server process type of the site: uvicorn workers running this ASGI app.
 
 Why not Django's own ASGI handler: on this 2-core box Django under ASGI served ≈0.5k
-SQLite bid requests/s against ≈1.6k under WSGI workers (docs/architecture.md, D4), because
+SQLite bid requests/s against ≈1.6k under WSGI workers (docs/design/decisions.md D4), because
 every sync view and middleware hops threads through `sync_to_async`. Why not gunicorn
 alone: Server-Sent Events hold thousands of idle connections, which sync workers cannot.
 

@@ -1,4 +1,4 @@
-"""The role matrix (D13): who may do what.
+"""The role matrix (docs/design/decisions.md D13): who may do what.
 
 Each role is a Django group; its permissions are listed here, plus the grants each
 business app declares in its own `role_grants` module (named by its AppConfig, core/registry.py).

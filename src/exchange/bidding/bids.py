@@ -25,7 +25,7 @@ from exchange.core.sqlite_writers import writer_queue
 
 # --- bids ------------------------------------------------------------------------------
 
-# SQLite has one writer at a time, so a bid is placed in two steps there (docs/architecture.md, D5):
+# SQLite has one writer at a time, so a bid is placed in two steps there (docs/design/decisions.md D5):
 #
 # 1. optimistically, in a *deferred* transaction: the reads see a consistent snapshot (in
 #    WAL mode readers never wait), the rules decide; a final rejection (see _FINAL) is

@@ -1,4 +1,4 @@
-"""The bidding engine: every state change of an auction (docs/architecture.md, decisions D5 and D12).
+"""The bidding engine: every state change of an auction (docs/design/decisions.md D5 and D12).
 
 Each service is one short transaction serialised per auction: the auction row is locked
 first (`select_for_update` on PostgreSQL; on SQLite every transaction is `BEGIN

@@ -1,4 +1,4 @@
-"""Publish/subscribe of live auction events (D4): bid, state, closed.
+"""Publish/subscribe of live auction events (docs/design/decisions.md D4): bid, state, closed.
 
 `publish(auction_id, event, data)` is called by the engine through `transaction.on_commit`
 after an accepted bid ("bid"), a state change ("state") and the close ("closed"). It never

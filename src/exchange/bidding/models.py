@@ -1,6 +1,6 @@
 """Auctions (竞价会), their qualified bidders (竞买人, by 竞买号) and the hash-chained bid log.
 
-The numbers of every auction are columns (DOMAIN.md §4: settings with defaults, per
+The numbers of every auction are columns (docs/design/decisions.md D14: settings with defaults, per
 auction); the rules that use them are pure functions in `rules.py`. `Auction.state()`
 turns a row into the rules' `State`; the engine writes back what the rules decide.
 """

@@ -1,4 +1,4 @@
-"""The bidding rules as pure functions (docs/bidding.md; docs/architecture.md, decision D6).
+"""The bidding rules as pure functions (docs/bidding.md; docs/design/decisions.md D6).
 
 No ORM, no clock, no settings: the auction's state, the bidder and the server time are
 arguments, and the answer is a `Decision` (accepted with the new state and the bids to

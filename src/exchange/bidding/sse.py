@@ -1,4 +1,4 @@
-"""`GET /api/v1/auctions/{id}/events` — Server-Sent Events of one auction (D4).
+"""`GET /api/v1/auctions/{id}/events` — Server-Sent Events of one auction (docs/design/decisions.md D4).
 
 Served natively on the event loop of every uvicorn worker (see `exchange.asgi`), not by a
 Django view: a watcher costs one idle connection and a few hundred bytes of state, and

@@ -1,4 +1,4 @@
-"""Business numbers of the listings app: every one a setting with the DOMAIN.md default.
+"""Business numbers of the listings app: every one a setting with the default of docs/design/domain-rules.md.
 
 Read through the functions below (never at import time), so `override_settings` in
 tests and a changed environment both take effect.

@@ -95,7 +95,7 @@ def trading_application(request: HttpRequest, application_id: int) -> Any:
     "/applications/{application_id}/withdraw", response={200: ApplicationOut, **errors(400, 401, 403, 404, 409, 422)}
 )
 def trading_application_withdraw(request: HttpRequest, application_id: int, payload: WithdrawIn) -> Any:
-    """Withdraw: free before the deposit, the deposit is forfeited after it (DOMAIN §5)."""
+    """Withdraw: free before the deposit, the deposit is forfeited after it (docs/design/domain-rules.md §R21)."""
     _mine(request, application_id)
     app = services.application_withdraw(
         application_id=application_id,

@@ -1,4 +1,4 @@
-"""Business numbers of the trading app, each a Django setting with the DOMAIN.md default.
+"""Business numbers of the trading app, each a Django setting with the default of docs/design/domain-rules.md.
 
 Read through `get()` at call time (never at import), so tests override them with
 pytest-django's `settings` fixture. A project's own numbers live in `TradingTerms`,
@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
         "*": ["id_proof", "commitment"],
     },
     "TRADING_ALLOW_CONSORTIUM": False,
-    "TRADING_REQUIRE_BID_FLOOR": True,  # 意向报价 ≥ 转让底价 (DOMAIN §3)
+    "TRADING_REQUIRE_BID_FLOOR": True,  # 意向报价 ≥ 转让底价 (docs/design/domain-rules.md §R15)
     "TRADING_SELLER_OPINION_REQUIRED": False,
     "TRADING_JOINT_REVIEW": False,
     "TRADING_ON_NO_BUYER": "extend",  # extend | relist | terminate
