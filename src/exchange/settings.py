@@ -68,13 +68,13 @@ INSTALLED_APPS = [
     "exchange.core",
     "exchange.accounts",
     "exchange.portal",
+    "exchange.brokers",  # before listings: a broker's demo mandate comes before the draft it files
     "exchange.listings",
     "exchange.settlement",
     "exchange.bidding",
     "exchange.members",
     "exchange.trading",
     "exchange.deals",
-    "exchange.brokers",
 ]
 
 MIDDLEWARE = [

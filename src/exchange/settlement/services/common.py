@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied as NotPermitted
 from django.utils.translation import gettext_lazy
 
 from exchange.core import clock, permissions
@@ -33,19 +32,10 @@ class PlanClosed(IllegalTransition):
     default_message = gettext_lazy("该价款支付计划已终止，不能再登记付款。")
 
 
-def require(actor: Any, perm: str, *, system: bool = True) -> None:
-    """`core.permissions.require` (an active user holding `perm`, or the system actor where
-    `system`), refusing with the domain `PermissionDenied` (code ``permission_denied``) that
-    settlement services raise, so the pages and the API show it like any other refusal."""
-    try:
-        permissions.require(actor, perm, system=system)
-    except NotPermitted:
-        raise PermissionDenied() from None
-
-
-def require_staff(actor: Any, perm: str) -> None:
-    """Only a user actor holding `perm`: the system actor is refused too."""
-    require(actor, perm, system=False)
+# The one permission check (core.permissions), raising the domain PermissionDenied that the
+# pages and the API show like any other refusal.
+require = permissions.require
+require_staff = permissions.require_staff
 
 
 def queue_payment(
