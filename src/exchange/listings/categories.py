@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from exchange.accounts.validators import clean_uscc
@@ -53,6 +54,7 @@ from exchange.listings.category_specs import (
     USCC,
     VALUATION,
     VALUATION_METHODS,
+    WAN_YUAN,
     ZERO,
     AttrSpec,
     Balance,
@@ -286,6 +288,11 @@ def _shown(attr: AttrSpec, value: Any) -> str:
             return str(value)
     if attr.type == TABLE:
         return "；".join(" ".join(_shown(c, row.get(c.key, "")) for c in attr.columns) for row in value or [])
+    if attr.unit is WAN_YUAN and not (get_language() or "zh").startswith("zh"):
+        try:  # 万 means nothing to an English reader: 3000 万元 is ¥30,000,000.00
+            return format_yuan(Decimal(str(value)) * 10000)
+        except (TypeError, ValueError, ArithmeticError):
+            return str(value)
     return f"{value}{' ' + str(attr.unit) if attr.unit and attr.unit != '%' else attr.unit}"
 
 

@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from exchange.core.categories import Category
 
+# The unit of amounts a form asks in 万元 (registered capital, capital sought): shown as such in
+# Chinese, converted to yuan elsewhere (`categories._shown`).
+WAN_YUAN: Any = _("万元")
+
 # project code prefix (GQ2026-0001 …)
 CODE_PREFIX: dict[str, str] = {
     Category.EQUITY: "GQ",
@@ -138,7 +142,7 @@ def _company(name_label: Any) -> tuple[AttrSpec, ...]:
         ),
         AttrSpec("co_legal_rep", _("法定代表人"), section=COMPANY, max_length=50),
         AttrSpec("co_established", _("成立日期"), DATE, section=COMPANY),
-        AttrSpec("registered_capital", _("注册资本"), DECIMAL, _("万元"), min_value=ZERO, section=COMPANY),
+        AttrSpec("registered_capital", _("注册资本"), DECIMAL, WAN_YUAN, min_value=ZERO, section=COMPANY),
         AttrSpec("co_address", _("住所"), section=COMPANY, required=False),
         AttrSpec("industry", _("所属行业"), section=COMPANY, required=False),
         AttrSpec(
@@ -235,8 +239,8 @@ SPECS: dict[str, CategorySpec] = {
     ),
     Category.CAPITAL_INCREASE: CategorySpec(
         attrs=(
-            AttrSpec("amount_min", _("拟募集资金下限"), DECIMAL, _("万元"), min_value=ZERO),
-            AttrSpec("amount_max", _("拟募集资金上限"), DECIMAL, _("万元"), min_value=ZERO),
+            AttrSpec("amount_min", _("拟募集资金下限"), DECIMAL, WAN_YUAN, min_value=ZERO),
+            AttrSpec("amount_max", _("拟募集资金上限"), DECIMAL, WAN_YUAN, min_value=ZERO),
             AttrSpec("share_min", _("拟释放股权比例下限"), DECIMAL, "%", min_value=PCT[0], max_value=PCT[1]),
             AttrSpec("share_max", _("拟释放股权比例上限"), DECIMAL, "%", min_value=PCT[0], max_value=PCT[1]),
             AttrSpec("investors_min", _("拟征集投资方数量下限"), INT, _("家"), min_value=Decimal(1)),
