@@ -1,5 +1,3 @@
-
-
 def test_amounts_in_wan_are_shown_in_yuan_outside_chinese():
     from django.utils import translation
 
