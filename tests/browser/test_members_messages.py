@@ -6,10 +6,12 @@ Screenshots: test-artifacts/screenshots/members-*.png.
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 
 from exchange.accounts import roles
 from exchange.members import demo, selectors
 from exchange.members.models import BlacklistEntry, Message
+from exchange.portal import demo as portal_demo
 from exchange.portal.demo import DEMO_PASSWORD
 from tests.factories import PASSWORD, UserFactory
 from tests.members.factories import grant
@@ -30,6 +32,9 @@ def test_member_reads_messages_on_a_phone_and_manager_lifts_blacklist(live_serve
     roles.ensure_roles()
     chen = UserFactory(phone="13900000011", name="陈明", email="chen@example.com")
     UserFactory(phone="13900000012", name="刘芳")
+    # the blacklisted firm is one of the demo accounts (portal's demo creates it, verified)
+    account = next(a for a in portal_demo.MEMBERS if a.phone == demo.BLACKLISTED_PHONE)
+    portal_demo._ensure_account(account, {g.name: g for g in Group.objects.all()})
     demo.seed()
     base = live_server.url
 
