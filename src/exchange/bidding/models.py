@@ -17,8 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from exchange.bidding import conf, rules
-
-MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
+from exchange.core.fields import MoneyField
 
 
 class Mode(models.TextChoices):
@@ -69,23 +68,23 @@ class Auction(models.Model):
     project_code = models.CharField(_("项目编号"), max_length=40, blank=True)
 
     # --- settings (every number of the rules) ---
-    start_price = models.DecimalField(_("起始价"), **MONEY)
-    increment = models.DecimalField(_("加价幅度"), **MONEY)
+    start_price = MoneyField(_("起始价"))
+    increment = MoneyField(_("加价幅度"))
     increment_bands = models.JSONField(
         _("阶梯加价幅度"), default=list, blank=True, help_text=_('[["起点价", "加价幅度"], …]，按价格升序')
     )
-    reserve_price = models.DecimalField(_("保留价"), **MONEY, null=True, blank=True)
+    reserve_price = MoneyField(_("保留价"), null=True, blank=True)
     allow_leader_rebid = models.BooleanField(_("允许领先者加价"), default=False)
     starts_at = models.DateTimeField(_("开始时间"), help_text=_("动态报价：自由报价期开始"))
     planned_end_at = models.DateTimeField(_("计划结束时间"), help_text=_("动态报价：自由报价期结束、限时报价期开始"))
     countdown_seconds = models.PositiveIntegerField(_("限时报价倒计时（秒）"), default=conf.default_countdown)
     window_seconds = models.PositiveIntegerField(_("延时触发窗口 W（秒）"), default=conf.default_window)
     extension_seconds = models.PositiveIntegerField(_("延时时长 E（秒）"), default=conf.default_extension)
-    sealed_min = models.DecimalField(_("一次报价下限"), **MONEY, null=True, blank=True)
-    sealed_max = models.DecimalField(_("一次报价上限"), **MONEY, null=True, blank=True)
-    dutch_tick = models.DecimalField(_("减价幅度"), **MONEY, default=Decimal("0"))
+    sealed_min = MoneyField(_("一次报价下限"), null=True, blank=True)
+    sealed_max = MoneyField(_("一次报价上限"), null=True, blank=True)
+    dutch_tick = MoneyField(_("减价幅度"), default=Decimal("0"))
     dutch_interval_seconds = models.PositiveIntegerField(_("减价周期（秒）"), default=conf.default_dutch_interval)
-    dutch_floor = models.DecimalField(_("减价底价"), **MONEY, default=Decimal("0"))
+    dutch_floor = MoneyField(_("减价底价"), default=Decimal("0"))
     preemption_seconds = models.PositiveIntegerField(
         _("优先购买权行权期（秒）"),
         default=conf.default_preemption,
@@ -94,12 +93,12 @@ class Auction(models.Model):
 
     # --- live state (written by the engine under the row lock) ---
     ends_at = models.DateTimeField(_("当前截止时间"))
-    current_price = models.DecimalField(_("当前价"), **MONEY, null=True, blank=True)
+    current_price = MoneyField(_("当前价"), null=True, blank=True)
     leader = models.ForeignKey(
         "AuctionBidder", verbose_name=_("领先者"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     leader_rank = models.PositiveSmallIntegerField(_("领先者优先权顺位"), default=0)
-    leader_max = models.DecimalField(_("领先者代理上限"), **MONEY, null=True, blank=True)
+    leader_max = MoneyField(_("领先者代理上限"), null=True, blank=True)
     seq = models.PositiveIntegerField(_("出价序号"), default=0)
     head_hash = models.CharField(_("链头哈希"), max_length=64, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=0)
@@ -119,7 +118,7 @@ class Auction(models.Model):
     winner = models.ForeignKey(
         "AuctionBidder", verbose_name=_("竞得人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    final_price = models.DecimalField(_("成交价"), **MONEY, null=True, blank=True)
+    final_price = MoneyField(_("成交价"), null=True, blank=True)
     closed_at = models.DateTimeField(_("结束于"), null=True, blank=True)
     confirmation = models.FileField(_("竞价结果确认书"), upload_to="bidding/confirmations/", blank=True)
     rerun_of = models.ForeignKey(
@@ -281,8 +280,8 @@ class Bid(models.Model):
     seq = models.PositiveIntegerField(_("序号"))
     bidder = models.ForeignKey(AuctionBidder, verbose_name=_("竞买人"), on_delete=models.PROTECT, related_name="bids")
     bidder_no = models.CharField(_("竞买号"), max_length=12)
-    amount = models.DecimalField(_("出价"), **MONEY)
-    max_amount = models.DecimalField(_("代理上限（不公开）"), **MONEY, null=True, blank=True)
+    amount = MoneyField(_("出价"))
+    max_amount = MoneyField(_("代理上限（不公开）"), null=True, blank=True)
     kind = models.CharField(_("方式"), max_length=10, choices=Kind.choices, default=Kind.MANUAL)
     key = models.CharField(_("幂等键"), max_length=64, null=True, blank=True)
     accepted_at = models.DateTimeField(_("服务器时间"))

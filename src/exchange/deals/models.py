@@ -18,6 +18,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core.categories import Category
+from exchange.core.fields import MoneyField
 
 ZERO = Decimal("0")
 
@@ -66,11 +67,11 @@ class Deal(models.Model):
     kind = models.CharField(_("成交方式"), max_length=12, choices=Kind.choices)
     auction_id = models.PositiveBigIntegerField(_("竞价会ID"), null=True, blank=True)
     bidder_no = models.CharField(_("竞买号"), max_length=20, blank=True)
-    price = models.DecimalField(_("成交价（元）"), max_digits=18, decimal_places=2)
+    price = MoneyField(_("成交价（元）"))
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
     fee_method = models.CharField(_("收费交易方式"), max_length=12, choices=fee_methods)
-    buyer_fee = models.DecimalField(_("受让方服务费"), max_digits=18, decimal_places=2, default=ZERO)
-    seller_fee = models.DecimalField(_("转让方服务费"), max_digits=18, decimal_places=2, default=ZERO)
+    buyer_fee = MoneyField(_("受让方服务费"), default=ZERO)
+    seller_fee = MoneyField(_("转让方服务费"), default=ZERO)
     buyer_fee_working = models.JSONField(_("受让方服务费计算过程"), default=dict, blank=True)
     seller_fee_working = models.JSONField(_("转让方服务费计算过程"), default=dict, blank=True)
     publish_buyer_name = models.BooleanField(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import uploads
+from exchange.core.fields import MoneyField
 from exchange.listings.categories import Category
 
 
@@ -102,10 +103,10 @@ class Project(models.Model):
     region = models.ForeignKey("core.Region", verbose_name=_("标的所在地"), on_delete=models.PROTECT, related_name="+")
     region_code = models.CharField(_("行政区划代码"), max_length=6, blank=True, editable=False)
     city_code = models.CharField(_("地市代码"), max_length=6, blank=True, editable=False)
-    valuation = models.DecimalField(_("评估价（元）"), max_digits=18, decimal_places=2)
+    valuation = MoneyField(_("评估价（元）"))
     valuation_date = models.DateField(_("评估基准日"), null=True, blank=True)
-    floor_price = models.DecimalField(_("转让底价（元）"), max_digits=18, decimal_places=2)
-    deposit_amount = models.DecimalField(_("交易保证金（元）"), max_digits=18, decimal_places=2)
+    floor_price = MoneyField(_("转让底价（元）"))
+    deposit_amount = MoneyField(_("交易保证金（元）"))
     trading_method = models.CharField(_("交易方式"), max_length=20, choices=TradingMethod.choices)
     state_owned = models.BooleanField(
         _("企业国有资产"),
@@ -152,7 +153,7 @@ class Project(models.Model):
     terminated_reason = models.CharField(_("终结原因"), max_length=200, blank=True)
     # category attributes and derived figures
     attributes = models.JSONField(_("品种属性"), default=dict, blank=True)
-    unit_price = models.DecimalField(_("单价"), max_digits=18, decimal_places=2, null=True, blank=True)
+    unit_price = MoneyField(_("单价"), null=True, blank=True)
     unit_price_unit = models.CharField(_("单价单位"), max_length=20, blank=True)
     view_count = models.PositiveIntegerField(_("浏览次数"), default=0)
     follower_count = models.PositiveIntegerField(_("关注人数"), default=0)

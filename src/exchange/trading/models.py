@@ -16,9 +16,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import uploads
+from exchange.core.fields import MoneyField
 from exchange.trading.conf import MATERIAL_LABELS
-
-MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 
 
 class NoBuyer(models.TextChoices):
@@ -42,7 +41,7 @@ class TradingTerms(models.Model):
     on_no_buyer = models.CharField(
         _("未征集到竞买人时"), max_length=10, choices=NoBuyer.choices, default=NoBuyer.EXTEND
     )
-    increment = models.DecimalField(_("加价幅度（元）"), **MONEY)
+    increment = MoneyField(_("加价幅度（元）"))
     countdown_seconds = models.PositiveIntegerField(_("限时报价倒计时（秒）"), default=180)
     free_period_seconds = models.PositiveIntegerField(_("自由报价期/竞价时长（秒）"), default=3600)
     window_seconds = models.PositiveIntegerField(_("延时触发窗口 W（秒）"), default=120)
@@ -115,7 +114,7 @@ class Application(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("意向受让方"), on_delete=models.PROTECT, related_name="applications"
     )
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
-    bid_floor = models.DecimalField(_("意向报价（元）"), **MONEY, null=True, blank=True)
+    bid_floor = MoneyField(_("意向报价（元）"), null=True, blank=True)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     is_consortium = models.BooleanField(_("联合受让"), default=False)
@@ -355,7 +354,7 @@ class Outcome(models.Model):
     auction_id = models.PositiveBigIntegerField(_("竞价会ID"), null=True, blank=True, unique=True)
     auction_starts_at = models.DateTimeField(_("竞价开始时间"), null=True, blank=True)
     result = models.CharField(_("结果"), max_length=10, choices=Result.choices, default=Result.PENDING, blank=True)
-    price = models.DecimalField(_("成交价"), **MONEY, null=True, blank=True)
+    price = MoneyField(_("成交价"), null=True, blank=True)
     decided_at = models.DateTimeField(_("决定时间"))
     result_at = models.DateTimeField(_("结果时间"), null=True, blank=True)
 

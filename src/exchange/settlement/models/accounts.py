@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core.fields import MoneyField
+
 ZERO = Decimal("0.00")
 
 
@@ -76,8 +78,8 @@ class Account(models.Model):
     )
     project_id = models.PositiveBigIntegerField(_("项目ID"), null=True, blank=True, db_index=True)
     project_code = models.CharField(_("项目编号"), max_length=40, blank=True)
-    balance = models.DecimalField(_("余额"), max_digits=18, decimal_places=2, default=ZERO)
-    frozen = models.DecimalField(_("冻结金额"), max_digits=18, decimal_places=2, default=ZERO)
+    balance = MoneyField(_("余额"), default=ZERO)
+    frozen = MoneyField(_("冻结金额"), default=ZERO)
     created_at = models.DateTimeField(_("开立时间"))
 
     class Meta:

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core.fields import MoneyField
 from exchange.settlement.models.accounts import ZERO, Account
 
 
@@ -43,7 +44,7 @@ class DepositInstruction(models.Model):
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("会员"), on_delete=models.PROTECT, related_name="deposit_instructions"
     )
-    amount = models.DecimalField(_("保证金金额"), max_digits=18, decimal_places=2)
+    amount = MoneyField(_("保证金金额"))
     virtual_account = models.CharField(_("虚拟子账号"), max_length=24, unique=True)
     qualified_at = models.DateTimeField(_("资格确认时间"))
     due_at = models.DateTimeField(_("交纳截止时间"))
@@ -88,7 +89,7 @@ class CreditEvent(models.Model):
     kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
     project_id = models.PositiveBigIntegerField(_("项目ID"), null=True, blank=True)
     project_code = models.CharField(_("项目编号"), max_length=40, blank=True)
-    amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2, default=ZERO)
+    amount = MoneyField(_("金额"), default=ZERO)
     reason = models.CharField(_("原因"), max_length=300)
     occurred_at = models.DateTimeField(_("发生时间"))
 

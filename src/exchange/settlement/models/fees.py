@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core.fields import MoneyField
 from exchange.settlement.models.accounts import ZERO
 
 
@@ -29,8 +30,8 @@ class FeeSchedule(models.Model):
     method = models.CharField(_("交易方式"), max_length=20, choices=TradingMethod.choices)
     side = models.CharField(_("收费方"), max_length=10, choices=FeeSide.choices)
     effective_from = models.DateField(_("生效日期"))
-    minimum = models.DecimalField(_("最低收费"), max_digits=18, decimal_places=2, default=ZERO)
-    maximum = models.DecimalField(_("最高收费"), max_digits=18, decimal_places=2, null=True, blank=True)
+    minimum = MoneyField(_("最低收费"), default=ZERO)
+    maximum = MoneyField(_("最高收费"), null=True, blank=True)
     notes = models.TextField(_("依据/说明"), blank=True)
 
     class Meta:
@@ -53,10 +54,8 @@ class FeeBand(models.Model):
     schedule = models.ForeignKey(
         FeeSchedule, verbose_name=_("收费标准"), on_delete=models.CASCADE, related_name="bands"
     )
-    lower = models.DecimalField(_("下限（元）"), max_digits=18, decimal_places=2)
-    upper = models.DecimalField(
-        _("上限（元）"), max_digits=18, decimal_places=2, null=True, blank=True, help_text=_("留空表示无上限")
-    )
+    lower = MoneyField(_("下限（元）"))
+    upper = MoneyField(_("上限（元）"), null=True, blank=True, help_text=_("留空表示无上限"))
     rate = models.DecimalField(_("费率"), max_digits=9, decimal_places=6, help_text=_("如 0.0024 表示 0.24%"))
 
     class Meta:
@@ -81,7 +80,7 @@ class FeeFixedItem(models.Model):
         FeeSchedule, verbose_name=_("收费标准"), on_delete=models.CASCADE, related_name="fixed_items"
     )
     name = models.CharField(_("名称"), max_length=80)
-    amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2)
+    amount = MoneyField(_("金额"))
 
     class Meta:
         verbose_name = _("固定收费项")

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core.fields import MoneyField
 from exchange.settlement.models.accounts import ZERO, Account
 from exchange.settlement.models.deposits import DepositInstruction
 from exchange.settlement.models.statements import StatementLine
@@ -36,7 +37,7 @@ class PaymentBatch(models.Model):
     code = models.CharField(_("批次号"), max_length=30, unique=True)
     kind = models.CharField(_("类型"), max_length=20, default="mixed")
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True)
-    total = models.DecimalField(_("合计金额"), max_digits=18, decimal_places=2, default=ZERO)
+    total = MoneyField(_("合计金额"), default=ZERO)
     item_count = models.PositiveIntegerField(_("笔数"), default=0)
     prepared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("制单人"), on_delete=models.PROTECT, related_name="+"
@@ -89,7 +90,7 @@ class PaymentItem(models.Model):
     reference = models.CharField(_("业务参考号"), max_length=40, unique=True)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2)
+    amount = MoneyField(_("金额"))
     account = models.ForeignKey(Account, verbose_name=_("应付账户"), on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("会员"), null=True, blank=True, on_delete=models.PROTECT

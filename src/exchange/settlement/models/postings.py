@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core.fields import MoneyField
 from exchange.settlement.models.accounts import Account, InsertOnlyModel
 from exchange.settlement.models.payouts import PaymentItem
 
@@ -62,7 +63,7 @@ class Entry(InsertOnlyModel):
 
     posting = models.ForeignKey(Posting, verbose_name=_("凭证"), on_delete=models.PROTECT, related_name="entries")
     account = models.ForeignKey(Account, verbose_name=_("账户"), on_delete=models.PROTECT, related_name="entries")
-    amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2)
+    amount = MoneyField(_("金额"))
 
     class Meta:
         verbose_name = _("分录")

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from exchange.core.fields import MoneyField
 from exchange.settlement.models.accounts import ZERO
 
 
@@ -35,10 +36,10 @@ class PricePlan(models.Model):
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("转让方"), on_delete=models.PROTECT, related_name="+"
     )
-    price = models.DecimalField(_("成交价"), max_digits=18, decimal_places=2)
-    buyer_fee = models.DecimalField(_("受让方服务费"), max_digits=18, decimal_places=2, default=ZERO)
-    buyer_fee_discount = models.DecimalField(_("服务费优惠"), max_digits=18, decimal_places=2, default=ZERO)
-    seller_fee = models.DecimalField(_("转让方服务费"), max_digits=18, decimal_places=2, default=ZERO)
+    price = MoneyField(_("成交价"))
+    buyer_fee = MoneyField(_("受让方服务费"), default=ZERO)
+    buyer_fee_discount = MoneyField(_("服务费优惠"), default=ZERO)
+    seller_fee = MoneyField(_("转让方服务费"), default=ZERO)
     mode = models.CharField(_("付款方式"), max_length=12, choices=Mode.choices)
     contract_effective_on = models.DateField(_("合同生效日"))
     guarantee = models.CharField(_("担保"), max_length=300, blank=True)
@@ -81,9 +82,9 @@ class Instalment(models.Model):
     )
     seq = models.PositiveSmallIntegerField(_("期次"))
     due_on = models.DateField(_("到期日"))
-    principal = models.DecimalField(_("本金"), max_digits=18, decimal_places=2)
-    interest = models.DecimalField(_("利息"), max_digits=18, decimal_places=2, default=ZERO)
-    paid = models.DecimalField(_("已付"), max_digits=18, decimal_places=2, default=ZERO)
+    principal = MoneyField(_("本金"))
+    interest = MoneyField(_("利息"), default=ZERO)
+    paid = MoneyField(_("已付"), default=ZERO)
     overdue_since = models.DateField(_("逾期起始"), null=True, blank=True)
 
     class Meta:

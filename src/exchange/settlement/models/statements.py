@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from exchange.core import uploads
+from exchange.core.fields import MoneyField
 from exchange.settlement.models.deposits import DepositInstruction
 
 
@@ -94,7 +95,7 @@ class StatementLine(models.Model):
     fingerprint = models.CharField(_("指纹"), max_length=64, unique=True)
     bank_txn_id = models.CharField(_("银行流水号"), max_length=60, blank=True)
     booked_at = models.DateTimeField(_("到账时间"), db_index=True)
-    amount = models.DecimalField(_("金额"), max_digits=18, decimal_places=2)
+    amount = MoneyField(_("金额"))
     payer_name = models.CharField(_("付款户名"), max_length=200, blank=True)
     payer_account = models.CharField(_("付款账号"), max_length=40, blank=True)
     payer_bank = models.CharField(_("付款行"), max_length=120, blank=True)
