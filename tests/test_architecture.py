@@ -86,3 +86,21 @@ def test_apps_import_each_other_at_module_top():
             if in_function and target != app:
                 found.append(f"{_name(path)}:{node.lineno} imports {node.module} inside a function")
     assert not found, "\n".join(found)
+
+
+def test_every_money_column_is_a_money_field():
+    from django.apps import apps
+    from django.db import models
+
+    from exchange.core.fields import MoneyField
+
+    plain = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        if model.__module__.startswith("exchange.")
+        for field in model._meta.get_fields()
+        if isinstance(field, models.DecimalField)
+        and not isinstance(field, MoneyField)
+        and (field.max_digits, field.decimal_places) == (18, 2)
+    ]
+    assert not plain, "declare money with core.fields.MoneyField:\n" + "\n".join(plain)
