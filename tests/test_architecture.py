@@ -12,8 +12,6 @@ MAX_LINES = 600
 # Models any app may import: the user (every app's foreign keys point at accounts.User) and
 # core's reference data (regions, holidays).
 SHARED_MODELS = {"exchange.accounts.models", "exchange.core.models"}
-# Demo builders that still set up other apps' rows directly (to shrink, never to grow).
-DEMO_EXCEPTIONS = {"exchange/deals/demo.py", "exchange/trading/demo.py"}
 
 
 def _modules() -> list[Path]:
@@ -54,7 +52,7 @@ def test_no_app_reads_another_apps_models():
     found = []
     for path in _modules():
         app = _app(path)
-        if app is None or _name(path) in DEMO_EXCEPTIONS:
+        if app is None:
             continue
         for node, _in_function, type_checking in _imports(path):
             module = node.module or ""

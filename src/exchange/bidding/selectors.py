@@ -277,3 +277,8 @@ def closed_auction_results(auction_ids: Iterable[int | None]) -> list[AuctionRes
         )
         for a in auctions
     ]
+
+
+def auction_get(auction_id: int) -> Auction | None:
+    """One auction by id (its state, deadline and result), for the apps that organised it."""
+    return Auction.objects.filter(pk=auction_id).first()

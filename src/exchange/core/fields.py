@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 
-
 _ST = TypeVar("_ST")  # what the field accepts, what it gives back (django-stubs fills them in,
 _GT = TypeVar("_GT")  # Optional for a nullable column, as for any DecimalField)
 

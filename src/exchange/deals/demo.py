@@ -14,17 +14,19 @@ import datetime as dt
 import io
 import logging
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exchange.accounts.models import User
 from exchange.core import clock
 from exchange.deals import services
 from exchange.deals.models import Deal
 from exchange.listings import demo as listings_demo
-from exchange.listings.models import Project
-from exchange.listings.models import Status as ProjectStatus
+from exchange.listings import selectors as listings_selectors
+from exchange.settlement import selectors as settlement_selectors
 from exchange.settlement import services as settlement
-from exchange.settlement.models import Account, AccountKind, BankProfile, PricePlan
+
+if TYPE_CHECKING:
+    from exchange.listings.models import Project
 
 logger = logging.getLogger(__name__)
 REVIEWER, FINANCE, MANAGER = "13800000001", "13800000002", "13800000003"
@@ -75,7 +77,7 @@ def _at(days_ago: float) -> dt.datetime:
 def _project(spec: tuple[Any, ...], index: int, reviewer: User, manager: User) -> Project | None:
     title, category, seller, region, floor, deposit, attributes = spec[:7]
     demo = listings_demo.DemoProject(
-        title + SUFFIX, category, seller, region, floor, floor, deposit, ProjectStatus.DISCLOSURE_ENDED, attributes,
+        title + SUFFIX, category, seller, region, floor, floor, deposit, listings_selectors.ProjectStatus.DISCLOSURE_ENDED, attributes,
         method="agreement" if spec[10] == "agreement" else "dynamic", extra={"state_owned": title in STATE_OWNED},
     )  # fmt: skip
     project = listings_demo._make(demo, 20 + index, reviewer, manager, None)
@@ -91,7 +93,7 @@ def _deposit(project: Project, buyer: User, finance: User) -> None:
         project_id=project.pk, project_code=project.code or "", project_title=project.title, member=buyer,
         amount=project.deposit_amount, qualified_at=clock.now() - dt.timedelta(hours=2),
     )  # fmt: skip
-    profile = BankProfile.objects.filter(code="generic").first()
+    profile = settlement_selectors.bank_profile("generic")
     if profile is None:
         return
     now = clock.now() - dt.timedelta(hours=1)
@@ -109,9 +111,10 @@ def _deposit(project: Project, buyer: User, finance: User) -> None:
 
 
 def _owed(deal: Deal) -> Decimal:
-    plan = PricePlan.objects.get(pk=deal.price_plan_id or 0)
-    account = Account.objects.filter(kind=AccountKind.PRICE, owner=deal.buyer, project_id=deal.project_id).first()
-    return plan.amount_due - (account.balance if account else Decimal("0"))
+    plan = settlement_selectors.price_plan_for_project(deal.project_id)
+    assert plan is not None and plan.pk == deal.price_plan_id
+    paid = settlement_selectors.price_account_balance(member_id=deal.buyer_id, project_id=deal.project_id)
+    return plan.amount_due - (paid or Decimal("0"))
 
 
 def _advance(deal: Deal, stage: str, staff: dict[str, User]) -> None:
@@ -161,10 +164,10 @@ def seed() -> dict[str, int]:
         if Deal.objects.filter(project__title=title).exists():
             continue
         buyer = _user(spec[7])
-        project = Project.objects.filter(title=title).first() or _project(
+        project = listings_selectors.project_by_title(title) or _project(
             spec, index, staff["reviewer"], staff["manager"]
         )
-        if buyer is None or project is None or project.status != ProjectStatus.DISCLOSURE_ENDED:
+        if buyer is None or project is None or project.status != listings_selectors.ProjectStatus.DISCLOSURE_ENDED:
             continue
         stage, kind = spec[9], spec[10]
         with clock.frozen(_at(DAYS_AGO[stage])):

@@ -132,6 +132,12 @@ def project_get(project_id: int, *, public_only: bool = False) -> Project | None
     return qs.first()
 
 
+def project_by_title(title: str, *, status: str = "") -> Project | None:
+    """The project with this title (and status, if given): demo data finds its projects so."""
+    projects = Project.objects.filter(title=title)
+    return (projects.filter(status=status) if status else projects).first()
+
+
 def project_ids_in(status: str) -> QuerySet[Project, int]:
     """The ids of the projects in `status` (a flat values_list, evaluated by the caller)."""
     return Project.objects.filter(status=status).values_list("pk", flat=True)

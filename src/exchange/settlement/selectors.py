@@ -17,6 +17,7 @@ from exchange.settlement.models import (
     ZERO,
     Account,
     AccountKind,
+    BankProfile,
     DepositInstruction,
     Entry,
     PaymentItem,
@@ -301,3 +302,8 @@ def price_account_balance(*, member_id: int, project_id: int) -> Decimal | None:
     None when the account does not exist yet."""
     account = Account.objects.filter(kind=AccountKind.PRICE, owner_id=member_id, project_id=project_id).first()
     return account.balance if account else None
+
+
+def bank_profile(code: str) -> BankProfile | None:
+    """A bank's statement layout by its code ("generic", …): its columns name a file's headings."""
+    return BankProfile.objects.filter(code=code).first()

@@ -15,23 +15,26 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from exchange.accounts.models import User
 from exchange.bidding import engine
-from exchange.bidding.models import Auction
+from exchange.bidding import selectors as bidding_selectors
 from exchange.core import clock
 from exchange.core.models import Region
+from exchange.listings import selectors as listings_selectors
 from exchange.listings import services as listings
 from exchange.listings.demo import TERMS, add_files, with_disclosure
-from exchange.listings.models import Project, Status
+from exchange.settlement import selectors as settlement_selectors
 from exchange.settlement import services as settlement
-from exchange.settlement.models import BankProfile, DepositInstruction
 from exchange.trading import conf, services
 from exchange.trading.models import Application
+
+if TYPE_CHECKING:
+    from exchange.listings.models import Project
 
 REVIEWER, MANAGER, FINANCE = "13800000001", "13800000003", "13800000002"
 CHEN, LIU, ENTITY = "13900000011", "13900000012", "13900000013"
@@ -75,17 +78,24 @@ def _apply(project: Project, user: User, extra: int = 0, *, signed_letter: bool 
     )  # fmt: skip
 
 
+def _generic_profile_id() -> int:
+    profile = settlement_selectors.bank_profile("generic")
+    assert profile is not None  # reference data of settlement's migrations
+    return profile.pk
+
+
 def _pay(apps: list[Application], finance: User) -> None:
     """The deposits arrive with a bank statement (settlement) and the buyers become 竞买人."""
 
     local = timezone.localtime(clock.now())
     rows = [HEADER]
     for app in apps:
-        d = DepositInstruction.objects.get(pk=app.deposit_instruction_id or 0)
+        d = settlement_selectors.deposit_instruction(app.deposit_instruction_id)
+        assert d is not None
         rows.append(f"TRD{d.pk:07d},{local:%Y-%m-%d},{local:%H:%M:%S},{d.amount},,{app.applicant.name},"
                     f"6222020502{app.applicant_id:09d},中国工商银行太原分行,{d.virtual_account},保证金")  # fmt: skip
     settlement.statement_import(
-        profile_id=BankProfile.objects.get(code="generic").pk,
+        profile_id=_generic_profile_id(),
         file_name=f"演示-受让保证金-{apps[0].project_id}.csv",
         data=("\r\n".join(rows) + "\r\n").encode("gbk"),
         actor=finance,
@@ -97,7 +107,7 @@ def _pay(apps: list[Application], finance: User) -> None:
 
 
 def _review_project(reviewer: User, finance: User) -> int:
-    project = Project.objects.filter(title=REVIEW_PROJECT, status=Status.DISCLOSURE).first()
+    project = listings_selectors.project_by_title(REVIEW_PROJECT, status=listings_selectors.ProjectStatus.DISCLOSURE)
     buyers = [_user(p) for p in (ENTITY, CHEN, "13900000003", LIU)]
     if project is None or Application.objects.filter(project=project).exists() or None in buyers:
         return 0
@@ -170,7 +180,8 @@ def _failed(project: Project) -> None:
     with clock.frozen(project.ends_at + dt.timedelta(hours=1)):
         outcome = services.outcome_decide(project_id=project.pk, auction_starts_at=start)
     assert outcome is not None and outcome.auction_id is not None
-    auction = Auction.objects.get(pk=outcome.auction_id)
+    auction = bidding_selectors.auction_get(outcome.auction_id)
+    assert auction is not None
     with clock.frozen(auction.ends_at + dt.timedelta(seconds=1)):
         engine.auction_close(auction_id=auction.pk)
         auction.refresh_from_db()
@@ -184,7 +195,7 @@ def seed() -> dict[str, int]:
         return {}
     created = {"applications": _review_project(reviewer, finance), "projects": 0}
     for spec in OWN:
-        if Project.objects.filter(title=spec[0]).exists():
+        if listings_selectors.project_by_title(spec[0]) is not None:
             continue
         created["projects"] += _own_project(spec, reviewer, manager, finance) is not None
     return created
