@@ -126,3 +126,16 @@ def test_staff_enters_a_project_on_a_sellers_behalf(client):
     client.force_login(UserFactory())  # a plain member cannot file for others
     client.post("/my/projects/new/?category=forest", {**data, "title": "冒名"})
     assert Project.objects.get(title="冒名").seller != seller
+
+
+def test_a_capital_increase_names_its_floor_as_the_capital_sought(client):
+    # given a capital increase and a transfer in disclosure
+    increase, transfer = f.disclosed("capital_increase"), f.disclosed("forest")
+    # when their pages and the hall are shown
+    increase_page = client.get(reverse("listings:project_detail", args=[increase.pk])).content.decode()
+    transfer_page = client.get(reverse("listings:project_detail", args=[transfer.pk])).content.decode()
+    hall = client.get(reverse("portal:project_hall")).content.decode()
+    # then the increase's floor is the least capital it seeks, a transfer's its 转让底价
+    assert "拟募集资金下限" in increase_page and "<dt>转让底价</dt>" not in increase_page
+    assert "<dt>转让底价</dt>" in transfer_page and "拟募集资金下限" not in transfer_page
+    assert "<dt>拟募集资金下限</dt>" in hall and "<dt>转让底价</dt>" in hall
