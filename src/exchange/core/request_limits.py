@@ -2,9 +2,10 @@
 before the web process (exchange.server.bridge) reads a byte of the body.
 
 - Any request: at most REQUEST_MAX_BODY_BYTES (1 MiB; forms, JSON, bids).
-- The upload routes below: up to their limit, computed from the upload settings (the same
-  numbers the upload policy, exchange.core.uploads, applies to each file) — but only for a
-  logged-in session or a valid API token; without one, the small limit applies.
+- The upload routes the apps declare (`ExchangeAppConfig.upload_routes`): up to their limit,
+  computed from the upload settings (the same numbers the upload policy, exchange.core.uploads,
+  applies to each file) — but only for a logged-in session or a valid API token (the server
+  asks exchange.server.authentication); without one, the small limit applies.
 - A body larger than the limit is refused with 413 — JSON `{"code": "too_large", ...}` under
   /api/, a short Chinese (or English) page elsewhere — and the connection is closed, so the
   rest of the body is never read. With a Content-Length this happens before reading anything.
