@@ -132,12 +132,7 @@ def format_wan(value: MoneyLike) -> str:
     (¥8,500.00), which is short already. A reader sees "¥" in front of every amount on
     the platform, in either form.
     """
-    amount = quantize_money(value)
-    if abs(amount) < WAN:
-        return format_yuan(amount)
-    wan = abs(amount / WAN).quantize(CENT, context=_CTX)
-    text = f"{wan:,.2f}".rstrip("0").rstrip(".")
-    return f"{'-' if amount < 0 else ''}¥{text}万"
+    return _compact(value, WAN, "万")
 
 
 MILLION: Final = Decimal(1000000)
@@ -149,12 +144,18 @@ def format_millions(value: MoneyLike) -> str:
     From one million up: the amount in millions, 2 decimals ROUND_HALF_UP, trailing zeros
     dropped (¥2.35M, ¥120M); below a million the full amount (¥850,000.00).
     """
+    return _compact(value, MILLION, "M")
+
+
+def _compact(value: MoneyLike, unit: Decimal, suffix: str) -> str:
+    """The amount in `unit`s from one unit up (2 decimals half up, trailing zeros dropped, then
+    `suffix`), the full amount below."""
     amount = quantize_money(value)
-    if abs(amount) < MILLION:
+    if abs(amount) < unit:
         return format_yuan(amount)
-    millions = abs(amount / MILLION).quantize(CENT, context=_CTX)
-    text = f"{millions:,.2f}".rstrip("0").rstrip(".")
-    return f"{'-' if amount < 0 else ''}¥{text}M"
+    units = abs(amount / unit).quantize(CENT, context=_CTX)
+    text = f"{units:,.2f}".rstrip("0").rstrip(".")
+    return f"{'-' if amount < 0 else ''}¥{text}{suffix}"
 
 
 def format_per_unit(value: MoneyLike, unit: str) -> str:

@@ -1,7 +1,7 @@
 """Exact sums of money columns in SQL, on SQLite as on PostgreSQL.
 
 SQLite stores a DecimalField as REAL and its SUM adds floats (0.47 + 0.06 gave
-0.0600000000000001), so a sum of amounts is taken over the amounts rounded to integer fen
+0.0600000000000001 in the ledger's state-machine test), so a sum of amounts is taken over the amounts rounded to integer fen
 and turned back into Decimal yuan in Python.
 """
 

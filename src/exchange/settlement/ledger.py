@@ -16,14 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Count, F, Sum
-from django.db.models.functions import Cast, Round
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from exchange.core import clock
 from exchange.core.errors import Conflict, InvalidInput
-from exchange.core.money import exact_money, quantize_money
+from exchange.core.money import exact_money
+from exchange.core.money_sql import fen_sum, yuan_from_fen
 from exchange.settlement.models import (
     DEBIT_NORMAL,
     MEMBER_KINDS,
@@ -277,17 +277,6 @@ class LedgerReport:
         return "\n".join([head, _("发现 %(n)d 处异常：") % {"n": len(self.breaches)}, *self.breaches])
 
 
-def cents_sum(field: str = "amount") -> Sum:
-    """Σ amounts in integer fen. SQLite keeps decimals as REAL and its SUM is a float sum
-    (0.47 + 0.06 gave 0.0600000000000001 in the state-machine test); summing rounded
-    integer fen is exact on both databases."""
-    return Sum(Cast(Round(F(field) * 100), BigIntegerField()))
-
-
-def yuan_from_cents(cents: int | None) -> Decimal:
-    return quantize_money(Decimal(int(cents or 0)).scaleb(-2))
-
-
 def ledger_verify(*, limit: int = 200) -> LedgerReport:
     """Check the whole ledger: every posting balanced (and with ≥2 entries), every cached
     balance equal to its entries, no member account negative, 0 ≤ frozen ≤ balance, and
@@ -298,21 +287,21 @@ def ledger_verify(*, limit: int = 200) -> LedgerReport:
     report.entries = Entry.objects.count()
     bad_postings = (
         Entry.objects.values("posting_id")
-        .annotate(total=cents_sum(), n=Count("id"))
+        .annotate(total=fen_sum("amount"), n=Count("id"))
         .exclude(total=0, n__gte=2)
         .order_by("posting_id")
     )
     for row in bad_postings[:limit]:
         breaches.append(
             _("凭证 #%(id)s 不平衡：合计 %(t)s，分录 %(n)s 条")
-            % {"id": row["posting_id"], "t": yuan_from_cents(row["total"]), "n": row["n"]}
+            % {"id": row["posting_id"], "t": yuan_from_fen(row["total"]), "n": row["n"]}
         )
     empty = Posting.objects.filter(entries__isnull=True).values_list("pk", flat=True)[:limit]
     breaches.extend(_("凭证 #%(id)s 没有分录") % {"id": pk} for pk in empty)
     sums = {
-        account_id: yuan_from_cents(cents)
+        account_id: yuan_from_fen(cents)
         for account_id, cents in Entry.objects.values("account_id")
-        .annotate(total=cents_sum())
+        .annotate(total=fen_sum("amount"))
         .values_list("account_id", "total")
     }
     frozen_expected: dict[int, Decimal] = defaultdict(lambda: ZERO)
@@ -348,10 +337,10 @@ def ledger_verify(*, limit: int = 200) -> LedgerReport:
 def trial_balance() -> list[dict[str, Any]]:
     """Balances per account kind on their natural side (debit / credit), from the cached balances."""
     rows = []
-    totals = Account.objects.values("kind").annotate(cents=cents_sum("balance"), n=Count("id")).order_by("kind")
+    totals = Account.objects.values("kind").annotate(cents=fen_sum("balance"), n=Count("id")).order_by("kind")
     for row in totals:
         debit_normal = row["kind"] in DEBIT_NORMAL
-        balance = yuan_from_cents(row["cents"])
+        balance = yuan_from_fen(row["cents"])
         rows.append(
             {
                 "kind": row["kind"],

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from exchange.core import clock
-from exchange.settlement import ledger
+from exchange.core.money_sql import fen_sum, yuan_from_fen
 from exchange.settlement.models import (
     ZERO,
     Account,
@@ -123,8 +123,8 @@ def bank_movements(day: dt.date) -> dict[str, Any]:
     if bank is None:
         return {"day": day, "rows": [], "opening": ZERO, "closing": ZERO, "inflow": ZERO, "outflow": ZERO}
     entries = Entry.objects.filter(account=bank).select_related("posting")
-    cents = entries.filter(posting__created_at__lt=start).aggregate(total=ledger.cents_sum())["total"]
-    opening = ledger.yuan_from_cents(cents)
+    cents = entries.filter(posting__created_at__lt=start).aggregate(total=fen_sum("amount"))["total"]
+    opening = yuan_from_fen(cents)
     today = list(entries.filter(posting__created_at__gte=start, posting__created_at__lt=end).order_by("pk"))
     inflow = sum((e.amount for e in today if e.amount > 0), ZERO)
     outflow = -sum((e.amount for e in today if e.amount < 0), ZERO)
